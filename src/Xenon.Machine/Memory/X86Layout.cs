@@ -1,0 +1,29 @@
+namespace Xenon.Machine.Memory;
+
+/// <summary>The PC guest-physical address map this machine presents.</summary>
+public static class X86Layout
+{
+    public const ulong MiB = 1UL << 20;
+    public const ulong GiB = 1UL << 30;
+
+    /// <summary>Top of conventional memory; 0x9fc00–0x100000 is EBDA, VGA and BIOS area (reserved).</summary>
+    public const ulong EbdaStart = 0x9fc00;
+    public const ulong HighMemoryStart = 0x100000;
+
+    /// <summary>RAM below 4 GiB stops here; [3 GiB, 4 GiB) is the 32-bit PCI/MMIO hole.</summary>
+    public const ulong MmioHoleStart = 3 * GiB;
+    public const ulong MmioHoleEnd = 4 * GiB;
+
+    public const ulong IoApicBase = 0xfec0_0000;
+    public const ulong LocalApicBase = 0xfee0_0000;
+
+    /// <summary>PCIe ECAM window (256 buses × 1 MiB) inside the hole, below the IOAPIC.</summary>
+    public const ulong PciEcamBase = 0xe000_0000;
+    public const ulong PciEcamSize = 256 * MiB;
+
+    /// <summary>Where 32-bit MMIO BARs are allocated: from the hole's start up to the ECAM window.</summary>
+    public const ulong PciMmio32Base = MmioHoleStart;
+    public const ulong PciMmio32End = PciEcamBase;
+
+    public const ulong MinimumRam = 16 * MiB;
+}
