@@ -1,0 +1,250 @@
+namespace Xenon.Toolstack.Config;
+
+/// <summary>
+/// Turns parsed xl.cfg settings into a <see cref="DomainConfig"/>, applying xl's defaults and
+/// rules (tools/xl/xl_parse.c) and Xenon's own (no PV guests, a kernel is required).
+/// </summary>
+public static class DomainConfigReader
+{
+    public const long DefaultMemoryMiB = 128;
+
+    /// <summary>4 TiB: far beyond any host here, small enough that KiB/byte arithmetic cannot overflow.</summary>
+    public const long MaxMemoryMiB = 4L * 1024 * 1024;
+
+    /// <summary>The most vCPUs xAPIC IDs can address without x2APIC.</summary>
+    public const int MaxVcpus = 255;
+
+    private static readonly HashSet<string> KnownKeys = new(StringComparer.Ordinal)
+    {
+        "name", "type", "builder", "uuid",
+        "memory", "maxmem", "vcpus", "maxvcpus",
+        "kernel", "ramdisk", "cmdline", "root", "extra",
+        "on_poweroff", "on_reboot", "on_crash",
+        "disk", "vif", "cpus", "pool", "cpu_weight", "cap",
+    };
+
+    /// <summary>
+    /// Loads <paramref name="path"/>, applies <paramref name="overrides"/> (<c>key=value</c>
+    /// arguments) and reads the result. <paramref name="checkFiles"/> makes missing or unreadable
+    /// kernel/ramdisk files an error now rather than at domain build.
+    /// </summary>
+    public static DomainConfig Load(string path, IReadOnlyList<string> overrides, bool checkFiles = true)
+    {
+        var settings = XlConfigParser.ParseFile(path);
+        XlConfigParser.ApplyOverrides(settings, overrides);
+        return Read(settings, path, checkFiles);
+    }
+
+    /// <summary>
+    /// Reads settings parsed from <paramref name="source"/> (a file path: relative kernel and
+    /// ramdisk paths written in it are resolved against its directory; ones given on the command
+    /// line against the current directory).
+    /// </summary>
+    public static DomainConfig Read(XlConfig settings, string source, bool checkFiles = true)
+    {
+        if (settings.Settings.Count == 0)
+        {
+            throw new ConfigException(source, null, null, "the configuration is empty; it must at least set name and kernel");
+        }
+
+        var warnings = new List<ConfigWarning>();
+        foreach (var s in settings.Effective())
+        {
+            if (!KnownKeys.Contains(s.Key))
+            {
+                warnings.Add(new ConfigWarning(s.Source, s.Line, $"unknown key '{s.Key}' ignored"));
+            }
+        }
+
+        var type = ReadType(settings);
+        var name = ReadName(settings, source);
+        var (uuid, generated) = ReadUuid(settings);
+
+        var memory = settings.GetInteger("memory", 1, MaxMemoryMiB) ?? DefaultMemoryMiB;
+        var maxmem = settings.GetInteger("maxmem", 1, MaxMemoryMiB) ?? memory;
+        if (maxmem < memory)
+        {
+            throw ConfigException.At(settings.Find("maxmem")!, $"maxmem ({maxmem} MiB) is less than memory ({memory} MiB)");
+        }
+
+        var vcpus = (int)(settings.GetInteger("vcpus", 1, MaxVcpus) ?? 1);
+        var maxvcpus = (int)(settings.GetInteger("maxvcpus", 1, MaxVcpus) ?? vcpus);
+        if (maxvcpus < vcpus)
+        {
+            throw ConfigException.At(settings.Find("maxvcpus")!, $"maxvcpus ({maxvcpus}) is less than vcpus ({vcpus})");
+        }
+
+        var kernel = ReadPath(settings, "kernel", checkFiles)
+            ?? throw new ConfigException(source, null, "kernel",
+                "missing: Xenon boots the guest kernel directly; set kernel = \"/path/to/vmlinuz\"");
+        var ramdisk = ReadPath(settings, "ramdisk", checkFiles);
+
+        return new DomainConfig
+        {
+            Source = source,
+            Name = name,
+            Type = type,
+            Uuid = uuid,
+            UuidGenerated = generated,
+            MemoryMiB = memory,
+            MaxMemoryMiB = maxmem,
+            Vcpus = vcpus,
+            MaxVcpus = maxvcpus,
+            Kernel = kernel,
+            Ramdisk = ramdisk,
+            Cmdline = ReadCmdline(settings, warnings),
+            OnPoweroff = ReadAction(settings, "on_poweroff", ShutdownAction.Destroy),
+            OnReboot = ReadAction(settings, "on_reboot", ShutdownAction.Restart),
+            OnCrash = ReadAction(settings, "on_crash", ShutdownAction.Destroy),
+            Disks = settings.GetStringList("disk") ?? [],
+            Vifs = settings.GetStringList("vif") ?? [],
+            Cpus = settings.Find("cpus")?.Value,
+            Pool = settings.GetString("pool"),
+            CpuWeight = (int?)settings.GetInteger("cpu_weight", 1, 65535),
+            Cap = (int?)settings.GetInteger("cap", 0, int.MaxValue),
+            Warnings = warnings,
+            Settings = settings,
+        };
+    }
+
+    private static DomainType ReadType(XlConfig settings)
+    {
+        DomainType? type = null;
+        if (settings.GetString("type") is { } t)
+        {
+            type = t switch
+            {
+                "pvh" => DomainType.Pvh,
+                "hvm" => DomainType.Hvm,
+                "pv" => throw ConfigException.At(settings.Find("type")!,
+                    "PV guests are not supported: Xenon runs guests as PVH or HVM with PV (virtio) drivers; use type = \"pvh\""),
+                _ => throw ConfigException.At(settings.Find("type")!,
+                    $"unknown domain type {XlStringEscapes.Quote(t)}; expected \"pvh\" or \"hvm\""),
+            };
+        }
+
+        // builder= is the pre-4.10 spelling of type=, still read by xl.
+        if (settings.GetString("builder") is { } b)
+        {
+            var setting = settings.Find("builder")!;
+            var fromBuilder = b switch
+            {
+                "hvm" => DomainType.Hvm,
+                "generic" => throw ConfigException.At(setting,
+                    "builder = \"generic\" means a PV guest, which Xenon does not support; use type = \"pvh\""),
+                _ => throw ConfigException.At(setting, $"unknown builder {XlStringEscapes.Quote(b)}; expected \"hvm\" (or use type=)"),
+            };
+            if (type is { } explicitType && explicitType != fromBuilder)
+            {
+                throw ConfigException.At(setting, "contradicts the type setting");
+            }
+
+            type = fromBuilder;
+        }
+
+        return type ?? DomainType.Pvh;
+    }
+
+    private static string ReadName(XlConfig settings, string source)
+    {
+        var name = settings.GetString("name")
+            ?? throw new ConfigException(source, null, "name", "missing: every domain needs a name");
+        if (DomainName.Validate(name) is { } problem)
+        {
+            throw ConfigException.At(settings.Find("name")!, problem);
+        }
+
+        return name;
+    }
+
+    private static (Guid Uuid, bool Generated) ReadUuid(XlConfig settings)
+    {
+        if (settings.GetString("uuid") is not { } text)
+        {
+            return (Guid.NewGuid(), true);
+        }
+
+        if (!Guid.TryParseExact(text, "D", out var uuid))
+        {
+            throw ConfigException.At(settings.Find("uuid")!,
+                $"expected a UUID like 01234567-89ab-cdef-0123-456789abcdef, got {XlStringEscapes.Quote(text)}");
+        }
+
+        return (uuid, false);
+    }
+
+    private static string? ReadPath(XlConfig settings, string key, bool checkFiles)
+    {
+        if (settings.GetString(key) is not { } text)
+        {
+            return null;
+        }
+
+        var setting = settings.Find(key)!;
+        if (text.Length == 0)
+        {
+            throw ConfigException.At(setting, "must not be empty");
+        }
+
+        string full;
+        try
+        {
+            // A path written in a file is relative to that file; one typed on the command line, to the shell's directory.
+            full = setting.Source == XlConfigParser.CommandLineSource
+                ? Path.GetFullPath(text)
+                : Path.GetFullPath(text, Path.GetDirectoryName(Path.GetFullPath(setting.Source)) ?? "/");
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw ConfigException.At(setting, $"invalid path {XlStringEscapes.Quote(text)}: {e.Message}");
+        }
+
+        if (checkFiles && FileProblem.CheckReadable(full) is { } problem)
+        {
+            throw ConfigException.At(setting, $"cannot read {full}: {problem}");
+        }
+
+        return full;
+    }
+
+    private static string? ReadCmdline(XlConfig settings, List<ConfigWarning> warnings)
+    {
+        var cmdline = settings.GetString("cmdline");
+        var root = settings.GetString("root");
+        var extra = settings.GetString("extra");
+        if (cmdline is not null)
+        {
+            if (root is not null || extra is not null)
+            {
+                var s = settings.Find("cmdline")!;
+                warnings.Add(new ConfigWarning(s.Source, s.Line, "ignoring root= and extra= in favour of cmdline="));
+            }
+
+            return cmdline;
+        }
+
+        return (root, extra) switch
+        {
+            (not null, not null) => $"root={root} {extra}",
+            (not null, null) => $"root={root}",
+            (null, not null) => extra,
+            _ => null,
+        };
+    }
+
+    private static ShutdownAction ReadAction(XlConfig settings, string key, ShutdownAction fallback)
+    {
+        if (settings.GetString(key) is not { } text)
+        {
+            return fallback;
+        }
+
+        if (!ShutdownActionNames.TryParse(text, out var action))
+        {
+            throw ConfigException.At(settings.Find(key)!,
+                $"unknown action {XlStringEscapes.Quote(text)}; expected one of {string.Join(", ", ShutdownActionNames.All)}");
+        }
+
+        return action;
+    }
+}
