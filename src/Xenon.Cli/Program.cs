@@ -1,0 +1,35 @@
+using Xenon.Toolstack.Commands;
+
+namespace Xenon.Cli;
+
+internal static class Program
+{
+    private const string Usage = """
+        Usage: xenon <subcommand> [args]
+
+        Subcommands:
+          create [-F] [-c] [-n] CONFIG [key=value ...]   create a domain from an xl.cfg file
+          help                                            this text
+
+        See docs/cli.md.
+        """;
+
+    private static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
+        {
+            Console.Out.WriteLine(Usage);
+            return args.Length == 0 ? 1 : 0;
+        }
+        var rest = args.AsSpan(1).ToArray();
+        switch (args[0])
+        {
+            case "create":
+                return CreateCommand.Run(rest, Console.Out, Console.Error);
+            default:
+                Console.Error.WriteLine($"xenon: unknown subcommand '{args[0]}'");
+                Console.Error.WriteLine(Usage);
+                return 1;
+        }
+    }
+}

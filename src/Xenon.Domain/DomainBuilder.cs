@@ -1,0 +1,73 @@
+using Xenon.Devices.Legacy.Serial;
+using Xenon.Machine;
+using Xenon.Machine.Backend;
+using Xenon.Machine.Backend.Kvm;
+using Xenon.Machine.Boot;
+using Xenon.Machine.Cpu;
+using Xenon.Machine.Memory;
+
+namespace Xenon.Domain;
+
+/// <summary>Builds a ready-to-start machine for a <see cref="DomainSpec"/>: memory, interrupt
+/// controllers, platform devices, kernel and boot tables, vCPUs with CPUID and boot state.</summary>
+public static class DomainBuilder
+{
+    public static RunningDomain Build(DomainSpec spec, ISerialOutput console, Action<string> log)
+    {
+        byte[] kernel = ReadInput(spec.Kernel, "kernel");
+        byte[] initrd = spec.Ramdisk is null ? [] : ReadInput(spec.Ramdisk, "ramdisk");
+
+        var memory = GuestMemory.CreateX86(spec.MemoryMiB * X86Layout.MiB);
+        VirtualMachine? vm = null;
+        try
+        {
+            var backend = new KvmVmBackend();
+            try
+            {
+                backend.CreateInterruptControllers();
+                vm = new VirtualMachine(backend, memory, spec.Vcpus, log);
+            }
+            catch
+            {
+                backend.Dispose();
+                throw;
+            }
+            var platform = PcPlatform.Attach(vm, console, log);
+            var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, spec.Cmdline, spec.Vcpus, spec.EffectiveMaxVcpus);
+            var supported = vm.Backend.GetSupportedCpuid();
+            vm.CreateVcpus(vcpu =>
+            {
+                var cpuid = CpuidBuilder.Build(supported, vcpu.Index, ApicIds.ForVcpu(vcpu.Index), spec.Vcpus);
+                vcpu.SetCpuid(cpuid);
+                vcpu.ResetFpu();
+                if (vcpu.Index == 0)
+                {
+                    vcpu.SetSpecialRegisters(plan.SpecialRegisters);
+                    vcpu.SetRegisters(plan.Registers);
+                }
+            });
+            return new RunningDomain(spec, vm, platform, plan);
+        }
+        catch
+        {
+            if (vm is not null) vm.Dispose();
+            else memory.Dispose();
+            throw;
+        }
+    }
+
+    private static byte[] ReadInput(string path, string what)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DomainBuildException($"{what}: cannot read {path}: {e.Message}");
+        }
+    }
+}
+
+/// <summary>A domain could not be built (bad kernel, missing file, no /dev/kvm); the message says which input.</summary>
+public sealed class DomainBuildException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,36 @@
+namespace Xenon.Domain;
+
+/// <summary>What to do when a guest ends in a given way (xl's on_poweroff/on_reboot/on_crash).</summary>
+public enum LifecycleAction
+{
+    Destroy,
+    Restart,
+    RenameRestart,
+    Preserve,
+    CoredumpDestroy,
+    CoredumpRestart,
+    SoftReset,
+}
+
+/// <summary>
+/// Everything the domain layer needs to build and run one guest, already validated by the
+/// toolstack. Plain data: it is what the toolstack hands a domain process (as JSON).
+/// </summary>
+public sealed record DomainSpec
+{
+    public required string Name { get; init; }
+    public Guid Uuid { get; init; } = Guid.NewGuid();
+    public int DomId { get; init; } = 1;
+    public required ulong MemoryMiB { get; init; }
+    public ulong MaxMemoryMiB { get; init; }
+    public int Vcpus { get; init; } = 1;
+    public int MaxVcpus { get; init; }
+    public required string Kernel { get; init; }
+    public string? Ramdisk { get; init; }
+    public string Cmdline { get; init; } = "";
+    public LifecycleAction OnPowerOff { get; init; } = LifecycleAction.Destroy;
+    public LifecycleAction OnReboot { get; init; } = LifecycleAction.Restart;
+    public LifecycleAction OnCrash { get; init; } = LifecycleAction.Destroy;
+
+    public int EffectiveMaxVcpus => Math.Max(MaxVcpus, Vcpus);
+}

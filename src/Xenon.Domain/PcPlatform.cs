@@ -1,0 +1,54 @@
+using Xenon.Devices.Legacy.Acpi;
+using Xenon.Devices.Legacy.I8042;
+using Xenon.Devices.Legacy.Platform;
+using Xenon.Devices.Legacy.Rtc;
+using Xenon.Devices.Legacy.Serial;
+using Xenon.Machine;
+
+namespace Xenon.Domain;
+
+/// <summary>The legacy PC devices every domain has, wired to a machine's port bus and interrupt lines:
+/// COM1, CMOS RTC, i8042 (reset), ACPI PM (S5, power button, PM timer), reset register 0xcf9, pvpanic,
+/// and the POST/delay ports.</summary>
+public sealed class PcPlatform : IDisposable
+{
+    public const int Com1Irq = 4, RtcIrq = 8, SciIrq = 9;
+
+    private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic)
+    {
+        Serial = serial;
+        Rtc = rtc;
+        I8042 = i8042;
+        Acpi = acpi;
+        Reset = reset;
+        PvPanic = pvpanic;
+    }
+
+    public Serial16550 Serial { get; }
+    public CmosRtc Rtc { get; }
+    public I8042Controller I8042 { get; }
+    public AcpiPm Acpi { get; }
+    public ResetControl Reset { get; }
+    public PvPanic PvPanic { get; }
+
+    public static PcPlatform Attach(VirtualMachine vm, ISerialOutput console, Action<string> log)
+    {
+        var backend = vm.Backend;
+        var serial = new Serial16550(backend.GetIrqLine(Com1Irq), console);
+        serial.Register(vm.Pio);
+        var rtc = new CmosRtc(backend.GetIrqLine(RtcIrq));
+        rtc.Register(vm.Pio);
+        var i8042 = new I8042Controller(vm);
+        i8042.Register(vm.Pio);
+        var acpi = new AcpiPm(backend.GetIrqLine(SciIrq), vm, log: log);
+        acpi.Register(vm.Pio);
+        var reset = new ResetControl(vm);
+        reset.Register(vm.Pio);
+        var pvpanic = new PvPanic(vm, log);
+        pvpanic.Register(vm.Pio);
+        new PostCodePort().Register(vm.Pio);
+        return new PcPlatform(serial, rtc, i8042, acpi, reset, pvpanic);
+    }
+
+    public void Dispose() => Rtc.Dispose();
+}

@@ -1,0 +1,34 @@
+using Xenon.Machine;
+using Xenon.Machine.Boot;
+
+namespace Xenon.Domain;
+
+/// <summary>One incarnation of a domain: its machine and platform devices.</summary>
+public sealed class RunningDomain : IDisposable
+{
+    internal RunningDomain(DomainSpec spec, VirtualMachine machine, PcPlatform platform, BootPlan plan)
+    {
+        Spec = spec;
+        Machine = machine;
+        Platform = platform;
+        BootPlan = plan;
+    }
+
+    public DomainSpec Spec { get; }
+    public VirtualMachine Machine { get; }
+    public PcPlatform Platform { get; }
+    public BootPlan BootPlan { get; }
+
+    public void Start() => Machine.Start();
+
+    /// <summary>The ACPI power button: a guest that handles it powers off cleanly.</summary>
+    public void PressPowerButton() => Platform.Acpi.PressPowerButton();
+
+    public void Destroy() => Machine.RequestShutdown(ShutdownReason.PowerOff, "destroyed");
+
+    public void Dispose()
+    {
+        Machine.Dispose();
+        Platform.Dispose();
+    }
+}

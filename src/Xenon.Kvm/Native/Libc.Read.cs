@@ -1,0 +1,9 @@
+using System.Runtime.InteropServices;
+
+namespace Xenon.Kvm.Native;
+
+internal static unsafe partial class Libc
+{
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial nint read(int fd, void* buffer, nuint count);
+}

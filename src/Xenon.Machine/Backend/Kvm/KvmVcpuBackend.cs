@@ -1,0 +1,137 @@
+using Xenon.Kvm;
+using Xenon.Kvm.Abi;
+
+namespace Xenon.Machine.Backend.Kvm;
+
+/// <summary>A vCPU on KVM: KVM_RUN and the translation of kvm_run exits into <see cref="VcpuExit"/>s.
+/// Port and MMIO data are handed to the handler as spans into the shared run page, so the I/O path allocates nothing.</summary>
+public sealed class KvmVcpuBackend : IVcpuBackend
+{
+    // Local APIC LVT delivery-mode field (bits 8–10): ExtINT lets the legacy PIC reach the BSP through LINT0,
+    // NMI on LINT1 is the PC's wiring; KVM's reset state leaves both at Fixed.
+    private const uint LvtDeliveryModeMask = 0x700;
+    private const uint DeliveryModeNmi = 0x4, DeliveryModeExtInt = 0x7;
+
+    internal KvmVcpuBackend(KvmVcpu vcpu, int index)
+    {
+        Vcpu = vcpu;
+        Index = index;
+    }
+
+    public int Index { get; }
+
+    /// <summary>The underlying KVM vCPU (for state that the backend interface does not cover).</summary>
+    public KvmVcpu Vcpu { get; }
+
+    public void BindToCurrentThread() => Vcpu.BindToCurrentThread();
+
+    public void SetCpuid(ReadOnlySpan<CpuidEntry> entries)
+    {
+        var kvm = new KvmCpuidEntry2[entries.Length];
+        for (int i = 0; i < entries.Length; i++) kvm[i] = KvmStateConversion.ToKvm(entries[i]);
+        Vcpu.SetCpuid(kvm);
+    }
+
+    public X86Registers GetRegisters() => KvmStateConversion.FromKvm(Vcpu.GetRegs());
+
+    public void SetRegisters(in X86Registers regs) => Vcpu.SetRegs(KvmStateConversion.ToKvm(regs));
+
+    public X86SpecialRegisters GetSpecialRegisters() => KvmStateConversion.FromKvm(Vcpu.GetSregs());
+
+    public void SetSpecialRegisters(in X86SpecialRegisters sregs)
+    {
+        // keep KVM's pending-interrupt bitmap: writing zeros there would drop an interrupt already accepted
+        var current = Vcpu.GetSregs();
+        Vcpu.SetSregs(KvmStateConversion.ToKvm(sregs, current));
+    }
+
+    public void SetMsrs(ReadOnlySpan<MsrEntry> msrs)
+    {
+        var kvm = new KvmMsrEntry[msrs.Length];
+        for (int i = 0; i < msrs.Length; i++) kvm[i] = new KvmMsrEntry { Index = msrs[i].Index, Data = msrs[i].Value };
+        int set = Vcpu.SetMsrs(kvm);
+        if (set < msrs.Length)
+            throw new InvalidOperationException($"KVM_SET_MSRS on vcpu{Index} refused MSR 0x{msrs[set].Index:x} (value 0x{msrs[set].Value:x}); {set} of {msrs.Length} were set");
+    }
+
+    public void ResetFpu() => Vcpu.SetFpu(new KvmFpu { Fcw = 0x37f, Mxcsr = 0x1f80 });
+
+    /// <summary>Wires LINT0 as ExtINT and LINT1 as NMI so the in-kernel PIC's interrupts reach the vCPU.</summary>
+    internal void ConfigureLapicLints()
+    {
+        Vcpu.GetLapic(out var lapic);
+        lapic.SetRegister(KvmLapicState.LvtLint0, WithDeliveryMode(lapic.GetRegister(KvmLapicState.LvtLint0), DeliveryModeExtInt));
+        lapic.SetRegister(KvmLapicState.LvtLint1, WithDeliveryMode(lapic.GetRegister(KvmLapicState.LvtLint1), DeliveryModeNmi));
+        Vcpu.SetLapic(lapic);
+    }
+
+    internal static uint WithDeliveryMode(uint lvt, uint mode) => (lvt & ~LvtDeliveryModeMask) | (mode << 8);
+
+    public VcpuExit Run(IVcpuExitHandler handler)
+    {
+        if (!Vcpu.Run())
+        {
+            Vcpu.ClearImmediateExit();
+            return VcpuExit.Interrupted;
+        }
+
+        ref readonly var run = ref Vcpu.RunState;
+        switch ((KvmExitReason)run.ExitReason)
+        {
+            case KvmExitReason.Io:
+                {
+                    var data = Vcpu.IoData;
+                    int size = run.Io.Size;
+                    ushort port = run.Io.Port;
+                    bool isWrite = run.Io.Direction == KvmRunIo.DirectionOut;
+                    // string I/O (rep ins/outs) arrives as count items, one device access each
+                    for (int offset = 0; offset < data.Length; offset += size)
+                        handler.PortIo(Index, port, data.Slice(offset, size), isWrite);
+                    return VcpuExit.IoDone;
+                }
+            case KvmExitReason.Mmio:
+                handler.Mmio(Index, run.Mmio.PhysAddr, Vcpu.MmioData, run.Mmio.IsWrite != 0);
+                return VcpuExit.IoDone;
+            case KvmExitReason.Hlt:
+                return new VcpuExit(VcpuExitKind.Halt);
+            case KvmExitReason.Shutdown:
+                return new VcpuExit(VcpuExitKind.Shutdown, "triple fault (KVM_EXIT_SHUTDOWN)");
+            case KvmExitReason.Intr:
+                Vcpu.ClearImmediateExit();
+                return VcpuExit.Interrupted;
+            case KvmExitReason.SystemEvent:
+                return SystemEvent(run.SystemEvent.Type);
+            case KvmExitReason.InternalError:
+                return new VcpuExit(VcpuExitKind.Error, KvmExitDescription.InternalError(run.Internal, RipOrNull()));
+            case KvmExitReason.FailEntry:
+                return new VcpuExit(VcpuExitKind.Error,
+                    $"KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x{run.FailEntry.HardwareEntryFailureReason:x} on host cpu {run.FailEntry.Cpu}");
+            default:
+                return new VcpuExit(VcpuExitKind.Error, KvmExitDescription.Unexpected(run.ExitReason, run.Hw.HardwareExitReason, RipOrNull()));
+        }
+    }
+
+    private static VcpuExit SystemEvent(uint type) => (KvmSystemEventType)type switch
+    {
+        KvmSystemEventType.Shutdown => new VcpuExit(VcpuExitKind.SystemPowerOff),
+        KvmSystemEventType.Reset => new VcpuExit(VcpuExitKind.SystemReset),
+        KvmSystemEventType.Crash => new VcpuExit(VcpuExitKind.Shutdown, "guest crash (KVM_SYSTEM_EVENT_CRASH)"),
+        _ => new VcpuExit(VcpuExitKind.Error, $"KVM_EXIT_SYSTEM_EVENT of unhandled type {type}"),
+    };
+
+    private ulong? RipOrNull()
+    {
+        try
+        {
+            return Vcpu.GetRegs().Rip;
+        }
+        catch (KvmException)
+        {
+            return null; // the error report must not fail because the state is unreadable
+        }
+    }
+
+    public void Kick() => Vcpu.Kick();
+
+    public void Dispose() => Vcpu.Dispose();
+}

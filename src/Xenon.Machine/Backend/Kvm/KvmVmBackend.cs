@@ -1,0 +1,113 @@
+using Xenon.Kvm;
+using Xenon.Kvm.Abi;
+using Xenon.Machine.Cpu;
+using Xenon.Machine.Memory;
+
+namespace Xenon.Machine.Backend.Kvm;
+
+/// <summary>The KVM implementation of <see cref="IVmBackend"/>: one KVM VM with the in-kernel irqchip and PIT.</summary>
+public sealed class KvmVmBackend : IVmBackend
+{
+    /// <summary>Where KVM gets its three TSS pages and its identity-map page: just below the BIOS at 4 GiB,
+    /// inside the 32-bit MMIO hole where no RAM or device lives (the addresses QEMU and Firecracker use).</summary>
+    public const ulong TssAddress = 0xfffbd000, IdentityMapAddress = 0xfffbc000;
+
+    /// <summary>GSIs of the in-kernel IOAPIC (0–15 also reach the PIC pair).</summary>
+    public const int GsiCount = 24;
+
+    private readonly bool _ownsSystem;
+    private readonly KvmIrqLine?[] _irqLines = new KvmIrqLine?[GsiCount];
+    private readonly Lock _gate = new();
+    private IReadOnlyList<CpuidEntry>? _supportedCpuid;
+    private bool _irqchip;
+
+    /// <summary>Opens /dev/kvm and creates a VM.</summary>
+    public KvmVmBackend() : this(KvmSystem.Open(), ownsSystem: true)
+    {
+    }
+
+    public KvmVmBackend(KvmSystem system, bool ownsSystem)
+    {
+        System = system;
+        _ownsSystem = ownsSystem;
+        Vm = system.CreateVm();
+    }
+
+    public string Name => "kvm";
+
+    public KvmSystem System { get; }
+
+    /// <summary>The KVM VM, for what the backend interface does not cover (ioeventfd, irqfd, GSI routing, clock).</summary>
+    public KvmVm Vm { get; }
+
+    public void MapMemory(GuestMemoryRegion region, bool logDirty)
+        => Vm.SetUserMemoryRegion((uint)region.Slot, region.GuestAddress, region.Size, region.HostAddress,
+            logDirty ? KvmMemoryFlags.LogDirtyPages : KvmMemoryFlags.None);
+
+    public void CreateInterruptControllers()
+    {
+        lock (_gate)
+        {
+            if (_irqchip) throw new InvalidOperationException("interrupt controllers already created");
+            Vm.SetTssAddr(TssAddress);
+            Vm.SetIdentityMapAddr(IdentityMapAddress);
+            Vm.CreateIrqchip();
+            // KVM then also emulates port 0x61 (speaker gate, PIT channel 2 output), which TSC calibration polls
+            Vm.CreatePit2(KvmPitConfig.SpeakerDummy);
+            _irqchip = true;
+        }
+    }
+
+    public IIrqLine GetIrqLine(int gsi)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(gsi);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(gsi, GsiCount);
+        lock (_gate)
+        {
+            if (!_irqchip) throw new InvalidOperationException("CreateInterruptControllers must be called before GetIrqLine");
+            return _irqLines[gsi] ??= new KvmIrqLine(Vm, gsi);
+        }
+    }
+
+    public IReadOnlyList<CpuidEntry> GetSupportedCpuid()
+    {
+        lock (_gate)
+        {
+            if (_supportedCpuid is null)
+            {
+                var kvm = System.GetSupportedCpuid();
+                var entries = new CpuidEntry[kvm.Length];
+                for (int i = 0; i < kvm.Length; i++) entries[i] = KvmStateConversion.FromKvm(kvm[i]);
+                _supportedCpuid = entries;
+            }
+            return _supportedCpuid;
+        }
+    }
+
+    public IVcpuBackend CreateVcpu(int index)
+    {
+        bool irqchip;
+        lock (_gate) irqchip = _irqchip;
+        var vcpu = Vm.CreateVcpu((int)ApicIds.ForVcpu(index));
+        var backend = new KvmVcpuBackend(vcpu, index);
+        try
+        {
+            if (irqchip) backend.ConfigureLapicLints();
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+        return backend;
+    }
+
+    public void GetAndClearDirtyLog(GuestMemoryRegion region, Span<ulong> bitmap)
+        => Vm.GetDirtyLog((uint)region.Slot, region.Size / 4096, bitmap);
+
+    public void Dispose()
+    {
+        Vm.Dispose();
+        if (_ownsSystem) System.Dispose();
+    }
+}

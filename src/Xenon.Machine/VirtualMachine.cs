@@ -1,0 +1,205 @@
+using Xenon.Machine.Backend;
+using Xenon.Machine.Bus;
+using Xenon.Machine.Memory;
+
+namespace Xenon.Machine;
+
+/// <summary>
+/// One guest machine: guest memory, the port and MMIO buses, and one host thread per vCPU
+/// running the backend until the machine is asked to shut down. It owns the backend and the
+/// memory; devices are registered on its buses by whoever builds the machine.
+/// </summary>
+public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposable
+{
+    private readonly IVcpuBackend[] _vcpus;
+    private readonly Thread[] _threads;
+    private readonly Action<string> _log;
+    private readonly ManualResetEventSlim _stopped = new(false);
+    private readonly TaskCompletionSource<MachineExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _shutdownRequested;
+    private volatile bool _stopping;
+    private int _running;
+    private long _deviceFaults;
+
+    public VirtualMachine(IVmBackend backend, GuestMemory memory, int vcpuCount, Action<string>? log = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(vcpuCount, 1);
+        Backend = backend;
+        Memory = memory;
+        _log = log ?? (_ => { });
+        Pio = new PioBus(_log);
+        Mmio = new MmioBus(_log);
+        foreach (var region in memory.Regions) backend.MapMemory(region, logDirty: false);
+        _vcpus = new IVcpuBackend[vcpuCount];
+        _threads = new Thread[vcpuCount];
+    }
+
+    public IVmBackend Backend { get; }
+    public GuestMemory Memory { get; }
+    public PioBus Pio { get; }
+    public MmioBus Mmio { get; }
+    public int VcpuCount => _vcpus.Length;
+
+    /// <summary>Exceptions thrown by device models while serving guest accesses (each one logged; the guest continues).</summary>
+    public long DeviceFaults => Interlocked.Read(ref _deviceFaults);
+
+    /// <summary>Completes when the machine has stopped; the result says why.</summary>
+    public Task<MachineExit> Exited => _exit.Task;
+
+    public IVcpuBackend Vcpu(int index) => _vcpus[index];
+
+    /// <summary>Creates every vCPU; <paramref name="configure"/> runs for each (CPUID, boot registers) before any starts.</summary>
+    public void CreateVcpus(Action<IVcpuBackend> configure)
+    {
+        for (int i = 0; i < _vcpus.Length; i++)
+        {
+            _vcpus[i] = Backend.CreateVcpu(i);
+            configure(_vcpus[i]);
+        }
+    }
+
+    /// <summary>Starts one thread per vCPU. Configuration of a vCPU's state must be done before.</summary>
+    public void Start()
+    {
+        if (_vcpus[0] is null) throw new InvalidOperationException("CreateVcpus must be called before Start");
+        _running = _vcpus.Length;
+        for (int i = 0; i < _vcpus.Length; i++)
+        {
+            int index = i;
+            _threads[i] = new Thread(() => VcpuLoop(index)) { Name = $"vcpu{index}", IsBackground = true };
+            _threads[i].Start();
+        }
+    }
+
+    public void RequestShutdown(ShutdownReason reason, string why)
+    {
+        if (Interlocked.Exchange(ref _shutdownRequested, 1) != 0) return;
+        _log($"machine: shutdown requested: {reason} ({why})");
+        _pendingExit = new MachineExit(reason, why);
+        _stopping = true;
+        foreach (var v in _vcpus) v?.Kick();
+    }
+
+    private MachineExit? _pendingExit;
+
+    /// <summary>Blocks until every vCPU thread has stopped.</summary>
+    public MachineExit WaitForExit()
+    {
+        _stopped.Wait();
+        return _exit.Task.Result;
+    }
+
+    private void VcpuLoop(int index)
+    {
+        var vcpu = _vcpus[index];
+        try
+        {
+            vcpu.BindToCurrentThread();
+            while (!_stopping)
+            {
+                var exit = vcpu.Run(this);
+                switch (exit.Kind)
+                {
+                    case VcpuExitKind.Io:
+                    case VcpuExitKind.Interrupted:
+                        break;
+                    case VcpuExitKind.Halt:
+                        // With the in-kernel irqchip HLT never leaves the kernel; without one, a halted
+                        // vCPU that nothing can wake has finished.
+                        RequestShutdown(ShutdownReason.PowerOff, $"vCPU {index} halted");
+                        break;
+                    case VcpuExitKind.Shutdown:
+                        RequestShutdown(ShutdownReason.Crash, $"vCPU {index}: triple fault (CPU shutdown)");
+                        break;
+                    case VcpuExitKind.SystemReset:
+                        RequestShutdown(ShutdownReason.Reboot, $"vCPU {index}: system reset event");
+                        break;
+                    case VcpuExitKind.SystemPowerOff:
+                        RequestShutdown(ShutdownReason.PowerOff, $"vCPU {index}: system power-off event");
+                        break;
+                    default:
+                        RequestShutdown(ShutdownReason.Crash, $"vCPU {index}: {exit.Detail ?? exit.Kind.ToString()}{DescribeVcpu(vcpu)}");
+                        break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            RequestShutdown(ShutdownReason.Crash, $"vCPU {index} failed: {e.Message}");
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0)
+            {
+                _exit.TrySetResult(_pendingExit ?? new MachineExit(ShutdownReason.Crash, "vCPUs stopped without a reason"));
+                _stopped.Set();
+            }
+        }
+    }
+
+    private static string DescribeVcpu(IVcpuBackend vcpu)
+    {
+        try
+        {
+            var r = vcpu.GetRegisters();
+            var s = vcpu.GetSpecialRegisters();
+            return $" (rip=0x{r.Rip:x} rsp=0x{r.Rsp:x} rflags=0x{r.Rflags:x} cs=0x{s.Cs.Selector:x} cr0=0x{s.Cr0:x} cr3=0x{s.Cr3:x} cr4=0x{s.Cr4:x} efer=0x{s.Efer:x})";
+        }
+        catch (Exception)
+        {
+            return "";
+        }
+    }
+
+    void IVcpuExitHandler.PortIo(int vcpu, ushort port, Span<byte> data, bool isWrite)
+    {
+        try
+        {
+            if (isWrite) Pio.Write(port, data);
+            else Pio.Read(port, data);
+        }
+        catch (Exception e)
+        {
+            DeviceFault(e, $"port 0x{port:x}");
+            if (!isWrite) data.Fill(0xff);
+        }
+    }
+
+    void IVcpuExitHandler.Mmio(int vcpu, ulong address, Span<byte> data, bool isWrite)
+    {
+        try
+        {
+            if (isWrite) Mmio.Write(address, data);
+            else Mmio.Read(address, data);
+        }
+        catch (Exception e)
+        {
+            DeviceFault(e, $"mmio 0x{address:x}");
+            if (!isWrite) data.Fill(0xff);
+        }
+    }
+
+    // A device model bug must not take the guest down with the process: log it, make the access
+    // a no-op/all-ones, and go on.
+    private void DeviceFault(Exception e, string where)
+    {
+        if (Interlocked.Increment(ref _deviceFaults) <= 16)
+            _log($"device fault at {where}: {e.GetType().Name}: {e.Message}");
+    }
+
+    public void Dispose()
+    {
+        if (_running > 0)
+        {
+            RequestShutdown(ShutdownReason.PowerOff, "machine disposed");
+            _stopped.Wait(TimeSpan.FromSeconds(5));
+        }
+        foreach (var v in _vcpus) v?.Dispose();
+        Backend.Dispose();
+        Memory.Dispose();
+        _stopped.Dispose();
+    }
+}
+
+/// <summary>Why a machine stopped.</summary>
+public sealed record MachineExit(ShutdownReason Reason, string Detail);

@@ -1,0 +1,38 @@
+using Xenon.Domain;
+using Xenon.Toolstack.Config;
+
+namespace Xenon.Toolstack;
+
+/// <summary>Turns a parsed xl.cfg into what the domain layer builds from (xl.cfg stays above this line).</summary>
+public static class DomainSpecFactory
+{
+    public static DomainSpec FromConfig(DomainConfig c, int domId) => new()
+    {
+        Name = c.Name,
+        Uuid = c.Uuid,
+        DomId = domId,
+        MemoryMiB = (ulong)c.MemoryMiB,
+        MaxMemoryMiB = (ulong)c.MaxMemoryMiB,
+        Vcpus = c.Vcpus,
+        MaxVcpus = c.MaxVcpus,
+        Kernel = c.Kernel,
+        Ramdisk = c.Ramdisk,
+        Cmdline = c.Cmdline ?? "",
+        OnPowerOff = Map(c.OnPoweroff),
+        OnReboot = Map(c.OnReboot),
+        OnCrash = Map(c.OnCrash),
+    };
+
+    // The two enums list the same xl actions in the same order; spelled out so a reorder cannot slip through.
+    private static LifecycleAction Map(ShutdownAction a) => a switch
+    {
+        ShutdownAction.Destroy => LifecycleAction.Destroy,
+        ShutdownAction.Restart => LifecycleAction.Restart,
+        ShutdownAction.RenameRestart => LifecycleAction.RenameRestart,
+        ShutdownAction.Preserve => LifecycleAction.Preserve,
+        ShutdownAction.CoredumpDestroy => LifecycleAction.CoredumpDestroy,
+        ShutdownAction.CoredumpRestart => LifecycleAction.CoredumpRestart,
+        ShutdownAction.SoftReset => LifecycleAction.SoftReset,
+        _ => throw new ArgumentOutOfRangeException(nameof(a), a, null),
+    };
+}
