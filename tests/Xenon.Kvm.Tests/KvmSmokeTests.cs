@@ -5,6 +5,7 @@ namespace Xenon.Kvm.Tests;
 
 /// <summary>Tiny real-mode guests on the real /dev/kvm. Every guest instruction may be emulated here
 /// (kvm_pvm), so each guest is a handful of instructions.</summary>
+[Trait("Requires", "Kvm")]
 public sealed class KvmSmokeTests
 {
     private const ulong MemorySize = 1 << 20;

@@ -1,5 +1,6 @@
 namespace Xenon.Kvm.Tests;
 
+[Trait("Requires", "Kvm")]
 public sealed class KvmSystemTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using Xenon.Machine.Memory;
 namespace Xenon.Machine.Tests.Cpu;
 
 /// <summary>The KVM backend on the real /dev/kvm with a few real-mode instructions (each may be emulated here).</summary>
+[Trait("Requires", "Kvm")]
 public sealed class KvmBackendSmokeTests
 {
     private const ulong CodeAddress = 0x1000;
