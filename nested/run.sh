@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# run.sh - run a command inside the nested host (L1), where /dev/kvm is real KVM (kvm_amd on an
+# SVM CPU that QEMU emulates under TCG).
+#
+#   nested/run.sh [-t SECS] [-m MiB] [-i] [-k] [-v] [-e K=V]... DIR -- CMD [ARGS...]
+#
+# DIR is copied into an ext4 work image mounted at /work in L1 (CMD's working directory) and,
+# after L1 powers off, copied back so DIR holds what CMD left there. One CMD word is a bash
+# script (bash -c); several are an argv. Inside L1: dotnet on PATH (DOTNET_ROOT=/usr/share/dotnet),
+# qemu-system-x86_64, /dev/kvm (kvm_amd nested=0), the default guest in /opt/guest, no network;
+# the root filesystem is a tmpfs overlay, so writes outside /work are lost.
+#
+# Output: CMD's stdout and stderr stream to ours (virtio-serial ports -> files -> tail -f). The
+# exit status is CMD's; 124 = timeout (inside L1, or the whole VM); 125 = harness failure.
+#
+#   -t SECS  time limit for CMD inside L1 (default 1800). The VM as a whole gets SECS plus
+#            $XENON_NESTED_MARGIN (default 120): a hung nested guest can freeze L1 entirely.
+#   -m MiB   L1 memory (default 2048)
+#   -i       interactive: L1's serial console is our terminal (raw); CMD's stdin/stdout/stderr
+#            are that console and it is CMD's controlling terminal. Kernel messages share it.
+#   -e K=V   environment for CMD (repeatable)
+#   -k       keep the run directory (console.log, qemu.log, images) and print its path
+#   -v       copy L1's console to stderr and print timings
+# Env: XENON_CACHE (assets from nested/build-host.sh, rebuilt when an input changed),
+#      XENON_NESTED_SKIP_BUILD=1 (use the assets as they are), XENON_NESTED_APPEND (L1 kernel args),
+#      TMPDIR (where run directories go).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+TMO=1800 MEM=2048 INTERACTIVE=0 KEEP=0 VERBOSE=0
+ENVS=()
+say() { echo "nested/run: $*" >&2; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 125; }
+while getopts "t:m:ie:kvh" o; do
+    case $o in
+        t) TMO=$OPTARG ;; m) MEM=$OPTARG ;; i) INTERACTIVE=1 ;; e) ENVS+=("$OPTARG") ;;
+        k) KEEP=1 ;; v) VERBOSE=1 ;; *) usage ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 3 ] && [ "$2" = "--" ] || usage
+SRC=$1; shift 2
+[ -d "$SRC" ] || { say "$SRC is not a directory"; exit 125; }
+SRC=$(cd "$SRC" && pwd)
+[[ $TMO =~ ^[0-9]+$ ]] && [[ $MEM =~ ^[0-9]+$ ]] || usage
+[ "$(id -u)" = 0 ] || { say "must run as root (loop mount, image building)"; exit 125; }
+now() { date +%s.%N; }
+T0=$(now)
+
+# ------------------------------------------------------------------ assets
+if [ "${XENON_NESTED_SKIP_BUILD:-0}" = 1 ]; then
+    L1=${XENON_CACHE:-/var/cache/xenon}/nested
+else
+    L1=$(bash "$HERE/build-host.sh") || { say "nested/build-host.sh failed"; exit 125; }
+fi
+for f in vmlinuz initrd.cpio rootfs.img; do [ -f "$L1/$f" ] || { say "missing $L1/$f"; exit 125; }; done
+
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/xenon-nested.XXXXXX")
+QPID="" TAILS=()
+cleanup() {
+    trap '' PIPE
+    if [ -n "$QPID" ]; then kill -TERM -- "-$QPID" 2>/dev/null || kill -TERM "$QPID" 2>/dev/null || true; fi
+    for p in "${TAILS[@]}"; do kill "$p" 2>/dev/null || true; done
+    if mountpoint -q "$RUN/mnt" 2>/dev/null; then umount "$RUN/mnt" || true; fi
+    if [ "$KEEP" = 1 ]; then say "run directory kept: $RUN"; else rm -rf "$RUN"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------------ work image
+used=$(du -sm "$SRC" | cut -f1)
+size=$(( used + used / 5 + ${XENON_NESTED_FREE_MB:-2048} + 16 ))
+# mke2fs -d lists every file it copies on stdout
+mke2fs -q -t ext4 -m 0 -L xwork -E lazy_itable_init=0,lazy_journal_init=0 -d "$SRC" "$RUN/work.img" "${size}M" >/dev/null \
+    || { say "mke2fs -d $SRC failed"; exit 125; }
+
+# ------------------------------------------------------------------ stage 2 (second cpio)
+P=$RUN/cpio/nested
+mkdir -p "$P"
+cp "$HERE/l1/stage2" "$P/stage2"
+{
+    echo "NESTED_TIMEOUT=$TMO"
+    echo "NESTED_INTERACTIVE=$INTERACTIVE"
+    [ "$INTERACTIVE" = 1 ] && printf 'NESTED_TERM=%q\n' "${TERM:-vt100}"
+    for kv in "${ENVS[@]}"; do
+        [[ $kv == [A-Za-z_]*=* ]] || { say "bad -e $kv"; exit 125; }
+        printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
+    done
+} > "$P/env"
+if [ $# -eq 1 ]; then
+    printf '%s\n' "$1" > "$P/cmd.sh"
+else
+    { printf 'exec'; printf ' %q' "$@"; printf '\n'; } > "$P/cmd.sh"
+fi
+PORTS="status"
+[ "$INTERACTIVE" = 1 ] || PORTS="status out err"
+echo "$PORTS" > "$P/ports"
+(cd "$RUN/cpio" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) > "$RUN/stage2.cpio"
+# The kernel unpacks concatenated newc archives in order: stage 2 lands beside stage 1.
+cat "$L1/initrd.cpio" "$RUN/stage2.cpio" > "$RUN/initrd"
+
+# ------------------------------------------------------------------ boot L1
+: > "$RUN/out.log"; : > "$RUN/err.log"; : > "$RUN/status"; : > "$RUN/console.log"
+Q=(qemu-system-x86_64 -accel tcg -M q35 -cpu EPYC,+svm -smp 1 -m "$MEM"
+   -nodefaults -no-user-config -display none -monitor none -no-reboot
+   -kernel "$L1/vmlinuz" -initrd "$RUN/initrd"
+   -append "console=ttyS0 quiet panic=-1 ${XENON_NESTED_APPEND:-}"
+   -drive "if=none,id=root,file=$L1/rootfs.img,format=raw,readonly=on" -device virtio-blk-pci,drive=root,serial=xroot
+   -drive "if=none,id=work,file=$RUN/work.img,format=raw,cache=unsafe" -device virtio-blk-pci,drive=work,serial=xwork
+   -device virtio-serial-pci
+   -chardev "file,id=status,path=$RUN/status" -device virtserialport,chardev=status,name=status)
+if [ "$INTERACTIVE" = 1 ]; then
+    # signal=off: ^C goes to the command in L1, not to QEMU
+    Q+=(-chardev stdio,id=con,signal=off -serial chardev:con)
+else
+    Q+=(-serial "file:$RUN/console.log"
+        -chardev "file,id=out,path=$RUN/out.log" -device virtserialport,chardev=out,name=out
+        -chardev "file,id=err,path=$RUN/err.log" -device virtserialport,chardev=err,name=err)
+fi
+printf '%q ' "${Q[@]}" > "$RUN/qemu.cmd"
+TB=$(now)
+VMTMO=$(( TMO + ${XENON_NESTED_MARGIN:-120} ))
+if [ "$INTERACTIVE" = 1 ]; then
+    # QEMU needs the terminal in the foreground; timeout --foreground leaves it there.
+    set +e
+    timeout --foreground -k 10 "$VMTMO" "${Q[@]}" 2>"$RUN/qemu.log"
+    QRC=$?
+    set -e
+    stty sane 2>/dev/null || true
+else
+    # setsid: timeout(1) and QEMU in their own process group, so cleanup can end them together
+    setsid timeout -k 10 "$VMTMO" "${Q[@]}" </dev/null >"$RUN/qemu.log" 2>&1 &
+    QPID=$!
+    tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/out.log" & TAILS+=($!)
+    tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/err.log" >&2 & TAILS+=($!)
+    if [ "$VERBOSE" = 1 ]; then tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/console.log" | sed -u 's/^/[L1] /' >&2 & TAILS+=($!); fi
+    set +e
+    wait "$QPID"
+    QRC=$?
+    set -e
+    QPID=""
+    for p in "${TAILS[@]}"; do wait "$p" 2>/dev/null || true; done
+    TAILS=()
+fi
+TQ=$(now)
+
+RC=$(tr -dc '0-9\n' < "$RUN/status" | grep -m1 . || true)
+if [ -z "$RC" ]; then
+    if [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
+        say "L1 VM exceeded its ${VMTMO}s limit"; RC=124
+    else
+        say "L1 ended without reporting a status (qemu exit $QRC)"; RC=125
+    fi
+    if [ "$INTERACTIVE" = 0 ] && [ "$VERBOSE" = 0 ]; then
+        say "--- L1 console (last 30 lines) ---"; tail -n 30 "$RUN/console.log" | tr -d '\r' >&2
+    fi
+    say "--- qemu log ---"; grep -v "doesn't support requested feature" "$RUN/qemu.log" | tail -n 10 >&2 || true
+fi
+
+# ------------------------------------------------------------------ copy back
+frc=0
+e2fsck -p "$RUN/work.img" >"$RUN/fsck.log" 2>&1 || frc=$?
+if [ "$frc" -ge 4 ]; then
+    say "work image damaged (e2fsck exit $frc); not copying back, keeping $RUN"; KEEP=1
+    [ "$RC" = 0 ] && RC=125
+else
+    mkdir -p "$RUN/mnt"
+    if mount -o loop,ro "$RUN/work.img" "$RUN/mnt" 2>/dev/null; then
+        rsync -a --delete --exclude=/lost+found "$RUN/mnt/" "$SRC/" || { say "copy back failed"; [ "$RC" = 0 ] && RC=125; }
+        umount "$RUN/mnt"
+    else
+        # no loop devices (e.g. in a container): debugfs reads the image without mounting it
+        mkdir -p "$RUN/back"
+        debugfs -R "rdump / $RUN/back" "$RUN/work.img" >"$RUN/debugfs.log" 2>&1 \
+            && rsync -a --delete --exclude=/lost+found "$RUN/back/" "$SRC/" \
+            || { say "copy back failed (debugfs)"; [ "$RC" = 0 ] && RC=125; }
+    fi
+fi
+T1=$(now)
+if [ "$VERBOSE" = 1 ]; then
+    d() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+    say "timings: prepare $(d "$T0" "$TB") s, L1 run $(d "$TB" "$TQ") s, copy back $(d "$TQ" "$T1") s; status $RC"
+fi
+exit "$RC"

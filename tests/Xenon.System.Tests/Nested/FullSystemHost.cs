@@ -1,0 +1,205 @@
+using System.Globalization;
+
+[assembly: AssemblyFixture(typeof(Xenon.System.Tests.Nested.FullSystemHost))]
+
+namespace Xenon.System.Tests.Nested;
+
+/// <summary>
+/// Runs every full-system scenario once per test run and hands out the results. On a host with
+/// hardware KVM (nested/have-hw-kvm.sh) the scenarios run directly; otherwise the nested host is
+/// booted once (nested/run.sh) and runs them all inside, one after another, each with its own
+/// time limit. Scenario scripts: tests/Xenon.System.Tests/scenarios/NAME.sh.
+/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 150);
+/// XENON_SYSTEM_TESTS_DIR (where run directories go, default $TMPDIR/xenon-system-tests).
+/// </summary>
+public sealed class FullSystemHost : IAsyncLifetime
+{
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(20);
+
+    private Dictionary<string, ScenarioResult> _results = new(StringComparer.Ordinal);
+    private string? _skipReason;
+    private string? _failure;
+
+    /// <summary>"direct" or "nested" once the run has happened.</summary>
+    public string Mode { get; private set; } = "none";
+
+    /// <summary>The run directory: harness.log and work/ (scenarios, the published CLI, results/).</summary>
+    public string RunDirectory { get; private set; } = "";
+
+    /// <summary>What the scenarios see as their working directory (/work in the nested host).</summary>
+    private string WorkDirectory => Path.Combine(RunDirectory, "work");
+
+    public async ValueTask InitializeAsync()
+    {
+        try
+        {
+            await RunAsync();
+        }
+        catch (Exception e)
+        {
+            _failure = $"the full-system harness failed: {e}";
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>The result of scenario <paramref name="name"/>; skips the calling test when the
+    /// tier cannot run here or the scenario said it cannot (exit 77), fails it when the harness
+    /// broke or the scenario has no result.</summary>
+    public ScenarioResult Result(string name)
+    {
+        if (_skipReason is not null)
+        {
+            Assert.Skip(_skipReason);
+        }
+        if (_failure is not null)
+        {
+            Assert.Fail(_failure);
+        }
+        if (!_results.TryGetValue(name, out ScenarioResult? r))
+        {
+            Assert.Fail($"scenario '{name}' left no result in {WorkDirectory}/results ({Mode} run); harness log tail:\n{LogTail()}");
+        }
+        if (r.ExitCode == ScenarioResult.SkipExitCode)
+        {
+            Assert.Skip($"scenario '{name}' cannot run here: {r.Tail(5)}");
+        }
+        return r;
+    }
+
+    private async Task RunAsync()
+    {
+        if (Environment.GetEnvironmentVariable("XENON_SYSTEM_TESTS") == "0")
+        {
+            _skipReason = "full-system tier disabled (XENON_SYSTEM_TESTS=0)";
+            return;
+        }
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            _skipReason = "full-system tests need Linux and root (they build images and run VMs)";
+            return;
+        }
+        string repo = FindRepoRoot();
+        string runs = Environment.GetEnvironmentVariable("XENON_SYSTEM_TESTS_DIR")
+            ?? Path.Combine(Path.GetTempPath(), "xenon-system-tests");
+        RunDirectory = Path.Combine(runs, $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
+        Directory.CreateDirectory(WorkDirectory);
+        using var log = new StreamWriter(Path.Combine(RunDirectory, "harness.log"));
+
+        HarnessProcess guest = await Bash(repo, log, BuildTimeout, Path.Combine(repo, "guest", "build-guest.sh"));
+        if (guest.ExitCode != 0)
+        {
+            _skipReason = $"the default guest cannot be built (guest/build-guest.sh exit {guest.ExitCode}):\n{guest.Tail()}";
+            return;
+        }
+        string guestDir = LastLine(guest.StdOut);
+
+        CopyScenarios(repo);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        HarnessProcess publish = await HarnessProcess.RunAsync("dotnet",
+            ["publish", Path.Combine(repo, "src", "Xenon.Cli", "Xenon.Cli.csproj"), "-c", "Release",
+             "-o", Path.Combine(WorkDirectory, "xenon"), "--nologo", "-v", "q"],
+            repo, log, BuildTimeout);
+        if (publish.ExitCode == 0 && File.Exists(Path.Combine(WorkDirectory, "xenon", "xenon")))
+        {
+            env["XENON"] = "./xenon/xenon";
+        }
+        else
+        {
+            env["XENON_UNAVAILABLE"] = $"dotnet publish src/Xenon.Cli failed (exit {publish.ExitCode}): "
+                + publish.Tail(15).Replace('\n', ' ');
+        }
+
+        int perScenario = int.TryParse(Environment.GetEnvironmentVariable("XENON_SCENARIO_TIMEOUT"),
+            NumberStyles.None, CultureInfo.InvariantCulture, out int t) && t > 0 ? t : 150;
+        int count = Directory.GetFiles(Path.Combine(WorkDirectory, "scenarios"), "*.sh")
+            .Count(f => !Path.GetFileName(f).StartsWith('_'));
+        int total = count * (perScenario + 15) + 60;
+        env["SCENARIO_TIMEOUT"] = perScenario.ToString(CultureInfo.InvariantCulture);
+
+        HarnessProcess hw = await Bash(repo, log, TimeSpan.FromMinutes(1), Path.Combine(repo, "nested", "have-hw-kvm.sh"));
+        HarnessProcess run;
+        if (hw.ExitCode == 0)
+        {
+            Mode = "direct";
+            env["GUEST_DIR"] = guestDir;
+            run = await HarnessProcess.RunAsync("bash", ["./run-scenarios.sh", "scenarios", "results"],
+                WorkDirectory, log, TimeSpan.FromSeconds(total + 60), env);
+        }
+        else
+        {
+            Mode = "nested";
+            HarnessProcess build = await Bash(repo, log, BuildTimeout, Path.Combine(repo, "nested", "build-host.sh"));
+            if (build.ExitCode != 0)
+            {
+                _skipReason = $"{LastLine(hw.StdOut)}; and the nested host cannot be built "
+                    + $"(nested/build-host.sh exit {build.ExitCode}):\n{build.Tail()}";
+                return;
+            }
+            // The guest inside the nested host is the one build-host.sh put in /opt/guest.
+            var args = new List<string> { Path.Combine(repo, "nested", "run.sh"), "-t", total.ToString(CultureInfo.InvariantCulture) };
+            env["GUEST_DIR"] = "/opt/guest";
+            foreach (var (k, v) in env)
+            {
+                args.Add("-e");
+                args.Add($"{k}={v}");
+            }
+            args.AddRange([WorkDirectory, "--", "./run-scenarios.sh", "scenarios", "results"]);
+            run = await HarnessProcess.RunAsync("bash", args, repo, log, TimeSpan.FromSeconds(total + 300),
+                new Dictionary<string, string> { ["XENON_NESTED_SKIP_BUILD"] = "1" });
+        }
+        _results = ScenarioResultsReader.Read(Path.Combine(WorkDirectory, "results"));
+        if (run.ExitCode != 0)
+        {
+            // Results that were written stay usable; scenarios without one fail with this.
+            _failure = _results.Count == 0
+                ? $"the {Mode} scenario run failed (exit {run.ExitCode}) before any scenario finished; see {RunDirectory}/harness.log:\n{run.Tail()}"
+                : null;
+            log.WriteLine($"scenario run ended with exit {run.ExitCode}");
+        }
+    }
+
+    private Task<HarnessProcess> Bash(string repo, StreamWriter log, TimeSpan timeout, string script) =>
+        HarnessProcess.RunAsync("bash", [script], repo, log, timeout);
+
+    private void CopyScenarios(string repo)
+    {
+        string tests = Path.Combine(repo, "tests", "Xenon.System.Tests");
+        string dest = Path.Combine(WorkDirectory, "scenarios");
+        Directory.CreateDirectory(dest);
+        foreach (string f in Directory.GetFiles(Path.Combine(tests, "scenarios"), "*.sh"))
+        {
+            File.Copy(f, Path.Combine(dest, Path.GetFileName(f)), overwrite: true);
+        }
+        File.Copy(Path.Combine(tests, "Nested", "run-scenarios.sh"), Path.Combine(WorkDirectory, "run-scenarios.sh"), overwrite: true);
+    }
+
+    private string LogTail()
+    {
+        string path = Path.Combine(RunDirectory, "harness.log");
+        if (!File.Exists(path))
+        {
+            return "(no harness log)";
+        }
+        string[] lines = File.ReadAllLines(path);
+        return string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 30)));
+    }
+
+    private static string LastLine(string text)
+    {
+        string[] lines = text.Trim().Split('\n');
+        return lines[^1].Trim();
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Xenon.slnx")) && File.Exists(Path.Combine(dir.FullName, "nested", "run.sh")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException($"no repository root (Xenon.slnx beside nested/run.sh) above {AppContext.BaseDirectory}");
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# run-scenarios.sh - runs full-system scenario scripts one after another, each under its own
+# time limit, and records each one's output, exit status and duration:
+#   RESULTS/NAME.out  stdout+stderr    RESULTS/NAME.rc  exit status (124 = timed out)
+#   RESULTS/NAME.time seconds          RESULTS/NAME.scratch/  the scenario's scratch directory
+#
+#   run-scenarios.sh SCENARIO_DIR RESULTS_DIR [NAME...]     (default: every SCENARIO_DIR/*.sh
+#                                                           whose name does not start with _)
+# Env passed on to each scenario: XENON (the xenon command, may be "dotnet .../xenon.dll"),
+# XENON_UNAVAILABLE (why there is no XENON), GUEST_DIR (vmlinuz, initrd.img), SCRATCH, SCENARIO_DIR.
+# SCENARIO_TIMEOUT (seconds, default 150). Runs directly on a host with hardware KVM, or inside
+# the nested host through nested/run.sh.
+set -euo pipefail
+
+[ $# -ge 2 ] || { echo "usage: run-scenarios.sh SCENARIO_DIR RESULTS_DIR [NAME...]" >&2; exit 2; }
+SCENARIO_DIR=$(cd "$1" && pwd)
+RESULTS=$2
+shift 2
+mkdir -p "$RESULTS"
+RESULTS=$(cd "$RESULTS" && pwd)
+TMO=${SCENARIO_TIMEOUT:-150}
+export SCENARIO_DIR XENON="${XENON:-}" XENON_UNAVAILABLE="${XENON_UNAVAILABLE:-}" GUEST_DIR="${GUEST_DIR:?GUEST_DIR must be set}"
+
+# A relative XENON ("./xenon/xenon") is relative to where we were started.
+case $XENON in ./*) XENON=$PWD/${XENON#./} ;; esac
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+    for f in "$SCENARIO_DIR"/*.sh; do
+        b=$(basename "$f" .sh)
+        case $b in _*) ;; *) names+=("$b") ;; esac
+    done
+fi
+
+echo "run-scenarios: $(nproc) CPU(s), $(uname -r), /dev/kvm: $([ -c /dev/kvm ] && echo yes || echo no), ${#names[@]} scenario(s)"
+for n in "${names[@]}"; do
+    f=$SCENARIO_DIR/$n.sh
+    export SCRATCH=$RESULTS/$n.scratch
+    rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
+    start=${EPOCHREALTIME/,/.}
+    rc=0
+    if [ -f "$f" ]; then
+        timeout -k 10 "$TMO" bash "$f" </dev/null >"$RESULTS/$n.out" 2>&1 || rc=$?
+        [ "$rc" = 124 ] && echo "run-scenarios: $n exceeded its ${TMO}s limit" >> "$RESULTS/$n.out"
+    else
+        echo "run-scenarios: no scenario $f" > "$RESULTS/$n.out"; rc=127
+    fi
+    end=${EPOCHREALTIME/,/.}
+    secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+    echo "$rc" > "$RESULTS/$n.rc"
+    echo "$secs" > "$RESULTS/$n.time"
+    echo "run-scenarios: $n exit $rc in ${secs}s"
+done
+sync

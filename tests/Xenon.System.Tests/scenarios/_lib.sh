@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# Shared by the scenario scripts (sourced). A scenario's stdout+stderr and exit status are its
+# result; the test in FullSystemTests.cs asserts on them.
+
+# Exit status the runner reports as "skipped" (automake's convention).
+SKIP=77
+
+require_xenon() {
+    if [ -z "${XENON:-}" ]; then
+        echo "no xenon command: ${XENON_UNAVAILABLE:-XENON is not set}"
+        exit 1
+    fi
+}
+
+# xenon_boot NAME VCPUS MEMORY_MIB GUEST_COMMAND [extra xl.cfg line...]
+# Boots the default guest in the foreground; the guest runs GUEST_COMMAND (its /init passes the
+# words after " -- " to sh -c) and powers off. Exit status is xenon's: 0 powered off,
+# 2 rebooted (on_reboot=destroy), 3 crashed, 1 error.
+xenon_boot() {
+    local name=$1 vcpus=$2 mem=$3 cmd=$4 cfg
+    shift 4
+    require_xenon
+    cfg=$SCRATCH/$name.cfg
+    {
+        echo "name = \"$name\""
+        echo "memory = $mem"
+        echo "vcpus = $vcpus"
+        echo "kernel = \"$GUEST_DIR/vmlinuz\""
+        echo "ramdisk = \"$GUEST_DIR/initrd.img\""
+        # quiet: every console byte is a port-I/O exit, about 100 us each when nested
+        echo "cmdline = \"console=ttyS0 quiet -- $cmd\""
+        echo "on_reboot = \"destroy\""
+        echo "on_crash = \"destroy\""
+        for line in "$@"; do echo "$line"; done
+    } > "$cfg"
+    echo "--- $cfg"
+    cat "$cfg"
+    echo "---"
+    # shellcheck disable=SC2086  # XENON may be "dotnet /path/xenon.dll"
+    $XENON create -F -c "$cfg"
+}
