@@ -7,6 +7,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 bash scripts/install-deps.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+# The default guest is an input of the boot-loader tests and of the full-system tier.
+bash guest/build-guest.sh >/dev/null || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 results=$(mktemp -d)
 log=$results/test.log
 dotnet test Xenon.slnx -c Release --logger "trx" --results-directory "$results" -nologo 2>&1 | tee "$log"

@@ -10,6 +10,10 @@ namespace Xenon.Machine.Tests.Boot;
 /// </summary>
 public sealed class HostKernelTests
 {
+    // The default guest (guest/build-guest.sh), which scripts/test.sh builds before the tests run.
+    private static readonly string DefaultGuest =
+        (Environment.GetEnvironmentVariable("XENON_CACHE") ?? "/var/cache/xenon") + "/guest/current/";
+
     private static byte[] ReadOrSkip(string? path, string what)
     {
         if (string.IsNullOrEmpty(path) || !File.Exists(path)) Assert.Skip($"no {what} available");
@@ -21,6 +25,7 @@ public sealed class HostKernelTests
     public void BootsTheHostBzImageIntoAPlan()
     {
         string? path = Environment.GetEnvironmentVariable("XENON_TEST_KERNEL");
+        if (string.IsNullOrEmpty(path) && File.Exists(DefaultGuest + "vmlinuz")) path = DefaultGuest + "vmlinuz";
         if (string.IsNullOrEmpty(path) && Directory.Exists("/boot"))
             path = Directory.GetFiles("/boot", "vmlinuz-*").Order().LastOrDefault();
         var image = ReadOrSkip(path, "bzImage (set XENON_TEST_KERNEL or install a kernel in /boot)");
@@ -39,7 +44,8 @@ public sealed class HostKernelTests
     [Fact]
     public void BootsTheHostVmlinuxThroughPvh()
     {
-        var image = ReadOrSkip(Environment.GetEnvironmentVariable("XENON_TEST_VMLINUX"), "vmlinux (set XENON_TEST_VMLINUX)");
+        var image = ReadOrSkip(Environment.GetEnvironmentVariable("XENON_TEST_VMLINUX") is { Length: > 0 } v ? v : DefaultGuest + "vmlinux",
+            "vmlinux (set XENON_TEST_VMLINUX or build the default guest: guest/build-guest.sh)");
         var elf = ElfKernel.Parse(image);
         Assert.InRange(elf.PvhEntry, 0x1000000u, 0x8000000u);
         using var memory = GuestMemory.CreateX86(512 * X86Layout.MiB);
