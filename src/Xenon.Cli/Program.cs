@@ -26,6 +26,9 @@ internal static class Program
         {
             case "create":
                 return CreateCommand.Run(rest, Console.Out, Console.Error);
+            case "__domain" when rest.Length == 1:
+                // internal: the body of a detached domain process (started by create)
+                return Xenon.Domain.Process.DomainProcess.Run(new Xenon.Domain.Process.DomainRuntimeDirectory(rest[0]), Console.Out);
             default:
                 Console.Error.WriteLine($"xenon: unknown subcommand '{args[0]}'");
                 Console.Error.WriteLine(Usage);

@@ -16,6 +16,16 @@ public static class DomainBuilder
     {
         byte[] kernel = ReadInput(spec.Kernel, "kernel");
         byte[] initrd = spec.Ramdisk is null ? [] : ReadInput(spec.Ramdisk, "ramdisk");
+        // Refuse a kernel that is neither a bzImage nor a PVH ELF before any VM exists.
+        try
+        {
+            if (ElfKernel.HasElfMagic(kernel)) ElfKernel.Parse(kernel);
+            else SetupHeader.Parse(kernel);
+        }
+        catch (KernelImageException e)
+        {
+            throw new DomainBuildException($"kernel {spec.Kernel}: {e.Message}", e);
+        }
 
         var memory = GuestMemory.CreateX86(spec.MemoryMiB * X86Layout.MiB);
         VirtualMachine? vm = null;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Xenon.Domain;
 
 /// <summary>What to do when a guest ends in a given way (xl's on_poweroff/on_reboot/on_crash).</summary>
@@ -20,8 +22,11 @@ public sealed record DomainSpec
 {
     public required string Name { get; init; }
     public Guid Uuid { get; init; } = Guid.NewGuid();
+    [JsonPropertyName("domid")]
     public int DomId { get; init; } = 1;
+    [JsonPropertyName("memory_mib")]
     public required ulong MemoryMiB { get; init; }
+    [JsonPropertyName("max_memory_mib")]
     public ulong MaxMemoryMiB { get; init; }
     public int Vcpus { get; init; } = 1;
     public int MaxVcpus { get; init; }
@@ -32,5 +37,6 @@ public sealed record DomainSpec
     public LifecycleAction OnReboot { get; init; } = LifecycleAction.Restart;
     public LifecycleAction OnCrash { get; init; } = LifecycleAction.Destroy;
 
+    [JsonIgnore]
     public int EffectiveMaxVcpus => Math.Max(MaxVcpus, Vcpus);
 }

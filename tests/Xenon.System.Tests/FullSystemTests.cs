@@ -100,4 +100,23 @@ public sealed class FullSystemTests(FullSystemHost host)
         }
         return -1;
     }
+
+    [Fact]
+    public void Pvh_entry_boots_the_elf_vmlinux()
+    {
+        ScenarioResult r = host.Result("pvh");
+        r.AssertContains("XENON-INIT-OK");
+        r.AssertContains("XENON-CMD-RC 0");
+        r.AssertExit(0);
+    }
+
+    [Fact]
+    public void Typed_input_reaches_the_guest_shell_through_a_detached_domains_console()
+    {
+        ScenarioResult r = host.Result("console-input");
+        r.AssertContains("XENON-INIT-OK");
+        // the shell's echo of what we typed shows "$((6*7))"; only the command's output shows 42
+        r.AssertContains("TYPED-42");
+        r.AssertExit(0);
+    }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Xenon.Domain;
 using Xenon.Domain.Console;
+using Xenon.Domain.Process;
+using Xenon.Toolstack.Console;
 using Xenon.Kvm.Terminal;
 using Xenon.Toolstack.Cli;
 using Xenon.Toolstack.Config;
@@ -8,9 +10,10 @@ using Xenon.Toolstack.Config;
 namespace Xenon.Toolstack.Commands;
 
 /// <summary>
-/// <c>xenon create</c>: parse the config, then run the domain. With -F or -c the domain runs in
-/// this process (its console on our terminal with -c) and the exit status says how the guest
-/// ended; otherwise a detached domain process is started and we return at once.
+/// <c>xenon create</c>: parse the config, then run the domain. With -F the domain runs in this
+/// process (its console on our terminal with -c) and the exit status says how the guest ended.
+/// Otherwise a detached domain process is started; with -c we attach to its console (Ctrl-]
+/// detaches and leaves it running; if the guest ends first, the status says how).
 /// </summary>
 public static class CreateCommand
 {
@@ -54,7 +57,7 @@ public static class CreateCommand
             return 0;
         }
 
-        if (!options.Foreground && !options.Console)
+        if (!options.Foreground)
             return StartDetached(options, config, stderr);
 
         var spec = DomainSpecFactory.FromConfig(config, domId: 1);
@@ -106,39 +109,79 @@ public static class CreateCommand
     }
 
     // xl's default: the domain lives on after the command returns. The domain process is this same
-    // program in foreground mode, in its own session, logging to /var/log/xenon/NAME.log.
+    // program (`xenon __domain DIR`) in its own session; it is handed the parsed spec as JSON and
+    // reports back through files in DIR (DomainRuntimeDirectory). We wait until the guest runs, so
+    // errors such as an unreadable kernel are reported here, as xl does.
     private static int StartDetached(CreateOptions options, DomainConfig config, TextWriter stderr)
     {
+        var dir = DomainRuntimeDirectory.ForName(config.Name);
+        if (dir.IsOwnedByLiveProcess())
+        {
+            stderr.WriteLine($"xenon: domain name '{config.Name}' is already in use (see {dir.Path})");
+            return ExitError;
+        }
+        if (Directory.Exists(dir.Path)) Directory.Delete(dir.Path, recursive: true);
+        Directory.CreateDirectory(dir.Path);
+        var spec = DomainSpecFactory.FromConfig(config, domId: 1);
+        DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(spec));
+
         string logDir = Environment.GetEnvironmentVariable("XENON_LOG_DIR") ?? "/var/log/xenon";
         Directory.CreateDirectory(logDir);
         string logFile = Path.Combine(logDir, $"{config.Name}.log");
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the xenon executable");
-        var psi = new ProcessStartInfo("setsid")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = false,
-            RedirectStandardError = false,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("-f");
-        psi.ArgumentList.Add("sh");
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec \"$0\" \"$@\" </dev/null >>\"$XENON_DOMAIN_LOG\" 2>&1");
-        psi.ArgumentList.Add(self);
-        psi.ArgumentList.Add("create");
-        psi.ArgumentList.Add("-F");
-        psi.ArgumentList.Add("-q");
-        psi.ArgumentList.Add(Path.GetFullPath(options.ConfigFile!));
-        foreach (var o in options.Overrides) psi.ArgumentList.Add(o);
+        // setsid (not a process-group leader here, so it does not fork) makes the domain process
+        // the leader of a new session: it outlives us and our terminal.
+        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var a in new[] { "sh", "-c", "exec \"$@\" __domain \"$XENON_DOMAIN_DIR\" </dev/null >>\"$XENON_DOMAIN_LOG\" 2>&1", "sh" })
+            psi.ArgumentList.Add(a);
+        foreach (var a in SelfCommand()) psi.ArgumentList.Add(a);
+        psi.Environment["XENON_DOMAIN_DIR"] = dir.Path;
         psi.Environment["XENON_DOMAIN_LOG"] = logFile;
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the domain process");
-        p.WaitForExit();
-        if (p.ExitCode != 0)
+        using var domainProcess = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the domain process");
+
+        string? state = WaitForState(dir, domainProcess, TimeSpan.FromSeconds(120));
+        if (state is null)
         {
-            stderr.WriteLine($"xenon: failed to start the domain process for {config.Name} (setsid exit {p.ExitCode})");
+            stderr.WriteLine(domainProcess.HasExited
+                ? $"xenon: the domain process for {config.Name} exited ({domainProcess.ExitCode}) without starting the domain; log: {logFile}"
+                : $"xenon: domain {config.Name} did not report that it started within 120 s; log: {logFile}");
             return ExitError;
         }
-        if (!options.Quiet) stderr.WriteLine($"Domain {config.Name} started; log: {logFile}");
-        return 0;
+        if (state.StartsWith("error: ", StringComparison.Ordinal))
+        {
+            stderr.WriteLine($"xenon: cannot start domain {config.Name}: {state["error: ".Length..]}");
+            return ExitError;
+        }
+        if (!options.Console)
+        {
+            if (!options.Quiet) stderr.WriteLine($"Started domain {config.Name} (log: {logFile})");
+            return 0;
+        }
+        return ConsoleClient.Attach(dir, stderr) ?? 0;
+    }
+
+    // The apphost (`xenon`), or `dotnet xenon.dll` when started that way.
+    private static string[] SelfCommand()
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the xenon executable");
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            return [self, global::System.Reflection.Assembly.GetEntryAssembly()!.Location];
+        return [self];
+    }
+
+    private static string? WaitForState(DomainRuntimeDirectory dir, Process domainProcess, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            bool exited = domainProcess.HasExited;
+            try
+            {
+                if (File.Exists(dir.StateFile)) return File.ReadAllText(dir.StateFile).Trim();
+            }
+            catch (IOException) { }
+            if (exited) return null;
+            Thread.Sleep(20);
+        }
+        return null;
     }
 }

@@ -1,0 +1,50 @@
+using Xenon.Domain.Console;
+
+namespace Xenon.Domain.Process;
+
+/// <summary>
+/// The body of a detached domain process (<c>xenon __domain DIR</c>): runs the spec in DIR, serves
+/// its console socket, reports <c>state</c> once the guest is running (or why it could not start)
+/// and <c>outcome</c> when it has ended for good, then removes its socket.
+/// </summary>
+public static class DomainProcess
+{
+    public static int Run(DomainRuntimeDirectory dir, TextWriter log)
+    {
+        var logAction = new Action<string>(m =>
+        {
+            lock (log) { log.WriteLine($"{DateTime.UtcNow:O} {m}"); log.Flush(); }
+        });
+        DomainSpec spec;
+        try
+        {
+            spec = DomainSpecJson.Deserialize(File.ReadAllText(dir.SpecFile), dir.SpecFile);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            DomainRuntimeDirectory.WriteAtomically(dir.StateFile, $"error: {e.Message}\n");
+            return 1;
+        }
+        DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
+        var runner = new DomainRunner(spec, logAction);
+        using var console = new ConsoleSocketServer(runner, dir.ConsoleSocket);
+        runner.Started += _ => DomainRuntimeDirectory.WriteAtomically(dir.StateFile, "running\n");
+        using var term = global::System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            global::System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Destroy(); });
+        try
+        {
+            var outcome = runner.Run();
+            logAction($"domain {spec.Name} ended: {outcome.Reason} ({outcome.Detail}) after {outcome.Incarnations} incarnation(s)");
+            if (outcome.Reason == Machine.ShutdownReason.Crash) logAction("last console output:\n" + runner.History.Tail());
+            DomainRuntimeDirectory.WriteAtomically(dir.OutcomeFile, $"{outcome.Reason} {outcome.ExitStatus} {outcome.Detail}\n");
+            return outcome.ExitStatus;
+        }
+        catch (Exception e)
+        {
+            logAction($"domain {spec.Name} could not start: {e.Message}");
+            DomainRuntimeDirectory.WriteAtomically(dir.StateFile, $"error: {e.Message}\n");
+            DomainRuntimeDirectory.WriteAtomically(dir.OutcomeFile, $"Error 1 {e.Message}\n");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Xenon.Domain.Process;
+
+/// <summary>The JSON form of a <see cref="DomainSpec"/> that the toolstack hands a domain process.</summary>
+public static class DomainSpecJson
+{
+    public static string Serialize(DomainSpec spec) => JsonSerializer.Serialize(spec, DomainSpecJsonContext.Default.DomainSpec);
+
+    /// <summary>Parses a spec; a malformed file is an <see cref="InvalidDataException"/> naming the file.</summary>
+    public static DomainSpec Deserialize(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, DomainSpecJsonContext.Default.DomainSpec)
+                ?? throw new InvalidDataException($"{source}: empty domain spec");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: malformed domain spec: {e.Message}", e);
+        }
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, UseStringEnumConverter = true,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(DomainSpec))]
+internal sealed partial class DomainSpecJsonContext : JsonSerializerContext;
