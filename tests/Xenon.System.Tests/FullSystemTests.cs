@@ -30,12 +30,7 @@ public sealed class FullSystemTests(FullSystemHost host)
     {
         ScenarioResult r = host.Result("memory");
         r.AssertExit(0);
-        string? line = r.Lines.FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-        Assert.True(line is not null, $"no MemTotal line. {r.Describe()}");
-        string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(parts.Length == 3 && parts[2] == "kB" && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _),
-            $"cannot parse '{line}'. {r.Describe()}");
-        long kib = long.Parse(parts[1], CultureInfo.InvariantCulture);
+        long kib = MemTotalKiB(r);
         // 256 MiB less the kernel's image, page tables and reservations (QEMU q35: 218 MiB).
         Assert.True(kib is > 180 * 1024 and <= 256 * 1024, $"MemTotal {kib} kB is outside (180 MiB, 256 MiB]. {r.Describe()}");
     }
@@ -118,5 +113,50 @@ public sealed class FullSystemTests(FullSystemHost host)
         // the shell's echo of what we typed shows "$((6*7))"; only the command's output shows 42
         r.AssertContains("TYPED-42");
         r.AssertExit(0);
+    }
+
+    [Fact]
+    public void Guest_uses_kvmclock_and_its_date_is_the_hosts()
+    {
+        ScenarioResult r = host.Result("clock");
+        r.AssertExit(0);
+        Assert.True(r.ValueOf("CLOCKSOURCE") == "kvm-clock", $"clocksource '{r.ValueOf("CLOCKSOURCE")}', expected kvm-clock. {r.Describe()}");
+        long hostEpoch = long.Parse(r.ValueOf("HOST_EPOCH") ?? "0", CultureInfo.InvariantCulture);
+        long guestEpoch = long.Parse(r.ValueOf("GUEST_EPOCH") ?? "0", CultureInfo.InvariantCulture);
+        // the guest reads the RTC during boot, a few seconds after HOST_EPOCH was taken
+        Assert.True(guestEpoch >= hostEpoch - 2 && guestEpoch <= hostEpoch + 120,
+            $"guest date {guestEpoch} is not the host's ({hostEpoch}). {r.Describe()}");
+    }
+
+    [Fact]
+    public void Maxvcpus_reserves_possible_cpus_beyond_the_online_ones()
+    {
+        ScenarioResult r = host.Result("maxvcpus");
+        r.AssertExit(0);
+        Assert.True(r.ValueOf("POSSIBLE") == "0-3", $"possible CPUs '{r.ValueOf("POSSIBLE")}', expected 0-3. {r.Describe()}");
+        Assert.True(r.ValueOf("ONLINE") == "0-1", $"online CPUs '{r.ValueOf("ONLINE")}', expected 0-1. {r.Describe()}");
+    }
+
+    [Fact]
+    public void Memory_above_the_pci_hole_is_usable()
+    {
+        ScenarioResult r = host.Result("memory-4g");
+        r.AssertExit(0);
+        long kib = MemTotalKiB(r);
+        Assert.True(kib is > 3800 * 1024 and <= 4096 * 1024, $"MemTotal {kib} kB, expected close to 4 GiB. {r.Describe()}");
+        Assert.True(r.Lines.Any(l => l.Contains("100000000-", StringComparison.Ordinal) && l.Contains("System RAM", StringComparison.Ordinal)),
+            $"no System RAM at 4 GiB in /proc/iomem. {r.Describe()}");
+    }
+
+    /// <summary>The guest's /proc/meminfo MemTotal line, in KiB.</summary>
+    private static long MemTotalKiB(ScenarioResult r)
+    {
+        string? line = r.Lines.FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no MemTotal line. {r.Describe()}");
+        string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long kib = 0;
+        Assert.True(parts.Length == 3 && parts[2] == "kB" && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out kib),
+            $"cannot parse '{line}'. {r.Describe()}");
+        return kib;
     }
 }
