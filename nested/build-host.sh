@@ -166,7 +166,7 @@ cp -a "$RTDIR" "$D/shared/Microsoft.NETCore.App/"
 ln -sfn ../share/dotnet/dotnet "$R/usr/bin/dotnet"
 
 mkdir -p "$R/opt/guest"
-cp "$GUEST"/{vmlinuz,initrd.img,version} "$R/opt/guest/"
+cp "$GUEST"/{vmlinuz,vmlinux,initrd.img,version} "$R/opt/guest/"   # vmlinux: for the PVH-entry scenario
 echo xenon-l1 > "$R/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 xenon-l1\n' > "$R/etc/hosts"
 
