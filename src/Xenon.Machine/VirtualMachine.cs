@@ -21,7 +21,8 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
     private int _running;
     private long _deviceFaults;
 
-    public VirtualMachine(IVmBackend backend, GuestMemory memory, int vcpuCount, Action<string>? log = null)
+    /// <param name="logDirtyPages">Track guest writes per page (for live migration); read with <see cref="GetAndClearDirtyPages"/>.</param>
+    public VirtualMachine(IVmBackend backend, GuestMemory memory, int vcpuCount, Action<string>? log = null, bool logDirtyPages = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(vcpuCount, 1);
         Backend = backend;
@@ -29,7 +30,7 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
         _log = log ?? (_ => { });
         Pio = new PioBus(_log);
         Mmio = new MmioBus(_log);
-        foreach (var region in memory.Regions) backend.MapMemory(region, logDirty: false);
+        foreach (var region in memory.Regions) backend.MapMemory(region, logDirtyPages);
         _vcpus = new IVcpuBackend[vcpuCount];
         _threads = new Thread[vcpuCount];
     }
@@ -47,6 +48,15 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
     public Task<MachineExit> Exited => _exit.Task;
 
     public IVcpuBackend Vcpu(int index) => _vcpus[index];
+
+    /// <summary>The pages of <paramref name="region"/> written since the last call (bit n = page n), clearing the log.
+    /// Needs <c>logDirtyPages</c> at construction.</summary>
+    public ulong[] GetAndClearDirtyPages(GuestMemoryRegion region)
+    {
+        var bitmap = new ulong[(region.Size / 4096 + 63) / 64];
+        Backend.GetAndClearDirtyLog(region, bitmap);
+        return bitmap;
+    }
 
     /// <summary>Creates every vCPU; <paramref name="configure"/> runs for each (CPUID, boot registers) before any starts.</summary>
     public void CreateVcpus(Action<IVcpuBackend> configure)

@@ -125,4 +125,21 @@ public sealed class MachineTests
         Assert.True(exit.Reason == ShutdownReason.Crash, $"{exit}; {m.Describe()}");
         Assert.Contains("triple fault", exit.Detail);
     }
+
+    [Fact]
+    public void DirtyLogReportsExactlyThePagesTheGuestWrote()
+    {
+        Requirements.Kvm();
+        using var m = TestMachine.Start("dirty", logDirtyPages: true);
+        var exit = m.WaitForExit();
+        Assert.True(exit.Reason == ShutdownReason.PowerOff, $"{exit}; {m.Describe()}");
+        var region = m.Vm.Memory.Regions[0];
+        var bits = m.Vm.GetAndClearDirtyPages(region);
+        bool Dirty(int page) => (bits[page / 64] & (1UL << (page % 64))) != 0;
+        Assert.True(Dirty(0x20) && Dirty(0x31) && Dirty(0x42), $"pages 0x20, 0x31, 0x42 should be dirty; bitmap {string.Join(',', bits.Select(b => b.ToString("x")))}");
+        Assert.False(Dirty(0x50), "page 0x50 was never written");
+        Assert.False(Dirty(0x01), "the code page 0x1 was never written");
+        var again = m.Vm.GetAndClearDirtyPages(region);
+        Assert.All(again, w => Assert.Equal(0UL, w));
+    }
 }

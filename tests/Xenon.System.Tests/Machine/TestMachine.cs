@@ -25,13 +25,13 @@ internal sealed class TestMachine : IDisposable
     public TestPort Port { get; } = new();
     public TestMmio Mmio { get; } = new();
 
-    private TestMachine(string guest, int vcpus)
+    private TestMachine(string guest, int vcpus, bool logDirtyPages)
     {
         var code = TinyGuests.Load(guest);
         var memory = GuestMemory.Create([(0UL, MmioBase)]);
         var backend = new KvmVmBackend();
         backend.CreateInterruptControllers();
-        Vm = new VirtualMachine(backend, memory, vcpus, m => { lock (_log) _log.Add(m); });
+        Vm = new VirtualMachine(backend, memory, vcpus, m => { lock (_log) _log.Add(m); }, logDirtyPages);
         Platform = PcPlatform.Attach(Vm, _serial, m => { lock (_log) _log.Add(m); });
         Vm.Pio.Register(DebugPort, 2, Port);
         Vm.Mmio.Register(MmioBase, 0x1000, Mmio);
@@ -54,9 +54,9 @@ internal sealed class TestMachine : IDisposable
     }
 
     /// <summary>Boots the guest program Machine/guests/NAME.S.</summary>
-    public static TestMachine Start(string guest, int vcpus = 1)
+    public static TestMachine Start(string guest, int vcpus = 1, bool logDirtyPages = false)
     {
-        var m = new TestMachine(guest, vcpus);
+        var m = new TestMachine(guest, vcpus, logDirtyPages);
         m.Vm.Start();
         return m;
     }
