@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# run.sh - boot benchmark: Xenon vs QEMU/KVM (-M microvm, -M q35), side by side in one nested
+# host session (nested/run.sh), same guest kernel, initramfs, memory, vCPUs and command line.
+#
+#   bench/boot/run.sh [-n RUNS] [-w WARMUPS] [-t SECS] [-o OUT_DIR] [-V "VMM..."] [-a APPEND]
+#
+#   -n RUNS     recorded boots per VMM (default 10), interleaved round-robin
+#   -w WARMUPS  unrecorded rounds first (default 1: the first start of each binary reads it
+#               from the nested host's virtio disk)
+#   -t SECS     time limit for the whole session inside the nested host (default 1500)
+#   -o OUT_DIR  where results go (default /var/tmp/xenon-bench/boot-<UTC time>)
+#   -V VMMS     default "xenon-r2r xenon-jit qemu-microvm qemu-q35"; the startup floors
+#               (xenon-r2r-help, xenon-jit-help, qemu-version) may be listed too, to run them alone
+#   -a APPEND   guest command line for every VMM instead of "console=ttyS0 quiet -- true"; for
+#               diagnosis only, e.g. "console=ttyS0 quiet initcall_debug -- dmesg" (not the benchmark)
+#
+# Publishes the CLI twice, framework-dependent: ReadyToRun (bin-r2r) and plain IL (bin-jit), so
+# one run measures whether R2R helps startup in the nested host; the faster one is "xenon" in
+# the ratios. Results: OUT_DIR/results/{raw.tsv,env.txt,summary.json,summary.md,logs/}.
+# Must run as root (nested/run.sh does). See docs/benchmarks.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+RUNS=10 WARM=1 TMO=1500 OUT="" VMMS="xenon-r2r xenon-jit qemu-microvm qemu-q35" APPEND=""
+say() { echo "bench/boot: $*" >&2; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+while getopts "n:w:t:o:V:a:h" o; do
+    case $o in
+        n) RUNS=$OPTARG ;; w) WARM=$OPTARG ;; t) TMO=$OPTARG ;; o) OUT=$OPTARG ;; V) VMMS=$OPTARG ;; a) APPEND=$OPTARG ;;
+        *) usage ;;
+    esac
+done
+[[ $RUNS =~ ^[0-9]+$ && $WARM =~ ^[0-9]+$ && $TMO =~ ^[0-9]+$ ]] || usage
+OUT=${OUT:-/var/tmp/xenon-bench/boot-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+W=$OUT/work
+rm -rf "$W"
+mkdir -p "$W/bench"
+
+# ------------------------------------------------------------------ publish
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Own artifacts path: other builds of the tree may be running at the same time.
+publish() {
+    local dest=$1; shift
+    say "publishing src/Xenon.Cli -> $dest $*"
+    dotnet publish "$REPO/src/Xenon.Cli" -c Release --artifacts-path "$OUT/artifacts" -o "$dest" "$@" \
+        > "$OUT/publish-$(basename "$dest").log" 2>&1 \
+        || { tail -n 30 "$OUT/publish-$(basename "$dest").log" >&2; say "dotnet publish failed"; exit 1; }
+}
+case " $VMMS " in *" xenon-r2r"*)
+    publish "$W/bin-r2r" -r linux-x64 --self-contained false -p:PublishReadyToRun=true ;;
+esac
+case " $VMMS " in *" xenon-jit"*)
+    publish "$W/bin-jit" ;;
+esac
+cp "$HERE/l1-bench.sh" "$HERE/probe.sh" "$W/bench/"
+
+# ------------------------------------------------------------------ run in the nested host
+say "nested session: $RUNS runs (+$WARM warm-up) each of: $VMMS"
+# shellcheck disable=SC2086  # VMMS is a word list
+cmd="bash bench/l1-bench.sh results $RUNS $WARM $VMMS"
+ENVS=()
+[ -n "$APPEND" ] && ENVS=(-e "BENCH_APPEND=$APPEND")
+set +e
+"$REPO/nested/run.sh" -t "$TMO" "${ENVS[@]}" "$W" -- "$cmd" 2>&1 | tee "$OUT/session.log"
+rc=${PIPESTATUS[0]}
+set -e
+[ -f "$W/results/raw.tsv" ] || { say "no results (nested/run.sh exit $rc); see $OUT/session.log"; exit 1; }
+rm -rf "$OUT/results"
+mv "$W/results" "$OUT/results"
+rm -rf "$W/bin-r2r" "$W/bin-jit" "$OUT/artifacts"
+echo
+"$HERE/summarize.sh" "$OUT/results"
+say "results in $OUT/results (nested/run.sh exit $rc)"
+exit "$rc"
