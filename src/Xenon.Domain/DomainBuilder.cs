@@ -14,6 +14,7 @@ public static class DomainBuilder
 {
     public static RunningDomain Build(DomainSpec spec, ISerialOutput console, Action<string> log)
     {
+        var trace = BuildTrace.Start(log);
         byte[] kernel = ReadInput(spec.Kernel, "kernel");
         byte[] initrd = spec.Ramdisk is null ? [] : ReadInput(spec.Ramdisk, "ramdisk");
         // Refuse a kernel that is neither a bzImage nor a PVH ELF before any VM exists.
@@ -27,7 +28,9 @@ public static class DomainBuilder
             throw new DomainBuildException($"kernel {spec.Kernel}: {e.Message}", e);
         }
 
+        trace.Mark("read kernel and initrd");
         var memory = GuestMemory.CreateX86(spec.MemoryMiB * X86Layout.MiB);
+        trace.Mark("guest memory");
         VirtualMachine? vm = null;
         try
         {
@@ -36,6 +39,7 @@ public static class DomainBuilder
             {
                 backend.CreateInterruptControllers();
                 vm = new VirtualMachine(backend, memory, spec.Vcpus, log);
+                trace.Mark("kvm vm, irqchip, memory slots");
             }
             catch
             {
@@ -43,7 +47,9 @@ public static class DomainBuilder
                 throw;
             }
             var platform = PcPlatform.Attach(vm, console, log);
+            trace.Mark("platform devices");
             var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, spec.Cmdline, spec.Vcpus, spec.EffectiveMaxVcpus);
+            trace.Mark("kernel, initrd, ACPI and boot tables");
             var supported = vm.Backend.GetSupportedCpuid();
             vm.CreateVcpus(vcpu =>
             {
@@ -56,6 +62,7 @@ public static class DomainBuilder
                     vcpu.SetRegisters(plan.Registers);
                 }
             });
+            trace.Mark("vcpus");
             return new RunningDomain(spec, vm, platform, plan);
         }
         catch

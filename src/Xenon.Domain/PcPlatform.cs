@@ -12,7 +12,7 @@ namespace Xenon.Domain;
 /// and the POST/delay ports.</summary>
 public sealed class PcPlatform : IDisposable
 {
-    public const int Com1Irq = 4, RtcIrq = 8, SciIrq = 9;
+    public const int KeyboardIrq = 1, Com1Irq = 4, RtcIrq = 8, SciIrq = 9, AuxIrq = 12;
 
     private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic)
     {
@@ -38,7 +38,7 @@ public sealed class PcPlatform : IDisposable
         serial.Register(vm.Pio);
         var rtc = new CmosRtc(backend.GetIrqLine(RtcIrq));
         rtc.Register(vm.Pio);
-        var i8042 = new I8042Controller(vm);
+        var i8042 = new I8042Controller(vm, backend.GetIrqLine(KeyboardIrq), backend.GetIrqLine(AuxIrq));
         i8042.Register(vm.Pio);
         var acpi = new AcpiPm(backend.GetIrqLine(SciIrq), vm, log: log);
         acpi.Register(vm.Pio);

@@ -6,18 +6,21 @@ using Xenon.Kvm.Native;
 namespace Xenon.Kvm;
 
 /// <summary>
-/// A read-write host mapping backed by a memfd, so the same pages can later be shared with a
-/// backend process or written to a save file without copying. The mapping is released once
-/// the object is disposed (or finalised).
+/// A read-write host mapping for guest RAM: either anonymous private memory with transparent huge
+/// pages (the fast default: 2 MiB host pages mean far fewer faults and nested-paging TLB misses),
+/// or a memfd mapped shared, so the same pages can be handed to a backend process or written to a
+/// save file without copying. Released when disposed (or finalised).
 /// </summary>
 public sealed class HostMemoryMapping : SafeHandleZeroOrMinusOneIsInvalid
 {
     public ulong Size { get; }
 
-    /// <summary>The memfd behind the mapping (owned by this object).</summary>
-    public SafeFileHandle MemFd { get; }
+    /// <summary>The memfd behind the mapping (owned by this object); null for anonymous memory.</summary>
+    public SafeFileHandle? MemFd { get; }
 
-    private HostMemoryMapping(nint address, ulong size, SafeFileHandle memfd) : base(ownsHandle: true)
+    private const ulong HugePageSize = 2UL << 20;
+
+    private HostMemoryMapping(nint address, ulong size, SafeFileHandle? memfd) : base(ownsHandle: true)
     {
         SetHandle(address);
         Size = size;
@@ -49,6 +52,27 @@ public sealed class HostMemoryMapping : SafeHandleZeroOrMinusOneIsInvalid
         return new HostMemoryMapping(addr, size, memfd);
     }
 
+    /// <summary>Anonymous private memory, 2 MiB-aligned and advised for transparent huge pages
+    /// (as QEMU and Firecracker back guest RAM). Pages are allocated on first touch.</summary>
+    public static HostMemoryMapping CreateAnonymous(ulong size)
+    {
+        if (size == 0 || (size & 0xfff) != 0)
+            throw new ArgumentOutOfRangeException(nameof(size), size, "mapping size must be a non-zero multiple of 4096");
+        // Over-map by one huge page and trim, so the region starts on a 2 MiB boundary and the
+        // host can back it (and the guest's nested page tables) with huge pages.
+        ulong span = size + HugePageSize;
+        nint raw = Libc.mmap(0, (nuint)span, Libc.PROT_READ | Libc.PROT_WRITE,
+            Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
+        if (raw == Libc.MAP_FAILED) throw Error("mmap(anonymous)");
+        ulong start = ((ulong)raw + HugePageSize - 1) & ~(HugePageSize - 1);
+        ulong head = start - (ulong)raw, tail = span - head - size;
+        if (head > 0) Libc.munmap(raw, (nuint)head);
+        if (tail > 0) Libc.munmap((nint)(start + size), (nuint)tail);
+        // Advice only: without THP support the mapping simply stays on 4 KiB pages.
+        Libc.madvise((nint)start, (nuint)size, Libc.MADV_HUGEPAGE);
+        return new HostMemoryMapping((nint)start, size, memfd: null);
+    }
+
     /// <summary>Drops the pages of [offset, offset+length) from this mapping (they read as zero afterwards).</summary>
     public void Discard(ulong offset, ulong length)
     {
@@ -59,7 +83,7 @@ public sealed class HostMemoryMapping : SafeHandleZeroOrMinusOneIsInvalid
     protected override bool ReleaseHandle()
     {
         int rc = Libc.munmap(handle, (nuint)Size);
-        MemFd.Dispose();
+        MemFd?.Dispose();
         return rc == 0;
     }
 

@@ -7,7 +7,7 @@ internal static unsafe partial class Libc
     internal const int PROT_READ = 0x1, PROT_WRITE = 0x2;
     internal const int MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
     internal const uint MFD_CLOEXEC = 0x1;
-    internal const int MADV_DONTNEED = 4;
+    internal const int MADV_DONTNEED = 4, MADV_HUGEPAGE = 14;
     internal static readonly nint MAP_FAILED = -1;
 
     [LibraryImport("libc", SetLastError = true)]

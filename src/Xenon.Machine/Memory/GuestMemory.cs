@@ -30,7 +30,7 @@ public sealed unsafe class GuestMemory : IDisposable
     public IReadOnlyList<HostMemoryMapping> Mappings => _mappings;
 
     /// <summary>Lays out <paramref name="ramSize"/> bytes of RAM the PC way: below the 32-bit MMIO hole, and the rest above 4 GiB.</summary>
-    public static GuestMemory CreateX86(ulong ramSize)
+    public static GuestMemory CreateX86(ulong ramSize, GuestMemoryBacking backing = GuestMemoryBacking.Anonymous)
     {
         if (ramSize < X86Layout.MinimumRam)
             throw new ArgumentOutOfRangeException(nameof(ramSize), $"guest memory must be at least {X86Layout.MinimumRam / X86Layout.MiB} MiB");
@@ -39,11 +39,11 @@ public sealed unsafe class GuestMemory : IDisposable
         ulong low = Math.Min(ramSize, X86Layout.MmioHoleStart);
         var plan = new List<(ulong Gpa, ulong Size)> { (0, low) };
         if (ramSize > low) plan.Add((X86Layout.MmioHoleEnd, ramSize - low));
-        return Create(plan);
+        return Create(plan, backing);
     }
 
     /// <summary>Creates RAM regions at the given guest-physical ranges (page-aligned, non-overlapping, ascending).</summary>
-    public static GuestMemory Create(IReadOnlyList<(ulong Gpa, ulong Size)> layout)
+    public static GuestMemory Create(IReadOnlyList<(ulong Gpa, ulong Size)> layout, GuestMemoryBacking backing = GuestMemoryBacking.Anonymous)
     {
         var regions = new GuestMemoryRegion[layout.Count];
         var maps = new HostMemoryMapping[layout.Count];
@@ -56,7 +56,9 @@ public sealed unsafe class GuestMemory : IDisposable
                 if ((gpa & 0xfff) != 0 || (size & 0xfff) != 0 || size == 0)
                     throw new ArgumentException($"region {i}: 0x{gpa:x}+0x{size:x} is not page-aligned and non-empty");
                 if (i > 0 && gpa < prevEnd) throw new ArgumentException($"region {i} overlaps or is out of order");
-                maps[i] = HostMemoryMapping.CreateMemfd($"xenon-ram{i}", size);
+                maps[i] = backing == GuestMemoryBacking.SharedMemfd
+                    ? HostMemoryMapping.CreateMemfd($"xenon-ram{i}", size)
+                    : HostMemoryMapping.CreateAnonymous(size);
                 regions[i] = new GuestMemoryRegion(i, gpa, size, maps[i].Address);
                 prevEnd = gpa + size;
             }

@@ -9,7 +9,10 @@ public sealed class I8042ControllerTests
     private readonly FakeMachineControl _control = new();
     private readonly I8042Controller _kbc;
 
-    public I8042ControllerTests() => _kbc = new I8042Controller(_control);
+    private readonly FakeIrqLine _irq1 = new(1);
+    private readonly FakeIrqLine _irq12 = new(12);
+
+    public I8042ControllerTests() => _kbc = new I8042Controller(_control, _irq1, _irq12);
 
     private byte Status()
     {
@@ -145,5 +148,39 @@ public sealed class I8042ControllerTests
         Assert.Equal(state.Ram, back.Ram);
         Assert.Equal(state with { Ram = [] }, back with { Ram = [] });
         Assert.Throws<ArgumentException>(() => copy.SetState(state with { Ram = new byte[3] }));
+    }
+
+    [Fact]
+    public void AuxLoopbackRaisesIrq12WhenEnabledAndReadingLowersIt()
+    {
+        // Linux's AUX probe: enable the AUX interrupt, loop a byte back, wait for IRQ 12.
+        Command(0x60);
+        WriteData(0x47); // kbd + aux interrupts, system flag, translation
+        Command(0xd3);
+        WriteData(0xa5);
+        Assert.True(_irq12.Level, _irq12.ToString());
+        Assert.False(_irq1.Level, _irq1.ToString());
+        Assert.Equal(0x21, Status() & 0x21); // output full, from AUX
+        Assert.Equal(0xa5, Data());
+        Assert.False(_irq12.Level, _irq12.ToString());
+    }
+
+    [Fact]
+    public void KeyboardDataRaisesIrq1OnlyWhenTheCommandByteEnablesIt()
+    {
+        Command(0x60);
+        WriteData(0x44); // interrupts off
+        Command(0xd2);
+        WriteData(0x11);
+        Assert.False(_irq1.Level, _irq1.ToString());
+        Assert.Equal(0x11, Data());
+        Command(0x60);
+        WriteData(0x45); // keyboard interrupt on
+        Command(0xd2);
+        WriteData(0x22);
+        Assert.True(_irq1.Level, _irq1.ToString());
+        Assert.Equal(0x22, Data());
+        Assert.False(_irq1.Level, _irq1.ToString());
+        Assert.Equal([true, false], _irq1.Levels);
     }
 }

@@ -1,4 +1,5 @@
 using Xenon.Machine;
+using Xenon.Machine.Backend;
 using Xenon.Machine.Bus;
 
 namespace Xenon.Devices.Legacy.I8042;
@@ -7,6 +8,8 @@ namespace Xenon.Devices.Legacy.I8042;
 /// The PS/2 controller's command interface with no keyboard or mouse behind it: enough for
 /// firmware and Linux to probe it, and for its reset line (command 0xFE, or the output port's
 /// bit 0) to reboot the machine. Bytes meant for a keyboard are dropped, as with none plugged in.
+/// A full output buffer raises IRQ 1 (or IRQ 12 for AUX data) when the command byte enables it:
+/// Linux's AUX probe waits 250 ms for that interrupt before giving up.
 /// </summary>
 public sealed class I8042Controller
 {
@@ -22,6 +25,8 @@ public sealed class I8042Controller
     private const byte StatusAuxData = 0x20;
 
     // Command byte
+    private const byte CtrKbdInterrupt = 0x01;
+    private const byte CtrAuxInterrupt = 0x02;
     private const byte CtrSystem = 0x04;
     private const byte CtrKbdDisabled = 0x10;
     private const byte CtrAuxDisabled = 0x20;
@@ -30,6 +35,10 @@ public sealed class I8042Controller
 
     private readonly object _lock = new();
     private readonly IMachineControl _control;
+    private readonly IIrqLine? _kbdIrq;
+    private readonly IIrqLine? _auxIrq;
+    private bool _kbdIrqLevel;
+    private bool _auxIrqLevel;
     private readonly byte[] _ram = new byte[RamSize];
     private byte _outputPort = OutputPortDefault;
     private byte _pendingCommand;
@@ -39,10 +48,12 @@ public sealed class I8042Controller
     private bool _systemFlag;
     private bool _lastWriteWasCommand;
 
-    public I8042Controller(IMachineControl control)
+    public I8042Controller(IMachineControl control, IIrqLine? keyboardIrq = null, IIrqLine? auxIrq = null)
     {
         ArgumentNullException.ThrowIfNull(control);
         _control = control;
+        _kbdIrq = keyboardIrq;
+        _auxIrq = auxIrq;
         _ram[0] = CommandByteDefault;
         DataPort = new Port(this, isCommand: false);
         CommandPort = new Port(this, isCommand: true);
@@ -82,6 +93,7 @@ public sealed class I8042Controller
             if (status) return StatusLocked();
             _outputFull = false;
             _outputFromAux = false;
+            UpdateIrqsLocked();
             return _output;
         }
     }
@@ -103,6 +115,7 @@ public sealed class I8042Controller
         {
             _lastWriteWasCommand = command;
             reset = command ? CommandLocked(value) : DataLocked(value);
+            UpdateIrqsLocked();
         }
         if (reset) _control.RequestShutdown(ShutdownReason.Reboot, "i8042 reset");
     }
@@ -166,6 +179,16 @@ public sealed class I8042Controller
             default:
                 return false; // keyboard or mouse byte: no device attached
         }
+    }
+
+    // Levels change only here, under the lock, and only when they differ, so the edge-triggered
+    // ISA lines see one rising edge per byte placed in the output buffer.
+    private void UpdateIrqsLocked()
+    {
+        bool kbd = _outputFull && !_outputFromAux && (_ram[0] & CtrKbdInterrupt) != 0;
+        bool aux = _outputFull && _outputFromAux && (_ram[0] & CtrAuxInterrupt) != 0;
+        if (kbd != _kbdIrqLevel) { _kbdIrqLevel = kbd; _kbdIrq?.SetLevel(kbd); }
+        if (aux != _auxIrqLevel) { _auxIrqLevel = aux; _auxIrq?.SetLevel(aux); }
     }
 
     private void Respond(byte value)
