@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 pkgs=(gcc libc6-dev linux-libc-dev binutils qemu-system-x86 qemu-utils debootstrap busybox-static
-      e2fsprogs cpio kmod zstd lz4 xz-utils rsync iproute2 acpica-tools procps)
+      e2fsprogs cpio kmod zstd lz4 xz-utils rsync iproute2 acpica-tools procps xenstore-utils)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

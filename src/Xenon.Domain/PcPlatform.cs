@@ -3,19 +3,22 @@ using Xenon.Devices.Legacy.I8042;
 using Xenon.Devices.Legacy.Platform;
 using Xenon.Devices.Legacy.Rtc;
 using Xenon.Devices.Legacy.Serial;
+using Xenon.Devices.Pci;
 using Xenon.Machine;
 
 namespace Xenon.Domain;
 
 /// <summary>The legacy PC devices every domain has, wired to a machine's port bus and interrupt lines:
 /// COM1, CMOS RTC, i8042 (reset), ACPI PM (S5, power button, PM timer), reset register 0xcf9, pvpanic,
-/// and the POST/delay ports.</summary>
+/// the POST/delay ports, and the PCI root complex (host bridge, config space through 0xcf8/0xcfc
+/// and ECAM) that PCI devices attach to.</summary>
 public sealed class PcPlatform : IDisposable
 {
     public const int KeyboardIrq = 1, Com1Irq = 4, RtcIrq = 8, SciIrq = 9, AuxIrq = 12;
 
-    private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic)
+    private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic, PciRoot pci)
     {
+        Pci = pci;
         Serial = serial;
         Rtc = rtc;
         I8042 = i8042;
@@ -30,6 +33,7 @@ public sealed class PcPlatform : IDisposable
     public AcpiPm Acpi { get; }
     public ResetControl Reset { get; }
     public PvPanic PvPanic { get; }
+    public PciRoot Pci { get; }
 
     public static PcPlatform Attach(VirtualMachine vm, ISerialOutput console, Action<string> log)
     {
@@ -43,11 +47,16 @@ public sealed class PcPlatform : IDisposable
         var acpi = new AcpiPm(backend.GetIrqLine(SciIrq), vm, log: log);
         acpi.Register(vm.Pio);
         var reset = new ResetControl(vm);
-        reset.Register(vm.Pio);
+        var pciIo = new PciIoWindow((ushort)PciWindows.DefaultIoStart, PciWindows.IoSpaceEnd, log);
+        pciIo.Register(vm.Pio);
+        var pci = new PciRoot(vm.Mmio, pciIo, PciWindows.Default, log);
+        // 0xcf9 (reset control) sits inside the config-address dword at 0xcf8: the config ports forward it
+        new PciConfigIoPorts(pci, reset).Register(vm.Pio);
+        new PciEcam(pci).Register(vm.Mmio);
         var pvpanic = new PvPanic(vm, log);
         pvpanic.Register(vm.Pio);
         new PostCodePort().Register(vm.Pio);
-        return new PcPlatform(serial, rtc, i8042, acpi, reset, pvpanic);
+        return new PcPlatform(serial, rtc, i8042, acpi, reset, pvpanic, pci);
     }
 
     public void Dispose() => Rtc.Dispose();
