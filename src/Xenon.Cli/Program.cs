@@ -9,6 +9,8 @@ internal static class Program
 
         Subcommands:
           create [-F] [-c] [-n] CONFIG [key=value ...]   create a domain from an xl.cfg file
+          shutdown [-w] DOMAIN                            press the domain's ACPI power button (-w: wait until it is gone)
+          destroy DOMAIN                                  stop the domain at once
           help                                            this text
 
         See docs/cli.md.
@@ -26,6 +28,10 @@ internal static class Program
         {
             case "create":
                 return CreateCommand.Run(rest, Console.Out, Console.Error);
+            case "shutdown":
+                return DomainControlCommands.Shutdown(rest, Console.Error);
+            case "destroy":
+                return DomainControlCommands.Destroy(rest, Console.Error);
             case "__domain" when rest.Length == 1:
                 // internal: the body of a detached domain process (started by create)
                 return Xenon.Domain.Process.DomainProcess.Run(new Xenon.Domain.Process.DomainRuntimeDirectory(rest[0]), Console.Out);

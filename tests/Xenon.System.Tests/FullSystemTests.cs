@@ -148,6 +148,29 @@ public sealed class FullSystemTests(FullSystemHost host)
             $"no System RAM at 4 GiB in /proc/iomem. {r.Describe()}");
     }
 
+    [Fact]
+    public void Shutdown_presses_the_power_button_and_the_guest_powers_off()
+    {
+        ScenarioResult r = host.Result("power-button");
+        r.AssertExit(0);
+        Assert.True(r.ValueOf("SHUTDOWN-RC") == "0", $"xenon shutdown -w exited {r.ValueOf("SHUTDOWN-RC")}. {r.Describe()}");
+        Assert.True(r.ValueOf("CONSOLE-RC") == "0", $"the console client exited {r.ValueOf("CONSOLE-RC")}. {r.Describe()}");
+        Assert.True(r.ValueOf("OUTCOME").StartsWith("PowerOff 0", StringComparison.Ordinal), $"outcome '{r.ValueOf("OUTCOME")}'. {r.Describe()}");
+    }
+
+    [Fact]
+    public void Destroy_stops_a_detached_domain_and_its_process()
+    {
+        ScenarioResult r = host.Result("destroy");
+        r.AssertExit(0);
+        Assert.True(r.ValueOf("CREATE-RC") == "0", $"create exited {r.ValueOf("CREATE-RC")}. {r.Describe()}");
+        Assert.True(r.ValueOf("DESTROY-RC") == "0", $"destroy exited {r.ValueOf("DESTROY-RC")}. {r.Describe()}");
+        Assert.True(r.ValueOf("PROCESS") == "gone", $"domain process {r.ValueOf("PROCESS")}. {r.Describe()}");
+        Assert.True(r.ValueOf("OUTCOME").StartsWith("PowerOff", StringComparison.Ordinal), $"outcome '{r.ValueOf("OUTCOME")}'. {r.Describe()}");
+        Assert.True(r.ValueOf("DESTROY-AGAIN-RC") == "1", $"destroying a gone domain should fail. {r.Describe()}");
+        r.AssertContains("invalid domain identifier");
+    }
+
     /// <summary>The guest's /proc/meminfo MemTotal line, in KiB.</summary>
     private static long MemTotalKiB(ScenarioResult r)
     {

@@ -28,6 +28,7 @@ public static class DomainProcess
         DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
         var runner = new DomainRunner(spec, logAction);
         using var console = new ConsoleSocketServer(runner, dir.ConsoleSocket);
+        using var control = new ControlServer(runner, dir.ControlSocket);
         runner.Started += _ => DomainRuntimeDirectory.WriteAtomically(dir.StateFile, "running\n");
         using var term = global::System.Runtime.InteropServices.PosixSignalRegistration.Create(
             global::System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Destroy(); });

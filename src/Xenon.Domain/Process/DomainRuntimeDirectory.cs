@@ -3,7 +3,7 @@ namespace Xenon.Domain.Process;
 /// <summary>
 /// The files through which a detached domain process and the toolstack meet:
 /// <c>$XENON_RUN_DIR/domains/NAME/</c> (default <c>/run/xenon</c>) holding <c>spec.json</c> (what to
-/// run), <c>pid</c>, <c>console.sock</c>, <c>state</c> (<c>running</c> or <c>error: …</c>) and, once the
+/// run), <c>pid</c>, <c>console.sock</c>, <c>control.sock</c> (docs/control-protocol.md), <c>state</c> (<c>running</c> or <c>error: …</c>) and, once the
 /// domain has ended for good, <c>outcome</c> (<c>REASON STATUS DETAIL</c>).
 /// </summary>
 public sealed class DomainRuntimeDirectory
@@ -20,6 +20,7 @@ public sealed class DomainRuntimeDirectory
     public string SpecFile => System.IO.Path.Combine(Path, "spec.json");
     public string PidFile => System.IO.Path.Combine(Path, "pid");
     public string ConsoleSocket => System.IO.Path.Combine(Path, "console.sock");
+    public string ControlSocket => System.IO.Path.Combine(Path, "control.sock");
     public string StateFile => System.IO.Path.Combine(Path, "state");
     public string OutcomeFile => System.IO.Path.Combine(Path, "outcome");
 

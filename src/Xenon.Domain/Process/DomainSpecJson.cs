@@ -26,4 +26,5 @@ public static class DomainSpecJson
 [JsonSourceGenerationOptions(WriteIndented = true, UseStringEnumConverter = true,
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(DomainSpec))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class DomainSpecJsonContext : JsonSerializerContext;
