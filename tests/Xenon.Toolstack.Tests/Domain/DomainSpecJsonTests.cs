@@ -1,0 +1,33 @@
+using Xenon.Domain;
+using Xenon.Domain.Process;
+
+namespace Xenon.Toolstack.Tests.Domain;
+
+public sealed class DomainSpecJsonTests
+{
+    [Fact]
+    public void RoundTripsEveryField()
+    {
+        var spec = new DomainSpec
+        {
+            Name = "web", Uuid = Guid.NewGuid(), DomId = 7, MemoryMiB = 512, MaxMemoryMiB = 1024, Vcpus = 2, MaxVcpus = 4,
+            Kernel = "/k", Ramdisk = "/r", Cmdline = "console=ttyS0 \"quoted\"",
+            OnPowerOff = LifecycleAction.Preserve, OnReboot = LifecycleAction.Destroy, OnCrash = LifecycleAction.RenameRestart,
+        };
+        var json = DomainSpecJson.Serialize(spec);
+        Assert.Contains("\"memory_mib\": 512", json);
+        Assert.Equal(spec, DomainSpecJson.Deserialize(json, "spec.json"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{")]
+    [InlineData("{\"name\":\"x\"}")]                         // required members missing
+    [InlineData("{\"name\":\"x\",\"memory_mib\":-1,\"kernel\":\"/k\"}")]
+    [InlineData("{\"name\":\"x\",\"memory_mib\":64,\"kernel\":\"/k\",\"on_reboot\":\"explode\"}")]
+    public void MalformedSpecsAreRefusedNamingTheFile(string json)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => DomainSpecJson.Deserialize(json, "/run/xenon/domains/x/spec.json"));
+        Assert.Contains("/run/xenon/domains/x/spec.json", e.Message);
+    }
+}
