@@ -39,3 +39,20 @@ xenon_boot() {
     # shellcheck disable=SC2086  # XENON may be "dotnet /path/xenon.dll"
     $XENON create -F -c "$cfg"
 }
+
+# shell_guest_cfg NAME MEMORY_MIB: writes $SCRATCH/NAME.cfg for the default guest with no command
+# (its /init gives a shell on ttyS0 and runs acpid), prints the path, and points the domain's
+# runtime and log directories into $SCRATCH (for detached domains).
+shell_guest_cfg() {
+    local name=$1 mem=$2 cfg=$SCRATCH/$1.cfg
+    cat > "$cfg" <<CFG
+name = "$name"
+memory = $mem
+vcpus = 1
+kernel = "$GUEST_DIR/vmlinuz"
+ramdisk = "$GUEST_DIR/initrd.img"
+cmdline = "console=ttyS0 quiet"
+CFG
+    echo "$cfg"
+}
+export XENON_RUN_DIR=${SCRATCH:-/tmp}/run XENON_LOG_DIR=${SCRATCH:-/tmp}/log

@@ -5,16 +5,7 @@
 set -euo pipefail
 . "$SCENARIO_DIR/_lib.sh"
 require_xenon
-cfg=$SCRATCH/console-input.cfg
-cat > "$cfg" <<CFG
-name = "console-input"
-memory = 256
-vcpus = 1
-kernel = "$GUEST_DIR/vmlinuz"
-ramdisk = "$GUEST_DIR/initrd.img"
-cmdline = "console=ttyS0 quiet"
-CFG
-export XENON_RUN_DIR=$SCRATCH/run XENON_LOG_DIR=$SCRATCH/log
+cfg=$(shell_guest_cfg console-input 256)
 fifo=$SCRATCH/console-input.in
 out=$SCRATCH/console-input.out
 rm -f "$fifo"; mkfifo "$fifo"

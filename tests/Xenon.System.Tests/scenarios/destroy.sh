@@ -3,16 +3,7 @@
 set -euo pipefail
 . "$SCENARIO_DIR/_lib.sh"
 require_xenon
-cfg=$SCRATCH/destroy.cfg
-cat > "$cfg" <<CFG
-name = "destroy-me"
-memory = 128
-vcpus = 1
-kernel = "$GUEST_DIR/vmlinuz"
-ramdisk = "$GUEST_DIR/initrd.img"
-cmdline = "console=ttyS0 quiet"
-CFG
-export XENON_RUN_DIR=$SCRATCH/run XENON_LOG_DIR=$SCRATCH/log
+cfg=$(shell_guest_cfg destroy-me 128)
 $XENON create "$cfg"
 echo "CREATE-RC=$?"
 pid=$(cat "$XENON_RUN_DIR/domains/destroy-me/pid")

@@ -4,16 +4,7 @@
 set -euo pipefail
 . "$SCENARIO_DIR/_lib.sh"
 require_xenon
-cfg=$SCRATCH/power-button.cfg
-cat > "$cfg" <<CFG
-name = "power-button"
-memory = 256
-vcpus = 1
-kernel = "$GUEST_DIR/vmlinuz"
-ramdisk = "$GUEST_DIR/initrd.img"
-cmdline = "console=ttyS0 quiet"
-CFG
-export XENON_RUN_DIR=$SCRATCH/run XENON_LOG_DIR=$SCRATCH/log
+cfg=$(shell_guest_cfg power-button 256)
 out=$SCRATCH/power-button.out
 # shellcheck disable=SC2086
 ( $XENON create -c "$cfg" < /dev/null > "$out" 2>&1; echo "CONSOLE-RC=$?" >> "$out" ) &
