@@ -3,13 +3,19 @@ using Xenon.Machine;
 namespace Xenon.Domain;
 
 /// <summary>How a domain ended, after its on_poweroff/on_reboot/on_crash actions were applied.</summary>
-public sealed record DomainOutcome(ShutdownReason Reason, string Detail, int Incarnations)
+/// <param name="Destroyed">The toolstack stopped the domain (xl destroy) rather than the guest ending.</param>
+public sealed record DomainOutcome(ShutdownReason Reason, string Detail, int Incarnations, bool Destroyed = false)
 {
-    /// <summary>The process exit status that reports this outcome (docs/cli.md): 0 poweroff, 2 reboot, 3 crash.</summary>
-    public int ExitStatus => Reason switch
+    public const int ExitPowerOff = 0, ExitReboot = 2, ExitCrash = 3, ExitDestroyed = 4;
+
+    /// <summary>The process exit status that reports this outcome (docs/cli.md).</summary>
+    public int ExitStatus => Destroyed ? ExitDestroyed : Reason switch
     {
-        ShutdownReason.PowerOff => 0,
-        ShutdownReason.Reboot => 2,
-        _ => 3,
+        ShutdownReason.PowerOff => ExitPowerOff,
+        ShutdownReason.Reboot => ExitReboot,
+        _ => ExitCrash,
     };
+
+    /// <summary>The word for it in the domain's <c>outcome</c> file.</summary>
+    public string Name => Destroyed ? "Destroyed" : Reason.ToString();
 }

@@ -56,7 +56,7 @@ public sealed class DomainRunner
                 domain.Dispose();
             }
             _log($"domain {_spec.Name}: {exit.Reason} ({exit.Detail})");
-            if (_destroyed) return new DomainOutcome(exit.Reason, exit.Detail, incarnation);
+            if (_destroyed) return new DomainOutcome(exit.Reason, exit.Detail, incarnation, Destroyed: true);
             var action = exit.Reason switch
             {
                 ShutdownReason.PowerOff => _spec.OnPowerOff,

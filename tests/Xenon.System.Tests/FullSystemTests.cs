@@ -166,7 +166,7 @@ public sealed class FullSystemTests(FullSystemHost host)
         Assert.True(r.ValueOf("CREATE-RC") == "0", $"create exited {r.ValueOf("CREATE-RC")}. {r.Describe()}");
         Assert.True(r.ValueOf("DESTROY-RC") == "0", $"destroy exited {r.ValueOf("DESTROY-RC")}. {r.Describe()}");
         Assert.True(r.ValueOf("PROCESS") == "gone", $"domain process {r.ValueOf("PROCESS")}. {r.Describe()}");
-        Assert.True(r.ValueOf("OUTCOME").StartsWith("PowerOff", StringComparison.Ordinal), $"outcome '{r.ValueOf("OUTCOME")}'. {r.Describe()}");
+        Assert.True(r.ValueOf("OUTCOME").StartsWith("Destroyed 4", StringComparison.Ordinal), $"outcome '{r.ValueOf("OUTCOME")}'. {r.Describe()}");
         Assert.True(r.ValueOf("DESTROY-AGAIN-RC") == "1", $"destroying a gone domain should fail. {r.Describe()}");
         r.AssertContains("invalid domain identifier");
     }

@@ -35,9 +35,9 @@ public static class DomainProcess
         try
         {
             var outcome = runner.Run();
-            logAction($"domain {spec.Name} ended: {outcome.Reason} ({outcome.Detail}) after {outcome.Incarnations} incarnation(s)");
+            logAction($"domain {spec.Name} ended: {outcome.Name} ({outcome.Detail}) after {outcome.Incarnations} incarnation(s)");
             if (outcome.Reason == Machine.ShutdownReason.Crash) logAction("last console output:\n" + runner.History.Tail());
-            DomainRuntimeDirectory.WriteAtomically(dir.OutcomeFile, $"{outcome.Reason} {outcome.ExitStatus} {outcome.Detail}\n");
+            DomainRuntimeDirectory.WriteAtomically(dir.OutcomeFile, $"{outcome.Name} {outcome.ExitStatus} {outcome.Detail}\n");
             return outcome.ExitStatus;
         }
         catch (Exception e)
