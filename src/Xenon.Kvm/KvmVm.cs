@@ -137,6 +137,15 @@ public sealed unsafe class KvmVm : IDisposable
         }
     }
 
+    /// <summary>KVM_SIGNAL_MSI: injects one MSI (x86: <paramref name="address"/> in 0xFEExxxxx names the destination APIC,
+    /// <paramref name="data"/> the vector and delivery mode) without a GSI route. Needs the in-kernel irqchip.</summary>
+    /// <returns>False if the guest blocked it (e.g. its local APIC is disabled); true if delivered.</returns>
+    public bool SignalMsi(ulong address, uint data)
+    {
+        var msi = new KvmMsi { AddressLo = (uint)address, AddressHi = (uint)(address >> 32), Data = data };
+        return Ioctl.Call(_fd, "KVM_SIGNAL_MSI", KvmIoctls.SignalMsi, &msi) > 0;
+    }
+
     /// <summary>KVM_SET_GSI_ROUTING: replaces the whole GSI routing table.</summary>
     public void SetGsiRouting(ReadOnlySpan<KvmIrqRoutingEntry> entries)
     {

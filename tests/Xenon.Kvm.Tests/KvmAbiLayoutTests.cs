@@ -107,6 +107,14 @@ public sealed class KvmAbiLayoutTests
         Check("KVM_IRQCHIP_IOAPIC", KvmIrqRoutingIrqchip.Ioapic);
         Header<KvmIrqRoutingHeader>("kvm_irq_routing", ("nr", "Nr"), ("flags", "Flags"));
         Struct<KvmEnableCap>("kvm_enable_cap", ("cap", "Cap"), ("flags", "Flags"), ("args", "Args"));
+        Struct<KvmMsi>("kvm_msi",
+            ("address_lo", "AddressLo"), ("address_hi", "AddressHi"), ("data", "Data"), ("flags", "Flags"),
+            ("devid", "Devid"), ("pad", "Pad"));
+        Struct<EpollEvent>("epoll_event", ("events", "Events"), ("data", "Data"));
+        Check("EPOLLIN", (ulong)EpollEvents.In);
+        Check("EPOLLOUT", (ulong)EpollEvents.Out);
+        Check("EPOLLERR", (ulong)EpollEvents.Err);
+        Check("EPOLLHUP", (ulong)EpollEvents.Hup);
         Struct<KvmMpState>("kvm_mp_state", ("mp_state", "MpState"));
         Struct<KvmClockData>("kvm_clock_data",
             ("clock", "Clock"), ("flags", "Flags"), ("pad0", "Pad0"), ("realtime", "Realtime"), ("host_tsc", "HostTsc"));
@@ -191,6 +199,7 @@ public sealed class KvmAbiLayoutTests
     {
         var info = typeof(T).GetField(cs) ?? throw new InvalidOperationException($"{typeof(T).Name} has no field {cs}");
         Check($"offsetof({cStruct}, {prefix}{c})", baseOffset + (ulong)Marshal.OffsetOf<T>(cs));
-        Check($"sizeof((({cStruct} *)0)->{prefix}{c})", (ulong)Marshal.SizeOf(info.FieldType));
+        var type = info.FieldType.IsEnum ? Enum.GetUnderlyingType(info.FieldType) : info.FieldType;
+        Check($"sizeof((({cStruct} *)0)->{prefix}{c})", (ulong)Marshal.SizeOf(type));
     }
 }

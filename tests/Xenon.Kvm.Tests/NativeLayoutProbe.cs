@@ -32,6 +32,7 @@ internal static class NativeLayoutProbe
             c.AppendLine("#include <stdio.h>");
             c.AppendLine("#include <stddef.h>");
             c.AppendLine("#include <linux/kvm.h>");
+            c.AppendLine("#include <sys/epoll.h>");
             c.AppendLine("int main(void) {");
             for (int i = 0; i < expressions.Count; i++)
                 c.AppendLine(CultureInfo.InvariantCulture, $"  printf(\"{i} %llu\\n\", (unsigned long long)({expressions[i]}));");

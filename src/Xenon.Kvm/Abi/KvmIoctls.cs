@@ -38,6 +38,7 @@ internal static class KvmIoctls
     internal static readonly nuint SetClock = Iow<KvmClockData>(0x7b);
     internal static readonly nuint GetClock = Ior<KvmClockData>(0x7c);
     internal static readonly nuint EnableCap = Iow<KvmEnableCap>(0xa3);
+    internal static readonly nuint SignalMsi = Iow<KvmMsi>(0xa5);
 
     // vCPU fd
     internal static readonly nuint Run = Io(0x80);

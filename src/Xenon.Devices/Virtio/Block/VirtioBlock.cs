@@ -1,0 +1,148 @@
+using System.Text;
+using Xenon.Devices.Virtio.Queue;
+using Xenon.Machine.Memory;
+
+namespace Xenon.Devices.Virtio.Block;
+
+/// <summary>
+/// A virtio block device (device type 2) over an <see cref="IBlockBackend"/>: one request queue,
+/// requests served synchronously on the device I/O thread, data moved directly between guest
+/// RAM and the backend. Request parsing and execution live in VirtioBlock.Requests.cs.
+/// </summary>
+/// <remarks>
+/// Guest input never throws: malformed requests complete with VIRTIO_BLK_S_IOERR/UNSUPP (or
+/// used length 0 when there is no status byte to write), chain faults complete the head with
+/// length 0, and ring faults set DEVICE_NEEDS_RESET once until the driver resets the device.
+/// </remarks>
+public sealed partial class VirtioBlock : IVirtioDevice
+{
+    public const ushort DefaultQueueSize = 256;
+
+    /// <summary>Write-zeroes is done synchronously by writing zero blocks, so one request is capped (32 MiB).</summary>
+    public const uint MaxWriteZeroesSectors = 1u << 16;
+
+    /// <summary>Discard costs nothing here (see <see cref="RawFileBackend"/>); the cap only bounds a request's range.</summary>
+    public const uint MaxDiscardSectors = 1u << 22;
+
+    private readonly GuestMemory _memory;
+    private readonly IBlockBackend _backend;
+    private readonly byte[] _id = new byte[BlockRequestLayout.IdBytes];
+    private readonly byte[] _config = new byte[VirtioBlockConfig.Size];
+    private readonly ushort[] _queueMaxSizes;
+
+    private ulong _negotiated;
+    private IReadOnlyList<VirtQueue>? _queues;
+    private IVirtioInterrupt? _interrupt;
+    private bool _needsReset;
+
+    /// <param name="memory">Guest RAM the request buffers point into (the same memory the queues use).</param>
+    /// <param name="backend">The disk; the device does not own it (the caller disposes it).</param>
+    /// <param name="serial">Answer to GET_ID: ASCII, truncated to 20 bytes, NUL-padded.</param>
+    /// <param name="queueSize">Maximum size of the request queue; seg_max is derived from it.</param>
+    public VirtioBlock(GuestMemory memory, IBlockBackend backend, string serial = "", ushort queueSize = DefaultQueueSize)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(serial);
+        if (queueSize < 4 || !SplitRingLayout.IsValidSize(queueSize))
+            throw new ArgumentOutOfRangeException(nameof(queueSize), $"queue size {queueSize} is not a power of two in 4..{SplitRingLayout.MaxQueueSize}");
+        _memory = memory;
+        _backend = backend;
+        _queueMaxSizes = [queueSize];
+        Encoding.ASCII.GetBytes(serial.AsSpan(0, Math.Min(serial.Length, BlockRequestLayout.IdBytes)), _id);
+
+        bool writable = !backend.IsReadOnly;
+        DeviceFeatures = VirtioBlockFeatures.SegMax | VirtioBlockFeatures.BlkSize | VirtioBlockFeatures.Flush
+            | VirtioBlockFeatures.RingIndirectDesc | VirtioBlockFeatures.RingEventIdx
+            | (writable ? VirtioBlockFeatures.Discard | VirtioBlockFeatures.WriteZeroes : VirtioBlockFeatures.ReadOnly);
+        Config = new VirtioBlockConfig(
+            CapacitySectors: backend.SizeBytes >> BlockRequestLayout.SectorShift,
+            // As QEMU: a request needs the header and status descriptors besides its data segments.
+            SegMax: (uint)queueSize - 2,
+            BlockSize: BlockRequestLayout.SectorSize,
+            MaxDiscardSectors: MaxDiscardSectors,
+            MaxDiscardSegments: 1,
+            DiscardSectorAlignment: 1,
+            MaxWriteZeroesSectors: MaxWriteZeroesSectors,
+            MaxWriteZeroesSegments: 1,
+            WriteZeroesMayUnmap: false);
+        Config.Encode(_config);
+    }
+
+    public ushort DeviceType => 2;
+
+    public ulong DeviceFeatures { get; }
+
+    public IReadOnlyList<ushort> QueueMaxSizes => _queueMaxSizes;
+
+    public VirtioBlockConfig Config { get; }
+
+    /// <summary>The serial GET_ID returns (20 bytes, NUL-padded).</summary>
+    public ReadOnlySpan<byte> Id => _id;
+
+    public bool IsActive => _queues is not null;
+
+    public void ReadConfig(int offset, Span<byte> data)
+    {
+        data.Clear();
+        if (offset < 0 || offset >= _config.Length) return;
+        var available = _config.AsSpan(offset);
+        available[..Math.Min(available.Length, data.Length)].CopyTo(data);
+    }
+
+    // Nothing in the config space is writable without VIRTIO_BLK_F_CONFIG_WCE, which is not offered.
+    public void WriteConfig(int offset, ReadOnlySpan<byte> data)
+    {
+    }
+
+    public void Activate(ulong features, IReadOnlyList<VirtQueue> queues, IVirtioInterrupt interrupt)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        ArgumentNullException.ThrowIfNull(interrupt);
+        if (queues.Count != _queueMaxSizes.Length)
+            throw new ArgumentException($"virtio-blk has {_queueMaxSizes.Length} queue(s), the transport passed {queues.Count}", nameof(queues));
+        _negotiated = features & DeviceFeatures;
+        _interrupt = interrupt;
+        _needsReset = false;
+        _queues = queues;
+    }
+
+    public void QueueNotify(int queueIndex)
+    {
+        var queues = _queues;
+        var interrupt = _interrupt;
+        if (queues is null || interrupt is null || _needsReset) return;
+        if ((uint)queueIndex >= (uint)queues.Count) return;
+        var queue = queues[queueIndex];
+
+        bool completed = false;
+        while (true)
+        {
+            if (!queue.TryPopAvailable(out var chain, out var fault))
+            {
+                if (!fault.IsError) break;
+                if (fault.CanCompleteHead)
+                {
+                    queue.AddUsed((ushort)fault.HeadIndex, 0);
+                    completed = true;
+                    continue;
+                }
+                _needsReset = true;
+                interrupt.SignalNeedsReset($"virtio-blk queue {queueIndex}: {fault.Describe()}");
+                break;
+            }
+            uint written = Execute(chain);
+            queue.AddUsed(chain.HeadIndex, written);
+            completed = true;
+        }
+        if (completed && queue.NeedsNotification()) interrupt.SignalUsedBuffers(queueIndex);
+    }
+
+    public void Reset()
+    {
+        _queues = null;
+        _interrupt = null;
+        _negotiated = 0;
+        _needsReset = false;
+    }
+}
