@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Xenon.Domain.Process;
 
 namespace Xenon.Domain.Console;
 
@@ -10,49 +11,26 @@ namespace Xenon.Domain.Console;
 public sealed class ConsoleSocketServer : IDisposable
 {
     private readonly DomainRunner _runner;
-    private readonly Socket _listener;
-    private readonly string _path;
-    private volatile bool _disposed;
+    private readonly UnixSocketListener _listener;
 
     public ConsoleSocketServer(DomainRunner runner, string path)
     {
         _runner = runner;
-        _path = path;
-        File.Delete(path);
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
-        _listener.Listen(4);
-        var t = new Thread(AcceptLoop) { Name = "console-accept", IsBackground = true };
-        t.Start();
+        _listener = new UnixSocketListener(path, "console-accept", Attach);
     }
 
-    private void AcceptLoop()
+    private void Attach(Socket client)
     {
-        while (!_disposed)
+        var output = new SocketConsoleOutput(client);
+        _runner.Console.Attach(output);
+        var pump = new ConsoleInputPump(new NetworkStream(client, ownsSocket: false), () => _runner.Current?.Platform.Serial);
+        pump.Ended += _ =>
         {
-            Socket client;
-            try
-            {
-                client = _listener.Accept();
-            }
-            catch (SocketException) { return; }
-            catch (ObjectDisposedException) { return; }
-            var output = new SocketConsoleOutput(client);
-            _runner.Console.Attach(output);
-            var pump = new ConsoleInputPump(new NetworkStream(client, ownsSocket: false), () => _runner.Current?.Platform.Serial);
-            pump.Ended += _ =>
-            {
-                _runner.Console.Detach(output);
-                client.Dispose();
-            };
-            pump.Start();
-        }
+            _runner.Console.Detach(output);
+            client.Dispose();
+        };
+        pump.Start();
     }
 
-    public void Dispose()
-    {
-        _disposed = true;
-        _listener.Dispose();
-        try { File.Delete(_path); } catch (IOException) { }
-    }
+    public void Dispose() => _listener.Dispose();
 }

@@ -14,33 +14,13 @@ public sealed class ControlServer : IDisposable
     public const int MaxRequestBytes = 4096;
 
     private readonly DomainRunner _runner;
-    private readonly Socket _listener;
-    private readonly string _path;
-    private volatile bool _disposed;
+    private readonly UnixSocketListener _listener;
 
     public ControlServer(DomainRunner runner, string path)
     {
         _runner = runner;
-        _path = path;
-        File.Delete(path);
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
-        _listener.Listen(8);
-        new Thread(AcceptLoop) { Name = "control-accept", IsBackground = true }.Start();
-    }
-
-    private void AcceptLoop()
-    {
-        while (!_disposed)
-        {
-            Socket client;
-            try
-            {
-                client = _listener.Accept();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
-            new Thread(() => Serve(client)) { Name = "control-client", IsBackground = true }.Start();
-        }
+        _listener = new UnixSocketListener(path, "control-accept",
+            client => new Thread(() => Serve(client)) { Name = "control-client", IsBackground = true }.Start());
     }
 
     private void Serve(Socket client)
@@ -116,10 +96,5 @@ public sealed class ControlServer : IDisposable
     private static string Error(string message) =>
         $"{{\"ok\":false,\"error\":{JsonSerializer.Serialize(message, DomainSpecJsonContext.Default.String)}}}";
 
-    public void Dispose()
-    {
-        _disposed = true;
-        _listener.Dispose();
-        try { File.Delete(_path); } catch (IOException) { }
-    }
+    public void Dispose() => _listener.Dispose();
 }
