@@ -21,8 +21,8 @@ public sealed class FullSystemTests(FullSystemHost host)
     {
         ScenarioResult r = host.Result("smp");
         r.AssertExit(0);
-        Assert.True(r.ValueOf("NPROC") == "2", $"nproc in the guest is '{r.ValueOf("NPROC")}', expected 2. {r.Describe()}");
-        Assert.True(r.ValueOf("ONLINE") == "0-1", $"online CPUs '{r.ValueOf("ONLINE")}', expected 0-1. {r.Describe()}");
+        r.AssertValue("NPROC", "2", "nproc in the guest");
+        r.AssertValue("ONLINE", "0-1", "online CPUs");
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class FullSystemTests(FullSystemHost host)
     {
         ScenarioResult r = host.Result("clock");
         r.AssertExit(0);
-        Assert.True(r.ValueOf("CLOCKSOURCE") == "kvm-clock", $"clocksource '{r.ValueOf("CLOCKSOURCE")}', expected kvm-clock. {r.Describe()}");
+        r.AssertValue("CLOCKSOURCE", "kvm-clock", "clocksource");
         long hostEpoch = long.Parse(r.ValueOf("HOST_EPOCH") ?? "0", CultureInfo.InvariantCulture);
         long guestEpoch = long.Parse(r.ValueOf("GUEST_EPOCH") ?? "0", CultureInfo.InvariantCulture);
         // the guest reads the RTC during boot, a few seconds after HOST_EPOCH was taken
@@ -133,8 +133,8 @@ public sealed class FullSystemTests(FullSystemHost host)
     {
         ScenarioResult r = host.Result("maxvcpus");
         r.AssertExit(0);
-        Assert.True(r.ValueOf("POSSIBLE") == "0-3", $"possible CPUs '{r.ValueOf("POSSIBLE")}', expected 0-3. {r.Describe()}");
-        Assert.True(r.ValueOf("ONLINE") == "0-1", $"online CPUs '{r.ValueOf("ONLINE")}', expected 0-1. {r.Describe()}");
+        r.AssertValue("POSSIBLE", "0-3", "possible CPUs");
+        r.AssertValue("ONLINE", "0-1", "online CPUs");
     }
 
     [Fact]
@@ -153,9 +153,9 @@ public sealed class FullSystemTests(FullSystemHost host)
     {
         ScenarioResult r = host.Result("power-button");
         r.AssertExit(0);
-        Assert.True(r.ValueOf("SHUTDOWN-RC") == "0", $"xenon shutdown -w exited {r.ValueOf("SHUTDOWN-RC")}. {r.Describe()}");
-        Assert.True(r.ValueOf("CONSOLE-RC") == "0", $"the console client exited {r.ValueOf("CONSOLE-RC")}. {r.Describe()}");
-        Assert.True(r.ValueOf("OUTCOME").StartsWith("PowerOff 0", StringComparison.Ordinal), $"outcome '{r.ValueOf("OUTCOME")}'. {r.Describe()}");
+        r.AssertValue("SHUTDOWN-RC", "0", "xenon shutdown -w exit status");
+        r.AssertValue("CONSOLE-RC", "0", "the console client's exit status");
+        r.AssertValue("OUTCOME", "PowerOff 0", "outcome", prefix: true);
     }
 
     [Fact]
@@ -163,11 +163,11 @@ public sealed class FullSystemTests(FullSystemHost host)
     {
         ScenarioResult r = host.Result("destroy");
         r.AssertExit(0);
-        Assert.True(r.ValueOf("CREATE-RC") == "0", $"create exited {r.ValueOf("CREATE-RC")}. {r.Describe()}");
-        Assert.True(r.ValueOf("DESTROY-RC") == "0", $"destroy exited {r.ValueOf("DESTROY-RC")}. {r.Describe()}");
-        Assert.True(r.ValueOf("PROCESS") == "gone", $"domain process {r.ValueOf("PROCESS")}. {r.Describe()}");
-        Assert.True(r.ValueOf("OUTCOME").StartsWith("Destroyed 4", StringComparison.Ordinal), $"outcome '{r.ValueOf("OUTCOME")}'. {r.Describe()}");
-        Assert.True(r.ValueOf("DESTROY-AGAIN-RC") == "1", $"destroying a gone domain should fail. {r.Describe()}");
+        r.AssertValue("CREATE-RC", "0", "create exit status");
+        r.AssertValue("DESTROY-RC", "0", "destroy exit status");
+        r.AssertValue("PROCESS", "gone", "domain process");
+        r.AssertValue("OUTCOME", "Destroyed 4", "outcome", prefix: true);
+        r.AssertValue("DESTROY-AGAIN-RC", "1", "destroying a domain that is gone must fail");
         r.AssertContains("invalid domain identifier");
     }
 

@@ -86,7 +86,7 @@ public static class CreateCommand
             pump.Start();
         }
 
-        using var sigint = global::System.Runtime.InteropServices.PosixSignalRegistration.Create(
+        using var sigterm = global::System.Runtime.InteropServices.PosixSignalRegistration.Create(
             global::System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Destroy(); });
         try
         {

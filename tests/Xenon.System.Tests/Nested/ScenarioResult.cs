@@ -34,6 +34,18 @@ public sealed record ScenarioResult(string Name, int ExitCode, string Output, Ti
         }
     }
 
+    /// <summary>Fails unless the scenario's <c>KEY=</c> line has exactly <paramref name="expected"/> (or, with
+    /// <paramref name="prefix"/>, starts with it); <paramref name="what"/> says what the value is.</summary>
+    public void AssertValue(string key, string expected, string what, bool prefix = false)
+    {
+        string actual = ValueOf(key);
+        bool ok = prefix ? actual.StartsWith(expected, StringComparison.Ordinal) : actual == expected;
+        if (!ok)
+        {
+            Assert.Fail($"{what}: {key}='{actual}', expected {(prefix ? "a value starting with " : "")}'{expected}'. {Describe()}");
+        }
+    }
+
     public void AssertContains(string marker)
     {
         if (!Contains(marker))
