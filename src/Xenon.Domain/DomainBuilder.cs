@@ -1,4 +1,5 @@
 using Xenon.Devices.Legacy.Serial;
+using Xenon.Domain.Virtio;
 using Xenon.Machine;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Backend.Kvm;
@@ -29,9 +30,21 @@ public static class DomainBuilder
         }
 
         trace.Mark("read kernel and initrd");
-        var memory = GuestMemory.CreateX86(spec.MemoryMiB * X86Layout.MiB);
+        var disks = DomainDevices.OpenDisks(spec);
+        GuestMemory memory;
+        try
+        {
+            memory = GuestMemory.CreateX86(spec.MemoryMiB * X86Layout.MiB);
+        }
+        catch
+        {
+            foreach (var d in disks) d.Dispose();
+            throw;
+        }
         trace.Mark("guest memory");
         VirtualMachine? vm = null;
+        PcPlatform? platform = null;
+        DomainDevices? devices = null;
         try
         {
             var backend = new KvmVmBackend();
@@ -46,8 +59,10 @@ public static class DomainBuilder
                 backend.Dispose();
                 throw;
             }
-            var platform = PcPlatform.Attach(vm, console, log);
-            trace.Mark("platform devices");
+            platform = PcPlatform.Attach(vm, console, log);
+            devices = DomainDevices.Attach(spec, vm, backend, platform.Pci, disks, log);
+            disks = [];
+            trace.Mark("platform and virtio devices");
             var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, spec.Cmdline, spec.Vcpus, spec.EffectiveMaxVcpus);
             trace.Mark("kernel, initrd, ACPI and boot tables");
             var supported = vm.Backend.GetSupportedCpuid();
@@ -63,12 +78,15 @@ public static class DomainBuilder
                 }
             });
             trace.Mark("vcpus");
-            return new RunningDomain(spec, vm, platform, plan);
+            return new RunningDomain(spec, vm, platform, devices, plan);
         }
         catch
         {
+            foreach (var d in disks) d.Dispose();
+            devices?.Dispose();
             if (vm is not null) vm.Dispose();
             else memory.Dispose();
+            platform?.Dispose();
             throw;
         }
     }

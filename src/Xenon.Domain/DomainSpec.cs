@@ -37,6 +37,9 @@ public sealed record DomainSpec
     public LifecycleAction OnReboot { get; init; } = LifecycleAction.Restart;
     public LifecycleAction OnCrash { get; init; } = LifecycleAction.Destroy;
 
+    /// <summary>Disks in the order the guest enumerates them (the first is /dev/vda).</summary>
+    public IReadOnlyList<DiskSpec> Disks { get; init; } = [];
+
     [JsonIgnore]
     public int EffectiveMaxVcpus => Math.Max(MaxVcpus, Vcpus);
 }

@@ -1,3 +1,4 @@
+using Xenon.Domain.Virtio;
 using Xenon.Machine;
 using Xenon.Machine.Boot;
 
@@ -6,8 +7,9 @@ namespace Xenon.Domain;
 /// <summary>One incarnation of a domain: its machine and platform devices.</summary>
 public sealed class RunningDomain : IDisposable
 {
-    internal RunningDomain(DomainSpec spec, VirtualMachine machine, PcPlatform platform, BootPlan plan)
+    internal RunningDomain(DomainSpec spec, VirtualMachine machine, PcPlatform platform, DomainDevices devices, BootPlan plan)
     {
+        Devices = devices;
         Spec = spec;
         Machine = machine;
         Platform = platform;
@@ -17,6 +19,7 @@ public sealed class RunningDomain : IDisposable
     public DomainSpec Spec { get; }
     public VirtualMachine Machine { get; }
     public PcPlatform Platform { get; }
+    public DomainDevices Devices { get; }
     public BootPlan BootPlan { get; }
 
     public void Start() => Machine.Start();
@@ -28,6 +31,9 @@ public sealed class RunningDomain : IDisposable
 
     public void Dispose()
     {
+        // vCPUs stop, then the device threads, then memory and the VM go: a device thread never touches freed guest memory.
+        Machine.Stop();
+        Devices.Dispose();
         Machine.Dispose();
         Platform.Dispose();
     }

@@ -197,13 +197,20 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
             _log($"device fault at {where}: {e.GetType().Name}: {e.Message}");
     }
 
-    public void Dispose()
+    /// <summary>Stops the vCPUs if they run (as a power-off) and waits for them, at most five seconds, so that the
+    /// devices can be torn down while guest memory and the VM still exist.</summary>
+    public void Stop()
     {
         if (_running > 0)
         {
             RequestShutdown(ShutdownReason.PowerOff, "machine disposed");
             _stopped.Wait(TimeSpan.FromSeconds(5));
         }
+    }
+
+    public void Dispose()
+    {
+        Stop();
         foreach (var v in _vcpus) v?.Dispose();
         Backend.Dispose();
         Memory.Dispose();

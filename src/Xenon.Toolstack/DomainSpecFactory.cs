@@ -21,7 +21,20 @@ public static class DomainSpecFactory
         OnPowerOff = Map(c.OnPoweroff),
         OnReboot = Map(c.OnReboot),
         OnCrash = Map(c.OnCrash),
+        Disks = MapDisks(c.Disks),
     };
+
+    private static DiskSpec[] MapDisks(IReadOnlyList<XlDiskSpec> disks)
+    {
+        var specs = new DiskSpec[disks.Count];
+        for (int i = 0; i < specs.Length; i++)
+        {
+            var d = disks[i];
+            // A CD-ROM is read-only whatever access= says (xl-disk-configuration).
+            specs[i] = new DiskSpec { Path = d.Target, Vdev = d.Vdev.Name, ReadOnly = d.ReadOnly || d.DeviceType == XlDiskDeviceType.Cdrom };
+        }
+        return specs;
+    }
 
     // The two enums list the same xl actions in the same order; spelled out so a reorder cannot slip through.
     private static LifecycleAction Map(ShutdownAction a) => a switch

@@ -171,6 +171,31 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertContains("invalid domain identifier");
     }
 
+    [Fact]
+    public void Virtio_block_disks_carry_a_file_system_the_host_reads_back()
+    {
+        ScenarioResult r = host.Result("disk");
+        r.AssertExit(0);
+        r.AssertContains("PCI 0000:00:01.0 0x1af4:0x1042");
+        r.AssertContains("PCI 0000:00:02.0 0x1af4:0x1042");
+        r.AssertValue("SERIAL-VDA", "xvda", "virtio-blk serial of the first disk");
+        r.AssertValue("SERIAL-VDB", "xvdb", "virtio-blk serial of the second disk");
+        r.AssertValue("RO-VDA", "0", "read-write disk");
+        r.AssertValue("RO-VDB", "1", "access=ro / positional ro disk");
+        r.AssertValue("SIZE-VDA", "131072", "sectors of a 64 MiB image");
+        r.AssertValue("FS", "ok", "mke2fs + mount + write + sync in the guest");
+        r.AssertValue("RO-WRITE", "refused", "a write to the read-only disk");
+        r.AssertValue("HOST-READ", "disk-payload-4242", "the file read from the image on the host");
+    }
+
+    [Fact]
+    public void Data_synced_in_the_guest_survives_kill_9_of_the_domain_process()
+    {
+        ScenarioResult r = host.Result("disk-kill9");
+        r.AssertValue("SYNCED-SEEN", "1", "the guest reported its sync");
+        r.AssertValue("HOST-READ", "survives-kill-9", "the synced file read from the image after SIGKILL");
+    }
+
     /// <summary>The guest's /proc/meminfo MemTotal line, in KiB.</summary>
     private static long MemTotalKiB(ScenarioResult r)
     {

@@ -36,6 +36,10 @@ public sealed class PciRoot
 
     public PciWindows Windows { get; }
 
+    /// <summary>Raised after a BAR is mapped at a new address (the address) or unmapped (null), with the root's lock held:
+    /// the machine moves what it keeps at BAR addresses (ioeventfd doorbells). Handlers must not call back into the root.</summary>
+    public event Action<IPciDevice, int, ulong?>? BarMoved;
+
     public PciHostBridge HostBridge { get; }
 
     /// <summary>Places <paramref name="device"/> in the lowest free slot and returns its address.</summary>
@@ -179,12 +183,16 @@ public sealed class PciRoot
             bool decoding = (command & (bar.IsMemory ? PciCommand.MemorySpace : PciCommand.IoSpace)) != 0;
             ulong address = config.BarAddress(bar.Index);
             bool wanted = decoding && IsValidPlacement(bar, address);
+            bool wasMapped = m.IsMapped;
+            ulong oldAddress = m.Address;
             if (m.IsMapped && (!wanted || m.Address != address)) m.Unmap(_mmio, _io);
             if (wanted && !m.IsMapped && !m.TryMap(address, _mmio, _io) && _refusalsLogged < MaxLoggedRefusals)
             {
                 _refusalsLogged++;
                 _log?.Invoke($"pci: {s.Device.Name} BAR{bar.Index} at 0x{address:x} (+0x{bar.Size:x}) overlaps another device; left unmapped");
             }
+            if (m.IsMapped != wasMapped || m.Address != oldAddress)
+                BarMoved?.Invoke(s.Device, bar.Index, m.IsMapped ? m.Address : null);
         }
     }
 

@@ -12,8 +12,8 @@ namespace Xenon.Devices.Pci;
 public sealed record PciWindows(ulong Mmio32Start, ulong Mmio32End, ulong Mmio64Start, ulong Mmio64End, uint IoStart, uint IoEnd)
 {
     /// <summary>Ports below 0xc000 are the legacy PC's; PCI I/O BARs go above, as on QEMU's PC machines.</summary>
-    public const uint DefaultIoStart = 0xc000;
-    public const uint IoSpaceEnd = 0x10000;
+    public const uint DefaultIoStart = X86Layout.PciIoStart;
+    public const uint IoSpaceEnd = X86Layout.PciIoEnd;
 
     /// <summary>32-bit BARs in [PciMmio32Base, PciMmio32End), 64-bit BARs there too (no high window), ports 0xc000–0xffff.</summary>
     public static PciWindows Default { get; } = new(X86Layout.PciMmio32Base, X86Layout.PciMmio32End, 0, 0, DefaultIoStart, IoSpaceEnd);

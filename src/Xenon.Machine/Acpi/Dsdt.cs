@@ -1,4 +1,5 @@
 using Xenon.Machine.Acpi.Aml;
+using Xenon.Machine.Memory;
 using static Xenon.Machine.Acpi.Aml.AmlEncoder;
 
 namespace Xenon.Machine.Acpi;
@@ -21,11 +22,30 @@ internal static class Dsdt
             Integer(0),
             Integer(0))));
         w.Bytes(Scope("\\_SB",
+            PciRoot(),
             Com1(),
             Rtc(),
             PvPanic()));
         return w.Finish();
     }
+
+    /// <summary>The PCI host bridge: without it an ACPI kernel finds no PCI bus at all (x86 Linux only probes
+    /// legacy-style when ACPI is off). _CRS gives bus 0 and the windows BARs are placed in, so the kernel keeps
+    /// the placements made at build time; config space is reached through 0xcf8 and the MCFG's ECAM.</summary>
+    private static byte[] PciRoot() => Device("PCI0",
+        Name("_HID", EisaId("PNP0A08")),
+        Name("_CID", EisaId("PNP0A03")),
+        Name("_ADR", Integer(0)),
+        Name("_SEG", Integer(0)),
+        Name("_UID", Integer(0)),
+        Name("_BBN", Integer(0)),
+        Name("_CRS", new ResourceTemplate()
+            .WordBusNumber(0, 0)
+            .Io(0xcf8, 0xcf8, 0x01, 0x08)
+            .WordIo(0x0000, 0x0cf7)
+            .WordIo(0x0d00, (ushort)(X86Layout.PciIoEnd - 1))
+            .DWordMemory((uint)X86Layout.PciMmio32Base, (uint)(X86Layout.PciMmio32End - 1))
+            .ToAmlBuffer()));
 
     private static byte[] Com1() => Device("COM1",
         Name("_HID", EisaId("PNP0501")),

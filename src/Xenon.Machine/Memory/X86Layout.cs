@@ -25,5 +25,9 @@ public static class X86Layout
     public const ulong PciMmio32Base = MmioHoleStart;
     public const ulong PciMmio32End = PciEcamBase;
 
+    /// <summary>PCI I/O BARs go in [0xc000, 0x10000): the ports below belong to the legacy PC, as on QEMU's PC machines.</summary>
+    public const uint PciIoStart = 0xc000;
+    public const uint PciIoEnd = 0x10000;
+
     public const ulong MinimumRam = 16 * MiB;
 }

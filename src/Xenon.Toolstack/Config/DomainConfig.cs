@@ -45,8 +45,8 @@ public sealed class DomainConfig
 
     public ShutdownAction OnCrash { get; init; } = ShutdownAction.Destroy;
 
-    /// <summary><c>disk</c> specs, unparsed (xl-disk-configuration syntax).</summary>
-    public IReadOnlyList<string> Disks { get; init; } = [];
+    /// <summary><c>disk</c> entries, parsed (xl-disk-configuration syntax), targets made absolute and checked, in vdev order.</summary>
+    public IReadOnlyList<XlDiskSpec> Disks { get; init; } = [];
 
     /// <summary><c>vif</c> specs, unparsed (xl-network-configuration syntax).</summary>
     public IReadOnlyList<string> Vifs { get; init; } = [];

@@ -96,7 +96,7 @@ public static class DomainConfigReader
             OnPoweroff = ReadAction(settings, "on_poweroff", ShutdownAction.Destroy),
             OnReboot = ReadAction(settings, "on_reboot", ShutdownAction.Restart),
             OnCrash = ReadAction(settings, "on_crash", ShutdownAction.Destroy),
-            Disks = settings.GetStringList("disk") ?? [],
+            Disks = ReadDisks(settings, checkFiles),
             Vifs = settings.GetStringList("vif") ?? [],
             Cpus = settings.Find("cpus")?.Value,
             Pool = settings.GetString("pool"),
@@ -205,6 +205,56 @@ public static class DomainConfigReader
         }
 
         return full;
+    }
+
+    private static List<XlDiskSpec> ReadDisks(XlConfig settings, bool checkFiles)
+    {
+        var entries = settings.GetStringList("disk");
+        var disks = new List<XlDiskSpec>();
+        if (entries is null) return disks;
+        var setting = settings.Find("disk")!;
+        var byIndex = new Dictionary<int, XlDiskSpec>();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            XlDiskSpec disk;
+            try
+            {
+                disk = XlDiskSpec.Parse(entries[i]);
+            }
+            catch (XlDiskSpecException e)
+            {
+                throw ConfigException.At(setting, $"entry {i + 1}: {e.Message}");
+            }
+            if (disk.Target.Length == 0)
+                throw ConfigException.At(setting, $"entry {i + 1} ({disk.Vdev.Name}): an empty CD-ROM drive is not supported; give target=/path/to/image.iso");
+            if (disk.Script is not null)
+                throw ConfigException.At(setting, $"entry {i + 1} ({disk.Vdev.Name}): script= block scripts are not supported; give the image or device path as target");
+            if (disk.Backend is not null && disk.Backend != "0" && disk.Backend != "Domain-0")
+                throw ConfigException.At(setting, $"entry {i + 1} ({disk.Vdev.Name}): backend={disk.Backend}: driver domains are not supported yet; disks are served by the domain's own process");
+            if (byIndex.TryGetValue(disk.Index, out var other))
+                throw ConfigException.At(setting, $"entry {i + 1}: vdev {disk.Vdev.Name} names the same disk as {other.Vdev.Name}");
+
+            string full;
+            try
+            {
+                // As for kernel=: a path written in a file is relative to that file, one typed on the command line to the shell's directory.
+                full = setting.Source == XlConfigParser.CommandLineSource
+                    ? Path.GetFullPath(disk.Target)
+                    : Path.GetFullPath(disk.Target, Path.GetDirectoryName(Path.GetFullPath(setting.Source)) ?? "/");
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                throw ConfigException.At(setting, $"entry {i + 1} ({disk.Vdev.Name}): invalid target path {XlStringEscapes.Quote(disk.Target)}: {e.Message}");
+            }
+            if (checkFiles && FileProblem.CheckUsable(full, writable: !disk.ReadOnly) is { } problem)
+                throw ConfigException.At(setting, $"entry {i + 1} ({disk.Vdev.Name}): target {full}: {problem}");
+            disk = disk with { Target = full };
+            byIndex.Add(disk.Index, disk);
+            disks.Add(disk);
+        }
+        // The guest names virtio disks in probe (PCI slot) order: attaching in vdev order makes xvda the guest's vda.
+        disks.Sort((a, b) => a.Index.CompareTo(b.Index));
+        return disks;
     }
 
     private static string? ReadCmdline(XlConfig settings, List<ConfigWarning> warnings)

@@ -11,7 +11,11 @@ internal static class FileProblem
     };
 
     /// <summary>Null if <paramref name="path"/> is a regular file we can open for reading, else why not.</summary>
-    public static string? CheckReadable(string path)
+    public static string? CheckReadable(string path) => CheckUsable(path, writable: false);
+
+    /// <summary>Null if <paramref name="path"/> is a file (or block device) we can open for reading, and writing if
+    /// <paramref name="writable"/>; else why not.</summary>
+    public static string? CheckUsable(string path, bool writable)
     {
         if (Directory.Exists(path))
         {
@@ -20,7 +24,7 @@ internal static class FileProblem
 
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)

@@ -35,6 +35,25 @@ public sealed class PciBarPlacementTests
     }
 
     [Fact]
+    public void BarMovesAreAnnounced()
+    {
+        var (rig, dev, a) = Attached();
+        var moves = new List<(int Bar, ulong? Address)>();
+        rig.Root.BarMoved += (d, bar, address) =>
+        {
+            Assert.Same(dev, d);
+            moves.Add((bar, address));
+        };
+        rig.Cf8Write(a, 0x10, 0xc000_0000, 4);
+        Assert.Empty(moves);
+        rig.Cf8Write(a, 4, PciCommand.MemorySpace, 2);
+        rig.Cf8Write(a, 0x10, 0xc010_0000, 4);
+        rig.Cf8Write(a, 4, PciCommand.MemorySpace, 2);
+        rig.Cf8Write(a, 4, 0, 2);
+        Assert.Equal([(0, 0xc000_0000ul), (0, 0xc010_0000ul), (0, null)], moves);
+    }
+
+    [Fact]
     public void MovingABarReRegistersItsRegion()
     {
         var (rig, dev, a) = Attached();

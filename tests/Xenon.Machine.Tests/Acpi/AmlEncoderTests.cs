@@ -103,3 +103,43 @@ public sealed class AmlEncoderTests
     public void IoRangeWithMaximumBelowMinimumIsRejected()
         => Assert.Throws<ArgumentException>(() => new ResourceTemplate().Io(0x10, 0x08, 1, 1));
 }
+
+public sealed class ResourceTemplateAddressTests
+{
+    [Fact]
+    public void WordBusNumberIsALargeItemOfThirteenBytes()
+    {
+        byte[] b = new ResourceTemplate().WordBusNumber(0, 0).ToBytes();
+        // tag, length 13, type bus (2), producer + min/max fixed, no type flags, granularity 0, min 0, max 0, offset 0, length 1
+        Assert.Equal(new byte[] { 0x88, 13, 0, 2, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 }, b[..16]);
+        Assert.Equal(0x79, b[16]);
+    }
+
+    [Fact]
+    public void DWordMemoryCarriesMinimumMaximumAndLength()
+    {
+        byte[] b = new ResourceTemplate().DWordMemory(0xc000_0000, 0xdfff_ffff).ToBytes();
+        Assert.Equal(0x87, b[0]);
+        Assert.Equal(23, b[1] | b[2] << 8);
+        Assert.Equal(0, b[3]);       // memory range
+        Assert.Equal(0x0c, b[4]);
+        Assert.Equal(0x01, b[5]);    // read-write, non-cacheable
+        Assert.Equal(0xc000_0000u, BitConverter.ToUInt32(b, 10));
+        Assert.Equal(0xdfff_ffffu, BitConverter.ToUInt32(b, 14));
+        Assert.Equal(0x2000_0000u, BitConverter.ToUInt32(b, 22));
+    }
+
+    [Fact]
+    public void QWordMemoryUsesEightByteFields()
+    {
+        byte[] b = new ResourceTemplate().QWordMemory(0x1_0000_0000, 0x1_ffff_ffff).ToBytes();
+        Assert.Equal(0x8a, b[0]);
+        Assert.Equal(43, b[1] | b[2] << 8);
+        Assert.Equal(0x1_0000_0000ul, BitConverter.ToUInt64(b, 14));
+        Assert.Equal(0x1_0000_0000ul, BitConverter.ToUInt64(b, 38));
+    }
+
+    [Fact]
+    public void ReversedRangeIsRejected() =>
+        Assert.Throws<ArgumentException>(() => new ResourceTemplate().WordIo(0x100, 0xff));
+}

@@ -56,6 +56,12 @@ public sealed class IaslDisassemblyTests
                 Assert.Contains("PNP0501", text);
                 Assert.Contains("PNP0B00", text);
                 Assert.Contains("_S5_", text);
+                // The PCI root bridge's windows, as iasl decodes them from the _CRS descriptors.
+                Assert.Contains("PNP0A08", text);
+                Assert.Contains("WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,", text);
+                Assert.Contains("0x0D00,             // Range Minimum", text);
+                Assert.Contains("0xC0000000,         // Range Minimum", text);
+                Assert.Contains("0xDFFFFFFF,         // Range Maximum", text);
             }
         }
         finally

@@ -56,3 +56,16 @@ CFG
     echo "$cfg"
 }
 export XENON_RUN_DIR=${SCRATCH:-/tmp}/run XENON_LOG_DIR=${SCRATCH:-/tmp}/log
+
+# script_disk IMAGE < script: writes a guest shell script into a raw image (padded to 1 MiB) so that a
+# guest can run more than the kernel command line can carry (init takes at most 32 words): give the
+# image as a read-only disk and run `sh /dev/vdX`. The script must end with `exit` (the padding is NULs).
+script_disk() {
+    cat > "$1"
+    truncate -s 1M "$1"
+}
+
+# e2cat IMAGE PATH: a file's contents from an ext2/3/4 image, read on the host (debugfs, no mount).
+e2cat() {
+    debugfs -R "cat $2" "$1" 2>/dev/null
+}

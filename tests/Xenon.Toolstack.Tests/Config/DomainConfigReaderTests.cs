@@ -58,6 +58,7 @@ public sealed class DomainConfigReaderTests : IDisposable
     public void FullConfigIsReadIntoEveryField()
     {
         var initrd = _dir.File("initrd.img");
+        var image = _dir.File("db.img");
         var d = Load($"""
             name = "db-1"
             type = "hvm"
@@ -72,7 +73,7 @@ public sealed class DomainConfigReaderTests : IDisposable
             on_poweroff = "preserve"
             on_reboot = "rename-restart"
             on_crash = "coredump-restart"
-            disk = [ 'file:/var/db.img,xvda,w' ]
+            disk = [ 'file:{image},xvda,w' ]
             vif = [ 'bridge=br0', 'bridge=br1,mac=00:16:3e:00:00:01' ]
             cpus = "0-3,^1"
             pool = "Pool-0"
@@ -92,7 +93,10 @@ public sealed class DomainConfigReaderTests : IDisposable
         Assert.Equal(ShutdownAction.Preserve, d.OnPoweroff);
         Assert.Equal(ShutdownAction.RenameRestart, d.OnReboot);
         Assert.Equal(ShutdownAction.CoredumpRestart, d.OnCrash);
-        Assert.Equal(["file:/var/db.img,xvda,w"], d.Disks);
+        var disk = Assert.Single(d.Disks);
+        Assert.Equal(image, disk.Target);
+        Assert.Equal("xvda", disk.Vdev.Name);
+        Assert.False(disk.ReadOnly);
         Assert.Equal(["bridge=br0", "bridge=br1,mac=00:16:3e:00:00:01"], d.Vifs);
         Assert.Equal("0-3,^1", d.Cpus!.Text);
         Assert.Equal("Pool-0", d.Pool);

@@ -36,7 +36,8 @@ public sealed partial class VirtioPciDevice
         }
     }
 
-    /// <summary>Doorbells: a write anywhere in queue q's 4 bytes kicks q. Reads return zero.</summary>
+    /// <summary>Doorbells: a write anywhere in queue q's 4 bytes kicks q (through the doorbell handler when one is set,
+    /// so the queue is served on the device's I/O thread). Reads return zero.</summary>
     private sealed class NotifyArea(VirtioPciDevice owner) : IMmioDevice
     {
         public void Read(ulong offset, Span<byte> data) => data.Clear();
@@ -44,7 +45,9 @@ public sealed partial class VirtioPciDevice
         public void Write(ulong offset, ReadOnlySpan<byte> data)
         {
             if (data.IsEmpty) return;
-            owner.NotifyQueue((int)(offset / VirtioPciLayout.NotifyOffMultiplier));
+            int queue = (int)(offset / VirtioPciLayout.NotifyOffMultiplier);
+            if (owner._doorbell is { } ring) ring(queue);
+            else owner.NotifyQueue(queue);
         }
     }
 }

@@ -57,7 +57,9 @@ public sealed partial class VirtioPciDevice
         _interrupt.Restore(0);
     }
 
-    private void NotifyQueue(int queue)
+    /// <summary>Serves a kick of queue <paramref name="queue"/>: the device processes it if the driver is running and the queue
+    /// is enabled. The machine calls this on the device's I/O thread when the queue's doorbell (ioeventfd) fires.</summary>
+    public void NotifyQueue(int queue)
     {
         lock (_lock)
         {

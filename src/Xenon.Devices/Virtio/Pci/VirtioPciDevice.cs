@@ -24,6 +24,7 @@ public sealed partial class VirtioPciDevice : PciDevice
     private readonly ulong _offeredFeatures;
     private readonly PciBarRouter _registers;
     private readonly VirtioPciInterrupt _interrupt;
+    private Action<int>? _doorbell;
 
     public VirtioPciDevice(string name, IVirtioDevice device, GuestMemory memory, IMsiSink msiSink, IIrqLine? irqLine = null, QueueLimits? queueLimits = null)
         : this(name, CheckDevice(device), memory, msiSink, irqLine, queueLimits,
@@ -100,6 +101,15 @@ public sealed partial class VirtioPciDevice : PciDevice
         ArgumentOutOfRangeException.ThrowIfNegative(queue);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(queue, _queues.Length);
         return VirtioPciLayout.NotifyOffset + (ulong)queue * VirtioPciLayout.NotifyOffMultiplier;
+    }
+
+    /// <summary>Routes doorbell writes that reach the notify area as plain MMIO (a width the machine's ioeventfds do not
+    /// catch) to <paramref name="ring"/>, which must hand the kick to the device's I/O thread, so that the device
+    /// is never driven from two threads. Without one, such writes are served on the writing vCPU's thread.</summary>
+    public void SetDoorbell(Action<int> ring)
+    {
+        ArgumentNullException.ThrowIfNull(ring);
+        _doorbell = ring;
     }
 
     /// <summary>The device's configuration changed (link state, balloon target): bump config_generation and raise the configuration interrupt.</summary>

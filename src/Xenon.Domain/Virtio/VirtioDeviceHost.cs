@@ -1,0 +1,127 @@
+using Xenon.Devices.Pci;
+using Xenon.Devices.Pci.Msi;
+using Xenon.Devices.Virtio;
+using Xenon.Devices.Virtio.Pci;
+using Xenon.Kvm;
+using Xenon.Machine.IoEvents;
+using Xenon.Machine.Memory;
+
+namespace Xenon.Domain.Virtio;
+
+/// <summary>
+/// One virtio device on the domain's PCI bus with its own I/O thread: each queue's doorbell is an ioeventfd at
+/// the notify address inside the register BAR (moved with the BAR when the guest reprograms it), served by an
+/// <see cref="IoEventLoop"/>, so guest kicks never run device code on a vCPU thread. Completions go out as MSI-X
+/// messages from that thread.
+/// </summary>
+internal sealed class VirtioDeviceHost : IDisposable
+{
+    /// <summary>Linux's virtio-pci driver rings a doorbell with a 16-bit write of the queue index.</summary>
+    private const uint DoorbellWidth = 2;
+
+    private readonly KvmVm _kvm;
+    private readonly PciRoot _pci;
+    private readonly Action<string> _log;
+    private readonly IDisposable? _backend;
+    private readonly IoEventLoop _loop;
+    private readonly EventFd[] _kicks;
+    private readonly IoEventRegistration[] _registrations;
+    private ulong? _doorbellBase;
+    private int _disposed;
+
+    public VirtioDeviceHost(string name, IVirtioDevice device, GuestMemory memory, KvmVm kvm, PciRoot pci, IMsiSink msi,
+        Action<string> log, IDisposable? backend = null)
+    {
+        _kvm = kvm;
+        _pci = pci;
+        _log = log;
+        _backend = backend;
+        Device = new VirtioPciDevice(name, device, memory, msi);
+        _loop = new IoEventLoop($"xenon-{name}", e => log($"{name}: device I/O failed: {e}"));
+        int queues = device.QueueMaxSizes.Count;
+        _kicks = new EventFd[queues];
+        _registrations = new IoEventRegistration[queues];
+        try
+        {
+            for (int q = 0; q < queues; q++)
+            {
+                int queue = q;
+                _kicks[q] = EventFd.Create(nonBlocking: true);
+                _registrations[q] = _loop.Register(_kicks[q], _ => Device.NotifyQueue(queue));
+            }
+            Device.SetDoorbell(queue =>
+            {
+                if ((uint)queue < (uint)_kicks.Length) _kicks[queue].Signal();
+            });
+            _pci.BarMoved += OnBarMoved;
+            Address = _pci.Attach(Device);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public VirtioPciDevice Device { get; }
+
+    public PciAddress Address { get; }
+
+    /// <summary>The I/O thread, for devices that also watch host file descriptors (a TAP, a socket).</summary>
+    public IoEventLoop Loop => _loop;
+
+    private void OnBarMoved(IPciDevice device, int bar, ulong? address)
+    {
+        if (!ReferenceEquals(device, Device) || bar != VirtioPciLayout.RegisterBar) return;
+        UnbindDoorbells();
+        if (address is { } a) BindDoorbells(a);
+    }
+
+    private void BindDoorbells(ulong barAddress)
+    {
+        int bound = 0;
+        try
+        {
+            for (; bound < _kicks.Length; bound++)
+                _kvm.RegisterIoEventFd(_kicks[bound], barAddress + Device.NotifyAddress(bound), DoorbellWidth, pio: false);
+            _doorbellBase = barAddress;
+        }
+        catch (KvmException e)
+        {
+            // Doorbells still work as plain MMIO exits (the notify area signals the same eventfds), only slower.
+            _log($"{Device.Name}: cannot bind queue doorbells at 0x{barAddress:x} to ioeventfds ({e.Message}); using MMIO exits");
+            for (int q = 0; q < bound; q++)
+            {
+                try { _kvm.UnregisterIoEventFd(_kicks[q], barAddress + Device.NotifyAddress(q), DoorbellWidth, pio: false); }
+                catch (KvmException) { /* the binding goes away with the eventfd at dispose */ }
+            }
+        }
+    }
+
+    private void UnbindDoorbells()
+    {
+        if (_doorbellBase is not { } old) return;
+        _doorbellBase = null;
+        for (int q = 0; q < _kicks.Length; q++)
+        {
+            try
+            {
+                _kvm.UnregisterIoEventFd(_kicks[q], old + Device.NotifyAddress(q), DoorbellWidth, pio: false);
+            }
+            catch (KvmException e)
+            {
+                _log($"{Device.Name}: cannot unbind queue {q}'s doorbell: {e.Message}");
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _pci.BarMoved -= OnBarMoved;
+        UnbindDoorbells();
+        _loop.Dispose();
+        foreach (var kick in _kicks) kick?.Dispose();
+        _backend?.Dispose();
+    }
+}
