@@ -40,6 +40,9 @@ public sealed record DomainSpec
     /// <summary>Disks in the order the guest enumerates them (the first is /dev/vda).</summary>
     public IReadOnlyList<DiskSpec> Disks { get; init; } = [];
 
+    /// <summary>Network interfaces, in DEVID order.</summary>
+    public IReadOnlyList<VifSpec> Vifs { get; init; } = [];
+
     [JsonIgnore]
     public int EffectiveMaxVcpus => Math.Max(MaxVcpus, Vcpus);
 }

@@ -22,7 +22,28 @@ public static class DomainSpecFactory
         OnReboot = Map(c.OnReboot),
         OnCrash = Map(c.OnCrash),
         Disks = MapDisks(c.Disks),
+        Vifs = MapVifs(c.Vifs, domId),
     };
+
+    private static VifSpec[] MapVifs(IReadOnlyList<XlVifSpec> vifs, int domId)
+    {
+        var specs = new VifSpec[vifs.Count];
+        for (int i = 0; i < specs.Length; i++)
+        {
+            var v = vifs[i];
+            specs[i] = new VifSpec
+            {
+                DevId = i,
+                Mac = XlVifSpec.FormatMac(v.Mac ?? XlVifSpec.RandomXenMac()),
+                IfName = v.VifName ?? $"vif{domId}.{i}",
+                Bridge = v.Bridge,
+                Script = v.Script,
+                Mtu = v.Mtu ?? 0,
+                Ip = v.Ip,
+            };
+        }
+        return specs;
+    }
 
     private static DiskSpec[] MapDisks(IReadOnlyList<XlDiskSpec> disks)
     {

@@ -60,8 +60,31 @@ public static class CreateCommand
         if (!options.Foreground)
             return StartDetached(options, config, stderr);
 
-        var spec = DomainSpecFactory.FromConfig(config, domId: 1);
-        return RunForeground(spec, options.Console, stderr);
+        // A foreground domain is registered like a detached one (its runtime directory names this process),
+        // so that it holds its name and domain id while it runs.
+        DomainSpec spec;
+        try
+        {
+            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, s) =>
+            {
+                DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(s));
+                DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
+            });
+        }
+        catch (DomainNameInUseException e)
+        {
+            stderr.WriteLine($"xenon: {e.Message}");
+            return ExitError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"xenon: cannot register domain {config.Name} under {DomainRuntimeDirectory.Root} (set XENON_RUN_DIR to use another directory): {e.Message}");
+            return ExitError;
+        }
+        var runtime = DomainRuntimeDirectory.ForName(spec.Name);
+        int status = RunForeground(spec, options.Console, stderr);
+        DomainRuntimeDirectory.WriteAtomically(runtime.OutcomeFile, $"Foreground {status}\n");
+        return status;
     }
 
     private static int RunForeground(DomainSpec spec, bool attachConsole, TextWriter stderr)
@@ -115,15 +138,25 @@ public static class CreateCommand
     private static int StartDetached(CreateOptions options, DomainConfig config, TextWriter stderr)
     {
         var dir = DomainRuntimeDirectory.ForName(config.Name);
-        if (dir.IsOwnedByLiveProcess())
+        try
         {
-            stderr.WriteLine($"xenon: domain name '{config.Name}' is already in use (see {dir.Path})");
+            // The pid file is written by the domain process; until then this process holds the directory.
+            DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (d, s) =>
+            {
+                DomainRuntimeDirectory.WriteAtomically(d.SpecFile, DomainSpecJson.Serialize(s));
+                DomainRuntimeDirectory.WriteAtomically(d.PidFile, $"{Environment.ProcessId}\n");
+            });
+        }
+        catch (DomainNameInUseException e)
+        {
+            stderr.WriteLine($"xenon: {e.Message}");
             return ExitError;
         }
-        if (Directory.Exists(dir.Path)) Directory.Delete(dir.Path, recursive: true);
-        Directory.CreateDirectory(dir.Path);
-        var spec = DomainSpecFactory.FromConfig(config, domId: 1);
-        DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(spec));
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"xenon: cannot register domain {config.Name} under {DomainRuntimeDirectory.Root} (set XENON_RUN_DIR to use another directory): {e.Message}");
+            return ExitError;
+        }
 
         string logDir = Environment.GetEnvironmentVariable("XENON_LOG_DIR") ?? "/var/log/xenon";
         Directory.CreateDirectory(logDir);

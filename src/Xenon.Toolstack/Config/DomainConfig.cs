@@ -48,8 +48,9 @@ public sealed class DomainConfig
     /// <summary><c>disk</c> entries, parsed (xl-disk-configuration syntax), targets made absolute and checked, in vdev order.</summary>
     public IReadOnlyList<XlDiskSpec> Disks { get; init; } = [];
 
-    /// <summary><c>vif</c> specs, unparsed (xl-network-configuration syntax).</summary>
-    public IReadOnlyList<string> Vifs { get; init; } = [];
+    /// <summary><c>vif</c> entries, parsed (xl-network-configuration syntax), in DEVID order, each with a MAC
+    /// (generated in 00:16:3e when none was given, once, at config time).</summary>
+    public IReadOnlyList<XlVifSpec> Vifs { get; init; } = [];
 
     /// <summary><c>cpus</c> as written (a string like "0-3,^1" or a list of them), unparsed.</summary>
     public ConfigValue? Cpus { get; init; }

@@ -97,7 +97,7 @@ public static class DomainConfigReader
             OnReboot = ReadAction(settings, "on_reboot", ShutdownAction.Restart),
             OnCrash = ReadAction(settings, "on_crash", ShutdownAction.Destroy),
             Disks = ReadDisks(settings, checkFiles),
-            Vifs = settings.GetStringList("vif") ?? [],
+            Vifs = ReadVifs(settings, warnings),
             Cpus = settings.Find("cpus")?.Value,
             Pool = settings.GetString("pool"),
             CpuWeight = (int?)settings.GetInteger("cpu_weight", 1, 65535),
@@ -255,6 +255,35 @@ public static class DomainConfigReader
         // The guest names virtio disks in probe (PCI slot) order: attaching in vdev order makes xvda the guest's vda.
         disks.Sort((a, b) => a.Index.CompareTo(b.Index));
         return disks;
+    }
+
+    private static List<XlVifSpec> ReadVifs(XlConfig settings, List<ConfigWarning> warnings)
+    {
+        var entries = settings.GetStringList("vif");
+        var vifs = new List<XlVifSpec>();
+        if (entries is null) return vifs;
+        var setting = settings.Find("vif")!;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            XlVifSpec vif;
+            try
+            {
+                vif = XlVifSpec.Parse(entries[i]);
+            }
+            catch (FormatException e)
+            {
+                throw ConfigException.At(setting, $"entry {i + 1}: {e.Message}");
+            }
+            if (vif.VifName is { } name && !names.Add(name))
+                throw ConfigException.At(setting, $"entry {i + 1}: vifname {name} is used twice");
+            foreach (var key in vif.Ignored)
+                warnings.Add(new ConfigWarning(setting.Source, setting.Line, $"vif entry {i + 1}: {key}= has no effect in Xenon; ignored"));
+            if (vif.Model is { } model && model is not ("virtio" or "virtio-net" or "virtio-net-pci"))
+                warnings.Add(new ConfigWarning(setting.Source, setting.Line, $"vif entry {i + 1}: model={model}: Xenon provides virtio-net only"));
+            vifs.Add(vif.Mac is null ? vif with { Mac = XlVifSpec.RandomXenMac() } : vif);
+        }
+        return vifs;
     }
 
     private static string? ReadCmdline(XlConfig settings, List<ConfigWarning> warnings)

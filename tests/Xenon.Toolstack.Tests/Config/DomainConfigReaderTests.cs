@@ -97,7 +97,8 @@ public sealed class DomainConfigReaderTests : IDisposable
         Assert.Equal(image, disk.Target);
         Assert.Equal("xvda", disk.Vdev.Name);
         Assert.False(disk.ReadOnly);
-        Assert.Equal(["bridge=br0", "bridge=br1,mac=00:16:3e:00:00:01"], d.Vifs);
+        Assert.Equal(["br0", "br1"], d.Vifs.Select(v => v.Bridge));
+        Assert.Equal("00:16:3e:00:00:01", XlVifSpec.FormatMac(d.Vifs[1].Mac));
         Assert.Equal("0-3,^1", d.Cpus!.Text);
         Assert.Equal("Pool-0", d.Pool);
         Assert.Equal(512, d.CpuWeight);

@@ -14,13 +14,15 @@ public sealed class DomainSpecJsonTests
             Kernel = "/k", Ramdisk = "/r", Cmdline = "console=ttyS0 \"quoted\"",
             OnPowerOff = LifecycleAction.Preserve, OnReboot = LifecycleAction.Destroy, OnCrash = LifecycleAction.RenameRestart,
             Disks = [new DiskSpec { Path = "/img/a", Vdev = "xvda" }, new DiskSpec { Path = "/img/b", Vdev = "xvdb", ReadOnly = true }],
+            Vifs = [new VifSpec { DevId = 0, Mac = "00:16:3e:01:02:03", IfName = "vif7.0", Bridge = "br1", Script = "/s", Mtu = 9000, Ip = "10.0.0.2" }],
         };
         var json = DomainSpecJson.Serialize(spec);
         Assert.Contains("\"memory_mib\": 512", json);
         var back = DomainSpecJson.Deserialize(json, "spec.json");
         Assert.Equal(spec.Disks, back.Disks);
-        // Lists compare by reference in records: compare the rest with the disks swapped in.
-        Assert.Equal(spec, back with { Disks = spec.Disks });
+        Assert.Equal(spec.Vifs, back.Vifs);
+        // Lists compare by reference in records: compare the rest with the lists swapped in.
+        Assert.Equal(spec, back with { Disks = spec.Disks, Vifs = spec.Vifs });
     }
 
     [Theory]

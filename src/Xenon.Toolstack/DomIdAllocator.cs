@@ -1,0 +1,71 @@
+using Xenon.Domain;
+using Xenon.Domain.Process;
+
+namespace Xenon.Toolstack;
+
+/// <summary>
+/// Hands out domain ids as Xen does: the lowest id from 1 up that no running domain holds (0 is the host,
+/// "Domain-0"). Running domains are the runtime directories owned by a live process; their spec.json says
+/// which id each holds. Allocation and publishing the new domain's spec happen under one lock file, so two
+/// concurrent creates never get the same id (or the same name).
+/// </summary>
+public static class DomIdAllocator
+{
+    /// <summary>Xen's DOMID_FIRST_RESERVED: ids from here up are special.</summary>
+    public const int MaxDomId = 0x7fef;
+
+    /// <summary>Under the lock: checks the name is free, picks an id, and has <paramref name="publish"/> write the
+    /// domain's runtime directory with it (so the id is held before the lock is released).</summary>
+    public static DomainSpec Reserve(string name, Func<int, DomainSpec> makeSpec, Action<DomainRuntimeDirectory, DomainSpec> publish,
+        string? runtimeRoot = null)
+    {
+        string root = runtimeRoot ?? DomainRuntimeDirectory.Root;
+        Directory.CreateDirectory(Path.Combine(root, "domains"));
+        using var gate = Lock(Path.Combine(root, "domains.lock"));
+        var self = new DomainRuntimeDirectory(Path.Combine(root, "domains", name));
+        if (self.IsOwnedByLiveProcess())
+            throw new DomainNameInUseException($"domain name '{name}' is already in use (see {self.Path})");
+        var taken = new HashSet<int>();
+        foreach (var dir in Directory.EnumerateDirectories(Path.Combine(root, "domains")))
+        {
+            var d = new DomainRuntimeDirectory(dir);
+            if (!d.IsOwnedByLiveProcess()) continue;
+            try
+            {
+                taken.Add(DomainSpecJson.Deserialize(File.ReadAllText(d.SpecFile), d.SpecFile).DomId);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                // A directory we cannot read holds no id we know of; the domain in it keeps running regardless.
+            }
+        }
+        int id = 1;
+        while (taken.Contains(id)) id++;
+        if (id > MaxDomId) throw new InvalidOperationException($"no free domain id: {taken.Count} domains are running");
+        if (Directory.Exists(self.Path)) Directory.Delete(self.Path, recursive: true);
+        Directory.CreateDirectory(self.Path);
+        var spec = makeSpec(id);
+        publish(self, spec);
+        return spec;
+    }
+
+    private static FileStream Lock(string path)
+    {
+        // FileShare.None takes an exclusive flock on Unix; another toolstack holding it makes the open fail at once.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(10);
+            }
+        }
+    }
+}
+
+/// <summary>A running domain already has the name.</summary>
+public sealed class DomainNameInUseException(string message) : Exception(message);
