@@ -30,7 +30,7 @@ public static class DomainBuilder
         }
 
         trace.Mark("read kernel and initrd");
-        var disks = DomainDevices.OpenDisks(spec);
+        var backends = DeviceBackends.Open(spec, log);
         GuestMemory memory;
         try
         {
@@ -38,7 +38,7 @@ public static class DomainBuilder
         }
         catch
         {
-            foreach (var d in disks) d.Dispose();
+            backends.Dispose();
             throw;
         }
         trace.Mark("guest memory");
@@ -60,8 +60,7 @@ public static class DomainBuilder
                 throw;
             }
             platform = PcPlatform.Attach(vm, console, log);
-            devices = DomainDevices.Attach(spec, vm, backend, platform.Pci, disks, log);
-            disks = [];
+            devices = DomainDevices.Attach(spec, vm, backend, platform.Pci, backends, log);
             trace.Mark("platform and virtio devices");
             var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, spec.Cmdline, spec.Vcpus, spec.EffectiveMaxVcpus);
             trace.Mark("kernel, initrd, ACPI and boot tables");
@@ -82,8 +81,8 @@ public static class DomainBuilder
         }
         catch
         {
-            foreach (var d in disks) d.Dispose();
             devices?.Dispose();
+            backends.Dispose();
             if (vm is not null) vm.Dispose();
             else memory.Dispose();
             platform?.Dispose();

@@ -196,6 +196,21 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertValue("HOST-READ", "survives-kill-9", "the synced file read from the image after SIGKILL");
     }
 
+    [Fact]
+    public void Virtio_net_on_a_bridge_carries_ping_and_bulk_tcp_both_ways()
+    {
+        ScenarioResult r = host.Result("net");
+        r.AssertExit(0);
+        r.AssertValue("TAP-MASTER", "xenbr0", "the bridge the tap vif1.0 joined while the domain ran");
+        r.AssertValue("MAC", "00:16:3e:12:34:56", "guest MAC from mac=");
+        r.AssertValue("PING-RC", "0", "ping from the guest to the bridge address");
+        r.AssertValue("SEND-RC", "0", "guest nc sending 32 MiB");
+        r.AssertValue("HOST-GOT-BYTES", "33554432", "bytes the host received from the guest");
+        r.AssertValue("RECV-BYTES", "33554432", "bytes the guest received from the host");
+        Assert.Equal(r.ValueOf("HOST-SENT-SHA"), r.ValueOf("RECV-SHA"));
+        r.AssertValue("TAP-AFTER", "gone", "the tap after the domain ended");
+    }
+
     /// <summary>The guest's /proc/meminfo MemTotal line, in KiB.</summary>
     private static long MemTotalKiB(ScenarioResult r)
     {

@@ -1,5 +1,7 @@
 using Xenon.Devices.Pci;
+using System.Net.NetworkInformation;
 using Xenon.Devices.Virtio.Block;
+using Xenon.Devices.Virtio.Net;
 using Xenon.Machine;
 using Xenon.Machine.Backend.Kvm;
 using Xenon.Machine.Interrupts;
@@ -21,56 +23,62 @@ public sealed class DomainDevices : IDisposable
 
     private readonly List<VirtioBlock> _disks = [];
 
-    /// <summary>Opens every disk image of <paramref name="spec"/> before any VM exists, so a missing or locked image
-    /// fails the build early with its path; the caller owns the result until it is handed to <see cref="Attach"/>.</summary>
-    public static RawFileBackend[] OpenDisks(DomainSpec spec)
-    {
-        var opened = new RawFileBackend[spec.Disks.Count];
-        try
-        {
-            for (int i = 0; i < opened.Length; i++)
-            {
-                var disk = spec.Disks[i];
-                try
-                {
-                    opened[i] = RawFileBackend.Open(disk.Path, disk.ReadOnly);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new DomainBuildException($"disk {disk.Vdev}: cannot open {disk.Path}{(disk.ReadOnly ? " read-only" : " read-write")}: {e.Message}");
-                }
-            }
-            return opened;
-        }
-        catch
-        {
-            foreach (var b in opened) b?.Dispose();
-            throw;
-        }
-    }
+    /// <summary>The virtio-net devices, in DEVID order.</summary>
+    public IReadOnlyList<VirtioNet> Nics => _nics;
 
-    /// <summary>Puts the devices on <paramref name="pci"/> (taking ownership of <paramref name="disks"/>) and places every BAR.</summary>
-    public static DomainDevices Attach(DomainSpec spec, VirtualMachine vm, KvmVmBackend kvm, PciRoot pci, RawFileBackend[] disks, Action<string> log)
+    private readonly List<VirtioNet> _nics = [];
+
+    /// <summary>Puts the devices on <paramref name="pci"/> (taking over the <paramref name="backends"/>) and places every BAR.
+    /// Disks first, in the order of the spec, so xvda is the guest's vda; then the vifs.</summary>
+    public static DomainDevices Attach(DomainSpec spec, VirtualMachine vm, KvmVmBackend kvm, PciRoot pci, DeviceBackends backends, Action<string> log)
     {
         var devices = new DomainDevices();
-        int handedOver = 0;
         try
         {
             var msi = new MsiControllerSink(new KvmMsiController(kvm.Vm));
-            for (; handedOver < disks.Length; handedOver++)
+            for (int i = 0; i < spec.Disks.Count; i++)
             {
-                var disk = spec.Disks[handedOver];
-                var backend = disks[handedOver];
-                var blk = new VirtioBlock(vm.Memory, backend, disk.Vdev);
+                var disk = spec.Disks[i];
+                var backend = backends.Take(backends.Disks, i);
+                VirtioBlock blk;
+                try
+                {
+                    blk = new VirtioBlock(vm.Memory, backend, disk.Vdev);
+                }
+                catch
+                {
+                    backend.Dispose();
+                    throw;
+                }
                 devices._hosts.Add(new VirtioDeviceHost($"virtio-blk-{disk.Vdev}", blk, vm.Memory, kvm.Vm, pci, msi, log, backend));
                 devices._disks.Add(blk);
+            }
+            for (int i = 0; i < spec.Vifs.Count; i++)
+            {
+                var vif = spec.Vifs[i];
+                var attachment = backends.Take(backends.Vifs, i);
+                var tapBackend = new TapNetBackend(attachment.Tap, ownsTap: false);
+                VirtioNet nic;
+                try
+                {
+                    nic = new VirtioNet(vm.Memory, tapBackend, PhysicalAddress.Parse(vif.Mac), (ushort)attachment.Mtu);
+                }
+                catch
+                {
+                    tapBackend.Dispose();
+                    attachment.Dispose();
+                    throw;
+                }
+                var host = new VirtioDeviceHost($"virtio-net-{vif.IfName}", nic, vm.Memory, kvm.Vm, pci, msi, log, nic, tapBackend, attachment);
+                devices._hosts.Add(host);
+                nic.AttachTo(host.Loop);
+                devices._nics.Add(nic);
             }
             new PciBarAllocator(pci.Windows).AssignAll(pci);
             return devices;
         }
         catch
         {
-            for (int i = handedOver; i < disks.Length; i++) disks[i].Dispose();
             devices.Dispose();
             throw;
         }

@@ -22,7 +22,7 @@ internal sealed class VirtioDeviceHost : IDisposable
     private readonly KvmVm _kvm;
     private readonly PciRoot _pci;
     private readonly Action<string> _log;
-    private readonly IDisposable? _backend;
+    private readonly IDisposable[] _owned;
     private readonly IoEventLoop _loop;
     private readonly EventFd[] _kicks;
     private readonly IoEventRegistration[] _registrations;
@@ -30,12 +30,12 @@ internal sealed class VirtioDeviceHost : IDisposable
     private int _disposed;
 
     public VirtioDeviceHost(string name, IVirtioDevice device, GuestMemory memory, KvmVm kvm, PciRoot pci, IMsiSink msi,
-        Action<string> log, IDisposable? backend = null)
+        Action<string> log, params IDisposable[] owned)
     {
         _kvm = kvm;
         _pci = pci;
         _log = log;
-        _backend = backend;
+        _owned = owned;
         Device = new VirtioPciDevice(name, device, memory, msi);
         _loop = new IoEventLoop($"xenon-{name}", e => log($"{name}: device I/O failed: {e}"));
         int queues = device.QueueMaxSizes.Count;
@@ -67,7 +67,8 @@ internal sealed class VirtioDeviceHost : IDisposable
 
     public PciAddress Address { get; }
 
-    /// <summary>The I/O thread, for devices that also watch host file descriptors (a TAP, a socket).</summary>
+    /// <summary>The I/O thread, for devices that also watch host file descriptors (a TAP, a socket).
+    /// Valid from construction; a device attached to it must be among the owned disposables.</summary>
     public IoEventLoop Loop => _loop;
 
     private void OnBarMoved(IPciDevice device, int bar, ulong? address)
@@ -122,6 +123,7 @@ internal sealed class VirtioDeviceHost : IDisposable
         UnbindDoorbells();
         _loop.Dispose();
         foreach (var kick in _kicks) kick?.Dispose();
-        _backend?.Dispose();
+        // In the order given: a device that watches host fds detaches before its backend closes them.
+        foreach (var o in _owned) o.Dispose();
     }
 }

@@ -7,7 +7,9 @@ namespace Xenon.Machine.IoEvents;
 /// its counter and calls that fd's callback with the drained value. Several signals before the loop gets to an
 /// fd coalesce into one call. Device I/O threads are built from this: a guest's queue-notify write signals an
 /// ioeventfd in the kernel and the device's callback runs here, without a vCPU exit to user space.
-/// Register/Unregister may be called from any thread, including from a callback. Callbacks run one at a time.</summary>
+/// Any other pollable fd (a tap) can be watched for readability too (<see cref="RegisterReadable"/>), and a
+/// registration can be paused and resumed (<see cref="Pause"/>) while its owner cannot take more input.
+/// Register/Unregister/Pause/Resume may be called from any thread, including from a callback. Callbacks run one at a time.</summary>
 public sealed class IoEventLoop : IDisposable
 {
     private const int MaxEventsPerWait = 64;
@@ -56,6 +58,23 @@ public sealed class IoEventLoop : IDisposable
     {
         ArgumentNullException.ThrowIfNull(eventFd);
         ArgumentNullException.ThrowIfNull(callback);
+        return Add((slot, generation) => new IoEventRegistration(this, eventFd, callback, slot, generation));
+    }
+
+    /// <summary>Watches any pollable descriptor (a tap, a socket) for readability and calls <paramref name="callback"/>
+    /// on the loop thread while it is readable. Level-triggered: the callback must consume what is readable, or
+    /// <see cref="Pause"/> the registration, or it is called again at once. An error or hang-up on the fd also
+    /// calls it (epoll always reports those), so its next read sees the error. <paramref name="fd"/> must stay
+    /// open until <see cref="Unregister"/>; the loop neither reads nor closes it.</summary>
+    public IoEventRegistration RegisterReadable(FileDescriptor fd, Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        ArgumentNullException.ThrowIfNull(callback);
+        return Add((slot, generation) => new IoEventRegistration(this, fd, callback, slot, generation));
+    }
+
+    private IoEventRegistration Add(Func<int, uint, IoEventRegistration> create)
+    {
         IoEventRegistration registration;
         lock (_gate)
         {
@@ -68,12 +87,12 @@ public sealed class IoEventLoop : IDisposable
             }
             // The generation makes a token stale once its slot is reused, so an event that epoll_wait
             // returned just before an Unregister can never reach the slot's next owner.
-            registration = new IoEventRegistration(this, eventFd, callback, slot, ++_generation);
+            registration = create(slot, ++_generation);
             _slots[slot] = registration;
         }
         try
         {
-            _epoll.Add(eventFd.Handle, EpollEvents.In, registration.Token);
+            _epoll.Add(registration.Handle, EpollEvents.In, registration.Token);
         }
         catch
         {
@@ -83,17 +102,49 @@ public sealed class IoEventLoop : IDisposable
         return registration;
     }
 
+    /// <summary>Takes the registration's fd out of the epoll set, keeping the registration: nothing on the fd
+    /// (data, errors) calls back until <see cref="Resume"/>. A device pauses its backend's fd while it has nowhere
+    /// to put what it would read. Does not wait for a callback already running; a dispatch not yet started is
+    /// skipped. Pausing a paused or unregistered registration is harmless.</summary>
+    public void Pause(IoEventRegistration registration)
+    {
+        CheckOwned(registration);
+        lock (_gate)
+        {
+            if (_stopped || !registration.Watching || !ReferenceEquals(_slots[registration.Slot], registration)) return;
+            _epoll.Remove(registration.Handle);
+            registration.Watching = false;
+        }
+    }
+
+    /// <summary>Puts a paused registration's fd back in the epoll set (level-triggered: if it is readable now, the
+    /// callback runs soon). Resuming a watched or unregistered registration is harmless.</summary>
+    public void Resume(IoEventRegistration registration)
+    {
+        CheckOwned(registration);
+        lock (_gate)
+        {
+            if (_stopped || registration.Watching || !ReferenceEquals(_slots[registration.Slot], registration)) return;
+            _epoll.Add(registration.Handle, EpollEvents.In, registration.Token);
+            registration.Watching = true;
+        }
+    }
+
+    internal bool IsWatching(IoEventRegistration registration)
+    {
+        lock (_gate) return registration.Watching && ReferenceEquals(_slots[registration.Slot], registration);
+    }
+
     /// <summary>Stops watching the registration's eventfd. When this returns (off the loop thread), its callback
     /// is not running and will not run again. Unregistering twice is harmless.</summary>
     public void Unregister(IoEventRegistration registration)
     {
-        ArgumentNullException.ThrowIfNull(registration);
-        if (!ReferenceEquals(registration.Loop, this)) throw new ArgumentException("registration belongs to another loop", nameof(registration));
+        CheckOwned(registration);
         lock (_gate)
         {
             if (!ReferenceEquals(_slots[registration.Slot], registration)) return;
             _slots[registration.Slot] = null;
-            if (!_stopped) _epoll.Remove(registration.EventFd.Handle);
+            if (!_stopped && registration.Watching) _epoll.Remove(registration.Handle);
             if (!IsLoopThread)
                 while (ReferenceEquals(_dispatching, registration)) Monitor.Wait(_gate);
         }
@@ -130,6 +181,12 @@ public sealed class IoEventLoop : IDisposable
         _wake.Dispose();
     }
 
+    private void CheckOwned(IoEventRegistration registration)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        if (!ReferenceEquals(registration.Loop, this)) throw new ArgumentException("registration belongs to another loop", nameof(registration));
+    }
+
     private void Run()
     {
         while (!_stopping)
@@ -155,12 +212,13 @@ public sealed class IoEventLoop : IDisposable
         {
             int slot = (int)(uint)token;
             registration = (uint)slot < (uint)_slots.Length ? _slots[slot] : null;
-            if (registration is null || registration.Token != token) return;
+            if (registration is null || registration.Token != token || !registration.Watching) return;
             _dispatching = registration;
         }
         try
         {
-            if (registration.EventFd.TryRead(out ulong count)) registration.Callback(count);
+            if (registration.ReadableCallback is { } onReadable) onReadable();
+            else if (registration.EventFdOrNull!.TryRead(out ulong count)) registration.Callback!(count);
         }
         catch (Exception e)
         {

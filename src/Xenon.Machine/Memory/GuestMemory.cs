@@ -113,6 +113,27 @@ public sealed unsafe class GuestMemory : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Gives the whole host pages of [<paramref name="gpa"/>, gpa+<paramref name="length"/>) back to the host
+    /// (balloon inflation, free page reporting): they read as zero afterwards and are allocated again when next
+    /// touched. False, with nothing released, when the range is empty, not host-page aligned or not inside one
+    /// RAM region, or when the host refuses (the caller counts it; the guest's view is unchanged but for zeroes).
+    /// </summary>
+    public bool Discard(ulong gpa, ulong length)
+    {
+        ulong pageMask = (ulong)Environment.SystemPageSize - 1;
+        if (length == 0 || ((gpa | length) & pageMask) != 0) return false;
+        for (int i = 0; i < _regions.Length; i++)
+        {
+            var r = _regions[i];
+            if (!r.Contains(gpa)) continue;
+            ulong offset = gpa - r.GuestAddress;
+            if (length > r.Size - offset) return false;
+            return HostPageRelease.TryRelease(_mappings[i], offset, length, out _);
+        }
+        return false;
+    }
+
     public Span<byte> GetSpan(ulong gpa, int length)
     {
         if (!TryGetSpan(gpa, length, out var span)) throw new GuestMemoryException(gpa, (ulong)Math.Max(length, 0));

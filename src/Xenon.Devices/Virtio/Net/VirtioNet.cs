@@ -1,0 +1,242 @@
+using System.Net.NetworkInformation;
+using Xenon.Devices.Virtio.Queue;
+using Xenon.Machine.IoEvents;
+using Xenon.Machine.Memory;
+
+namespace Xenon.Devices.Virtio.Net;
+
+/// <summary>
+/// A virtio network device (device type 1) over an <see cref="INetBackend"/>: one receive and one transmit queue
+/// (no control queue, no multiqueue), the MAC, link status and MTU in its configuration, checksum and TSO
+/// offloads in both directions, and mergeable receive buffers. The virtio-net header passes through to the
+/// backend as its vnet header, so offloaded frames are neither checksummed nor segmented here. Receive lives in
+/// VirtioNet.Receive.cs, transmit in VirtioNet.Transmit.cs.
+/// </summary>
+/// <remarks>
+/// Threading: queue kicks (<see cref="QueueNotify"/>), backend readiness (<see cref="OnBackendReadable"/>),
+/// <see cref="Activate"/> and <see cref="Reset"/> are serialised by the device's own lock, because the transport
+/// calls the last two on a vCPU thread while the I/O thread serves the first two. Meant to run on one
+/// <see cref="IoEventLoop"/>: <see cref="AttachTo"/> makes the loop watch the backend.
+/// Guest input never throws: malformed chains are completed unused and counted, ring faults set
+/// DEVICE_NEEDS_RESET, and every frame not delivered is counted in <see cref="Counters"/>.
+/// </remarks>
+public sealed partial class VirtioNet : IVirtioDevice, IDisposable
+{
+    public const ushort DefaultQueueSize = 256;
+    public const ushort DefaultMtu = 1500;
+    public const int ReceiveQueue = 0;
+    public const int TransmitQueue = 1;
+
+    /// <summary>The largest header plus frame moved either way: a 64 KiB TSO super-frame and its headers, with
+    /// room to spare (QEMU's NET_BUFSIZE). Larger frames are dropped and counted.</summary>
+    public const int MaxPacketBytes = 4096 + 65536;
+
+    private readonly object _lock = new();
+    private readonly GuestMemory _memory;
+    private readonly INetBackend _backend;
+    private readonly byte[] _config = new byte[VirtioNetConfig.Size];
+    private readonly ushort[] _queueMaxSizes;
+
+    private ulong _negotiated;
+    private VirtQueue? _rxQueue;
+    private VirtQueue? _txQueue;
+    private IVirtioInterrupt? _interrupt;
+    private bool _needsReset;
+    private bool _receiveInterest;
+    private IDisposable? _watch;
+
+    /// <param name="memory">Guest RAM the queues' buffers point into.</param>
+    /// <param name="backend">Where frames go; the device does not own it (the caller disposes it after the device).</param>
+    /// <param name="mac">The guest's MAC address (unicast, not all zeroes), e.g. Xen's 00:16:3e:xx:xx:xx.</param>
+    /// <param name="mtu">The MTU the driver is advised to use (VIRTIO_NET_F_MTU); the host side (the tap) should match it.</param>
+    /// <param name="offloads">Offer checksum and TSO offloads (true); without them every frame is complete and checksummed.</param>
+    public VirtioNet(GuestMemory memory, INetBackend backend, PhysicalAddress mac, ushort mtu = DefaultMtu,
+        ushort queueSize = DefaultQueueSize, bool offloads = true)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(mac);
+        var macBytes = mac.GetAddressBytes();
+        if (macBytes.Length != 6) throw new ArgumentException($"a MAC address has 6 bytes, not {macBytes.Length}", nameof(mac));
+        if ((macBytes[0] & 1) != 0) throw new ArgumentException($"MAC address {mac} is a multicast address", nameof(mac));
+        if (Array.TrueForAll(macBytes, b => b == 0)) throw new ArgumentException("MAC address is all zeroes", nameof(mac));
+        // 68 is IPv4's minimum; any 16-bit MTU plus headers fits the device's largest packet.
+        if (mtu < 68) throw new ArgumentOutOfRangeException(nameof(mtu), mtu, "MTU must be at least 68");
+        if (queueSize < 2 || !SplitRingLayout.IsValidSize(queueSize))
+            throw new ArgumentOutOfRangeException(nameof(queueSize), $"queue size {queueSize} is not a power of two in 2..{SplitRingLayout.MaxQueueSize}");
+
+        _memory = memory;
+        _backend = backend;
+        _queueMaxSizes = [queueSize, queueSize];
+        _rxStash = new DescriptorChain?[queueSize];
+        Mac = mac;
+        Mtu = mtu;
+        DeviceFeatures = VirtioNetFeatures.Mac | VirtioNetFeatures.Status | VirtioNetFeatures.Mtu
+            | VirtioNetFeatures.MergeableRxBuffers
+            | VirtioNetFeatures.RingIndirectDesc | VirtioNetFeatures.RingEventIdx
+            | (offloads ? VirtioNetFeatures.Offloads : 0);
+        VirtioNetConfig.Encode(_config, macBytes, VirtioNetConfig.StatusLinkUp, mtu);
+    }
+
+    public ushort DeviceType => 1;
+
+    public ulong DeviceFeatures { get; }
+
+    public IReadOnlyList<ushort> QueueMaxSizes => _queueMaxSizes;
+
+    public PhysicalAddress Mac { get; }
+
+    public ushort Mtu { get; }
+
+    public VirtioNetCounters Counters { get; } = new();
+
+    /// <summary>The device features the driver accepted (0 before activation).</summary>
+    public ulong NegotiatedFeatures
+    {
+        get { lock (_lock) return _negotiated; }
+    }
+
+    /// <summary>The offloads the backend was last asked to apply (what the driver accepted for receive).</summary>
+    public NetOffloads ReceiveOffloads { get; private set; }
+
+    public bool IsActive
+    {
+        get { lock (_lock) return _rxQueue is not null; }
+    }
+
+    /// <summary>Whether the device currently wants backend readiness callbacks (false while it has no receive
+    /// buffers, is not running, or needs a reset).</summary>
+    public bool ReceiveInterest
+    {
+        get { lock (_lock) return _receiveInterest; }
+    }
+
+    public void ReadConfig(int offset, Span<byte> data)
+    {
+        data.Clear();
+        if (offset < 0 || offset >= _config.Length) return;
+        var available = _config.AsSpan(offset);
+        available[..Math.Min(available.Length, data.Length)].CopyTo(data);
+    }
+
+    // The MAC is read-only in virtio 1.x (it changes only through the control queue's MAC commands, not offered).
+    public void WriteConfig(int offset, ReadOnlySpan<byte> data)
+    {
+    }
+
+    public void Activate(ulong features, IReadOnlyList<VirtQueue> queues, IVirtioInterrupt interrupt)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        ArgumentNullException.ThrowIfNull(interrupt);
+        if (queues.Count != _queueMaxSizes.Length)
+            throw new ArgumentException($"virtio-net has {_queueMaxSizes.Length} queues, the transport passed {queues.Count}", nameof(queues));
+        lock (_lock)
+        {
+            _negotiated = features & DeviceFeatures;
+            _rxQueue = queues[ReceiveQueue];
+            _txQueue = queues[TransmitQueue];
+            _interrupt = interrupt;
+            _needsReset = false;
+            ClearReceiveState();
+            ReceiveOffloads = VirtioNetFeatures.ReceiveOffloads(_negotiated);
+            // A refusal leaves the backend's earlier (narrower, since reset clears them) offloads, and receive
+            // normalisation drops anything the driver did not accept, so it is safe to carry on.
+            _backend.SetOffloads(ReceiveOffloads);
+            SetReceiveInterest(true);
+        }
+    }
+
+    public void QueueNotify(int queueIndex)
+    {
+        lock (_lock)
+        {
+            if (_rxQueue is null || _needsReset) return;
+            // A receive kick matters only while the device waits for buffers (a frame held, or the backend
+            // unwatched); otherwise the backend's readiness drives receive, and reading it here would only
+            // cost a read that finds nothing after every refill.
+            if (queueIndex == ReceiveQueue)
+            {
+                if (_rxPending > 0 || !_receiveInterest) ProcessReceive();
+            }
+            else if (queueIndex == TransmitQueue)
+            {
+                ProcessTransmit();
+            }
+        }
+    }
+
+    /// <summary>The backend has frames waiting (called by the watcher <see cref="AttachTo"/> installs, or by an
+    /// integrator that watches the backend itself). Receives as many as the driver has buffers for.</summary>
+    public void OnBackendReadable()
+    {
+        lock (_lock)
+        {
+            if (_rxQueue is null || _needsReset)
+            {
+                SetReceiveInterest(false);
+                return;
+            }
+            ProcessReceive();
+        }
+    }
+
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            if (_rxPending > 0) Counters.RxReset();
+            ClearReceiveState();
+            _rxQueue = null;
+            _txQueue = null;
+            _interrupt = null;
+            _negotiated = 0;
+            _needsReset = false;
+            SetReceiveInterest(false);
+            // Frames already queued for the next driver must not carry offloads it may not accept.
+            ReceiveOffloads = NetOffloads.None;
+            _backend.SetOffloads(NetOffloads.None);
+        }
+    }
+
+    /// <summary>Makes <paramref name="loop"/> call <see cref="OnBackendReadable"/> when the backend has frames and
+    /// the device wants them. Queue kicks should be served on the same loop (the transport's ioeventfds).</summary>
+    public void AttachTo(IoEventLoop loop)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        lock (_lock)
+        {
+            if (_watch is not null) throw new InvalidOperationException("the device is already attached to an I/O loop");
+        }
+        var watch = _backend.Watch(loop, OnBackendReadable);
+        lock (_lock) _watch = watch;
+    }
+
+    /// <summary>Stops the loop watching the backend; waits for a callback in progress. Call from outside the loop's callbacks.</summary>
+    public void Detach()
+    {
+        IDisposable? watch;
+        lock (_lock)
+        {
+            watch = _watch;
+            _watch = null;
+        }
+        // Outside the lock: disposing waits for a running callback, which takes the lock.
+        watch?.Dispose();
+    }
+
+    public void Dispose() => Detach();
+
+    private void SetReceiveInterest(bool interested)
+    {
+        if (interested == _receiveInterest) return;
+        _receiveInterest = interested;
+        _backend.SetReceiveInterest(interested);
+    }
+
+    private void MarkNeedsReset(IVirtioInterrupt interrupt, string queueName, QueueFault fault)
+    {
+        _needsReset = true;
+        SetReceiveInterest(false);
+        interrupt.SignalNeedsReset($"virtio-net {queueName} queue: {fault.Describe()}");
+    }
+}

@@ -1,0 +1,61 @@
+using Xenon.Devices.Virtio.Block;
+
+namespace Xenon.Domain.Virtio;
+
+/// <summary>The host resources a domain's devices use (open disk images, vif TAPs), acquired before any VM exists so that
+/// a missing image, a missing bridge or a failing vif script fails the build early and names the culprit. Owned by
+/// this object until <see cref="DomainDevices.Attach"/> takes them over one by one.</summary>
+public sealed class DeviceBackends : IDisposable
+{
+    private DeviceBackends(RawFileBackend?[] disks, VifAttachment?[] vifs)
+    {
+        Disks = disks;
+        Vifs = vifs;
+    }
+
+    internal RawFileBackend?[] Disks { get; }
+
+    internal VifAttachment?[] Vifs { get; }
+
+    public static DeviceBackends Open(DomainSpec spec, Action<string> log)
+    {
+        var backends = new DeviceBackends(new RawFileBackend?[spec.Disks.Count], new VifAttachment?[spec.Vifs.Count]);
+        try
+        {
+            for (int i = 0; i < spec.Disks.Count; i++)
+            {
+                var disk = spec.Disks[i];
+                try
+                {
+                    backends.Disks[i] = RawFileBackend.Open(disk.Path, disk.ReadOnly);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new DomainBuildException($"disk {disk.Vdev}: cannot open {disk.Path}{(disk.ReadOnly ? " read-only" : " read-write")}: {e.Message}");
+                }
+            }
+            for (int i = 0; i < spec.Vifs.Count; i++)
+                backends.Vifs[i] = VifAttachment.Create(spec.Vifs[i], spec.DomId, log);
+            return backends;
+        }
+        catch
+        {
+            backends.Dispose();
+            throw;
+        }
+    }
+
+    internal T Take<T>(T?[] from, int index) where T : class
+    {
+        var item = from[index] ?? throw new InvalidOperationException("backend already taken");
+        from[index] = null;
+        return item;
+    }
+
+    /// <summary>Releases whatever was not taken over.</summary>
+    public void Dispose()
+    {
+        for (int i = 0; i < Vifs.Length; i++) Interlocked.Exchange(ref Vifs[i], null)?.Dispose();
+        for (int i = 0; i < Disks.Length; i++) Interlocked.Exchange(ref Disks[i], null)?.Dispose();
+    }
+}
