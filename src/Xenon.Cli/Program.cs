@@ -11,6 +11,7 @@ internal static class Program
           create [-F] [-c] [-n] CONFIG [key=value ...]   create a domain from an xl.cfg file
           shutdown [-w] DOMAIN                            press the domain's ACPI power button (-w: wait until it is gone)
           destroy DOMAIN                                  stop the domain at once
+          mem-set DOMAIN MEM                              set the domain's memory target (the balloon), MEM in MiB or 512m, 1g
           help                                            this text
 
         See docs/cli.md.
@@ -32,6 +33,8 @@ internal static class Program
                 return DomainControlCommands.Shutdown(rest, Console.Error);
             case "destroy":
                 return DomainControlCommands.Destroy(rest, Console.Error);
+            case "mem-set":
+                return DomainControlCommands.MemSet(rest, Console.Error);
             case "__domain" when rest.Length == 1:
                 // internal: the body of a detached domain process (started by create)
                 return Xenon.Domain.Process.DomainProcess.Run(new Xenon.Domain.Process.DomainRuntimeDirectory(rest[0]), Console.Out);

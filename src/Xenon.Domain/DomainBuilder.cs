@@ -34,7 +34,8 @@ public static class DomainBuilder
         GuestMemory memory;
         try
         {
-            memory = GuestMemory.CreateX86(spec.MemoryMiB * X86Layout.MiB);
+            // The guest's RAM is maxmem (as on Xen); the balloon keeps it at memory until mem-set raises it.
+            memory = GuestMemory.CreateX86(Math.Max(spec.MemoryMiB, spec.MaxMemoryMiB) * X86Layout.MiB);
         }
         catch
         {

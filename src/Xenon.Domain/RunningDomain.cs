@@ -27,6 +27,12 @@ public sealed class RunningDomain : IDisposable
     /// <summary>The ACPI power button: a guest that handles it powers off cleanly.</summary>
     public void PressPowerButton() => Platform.Acpi.PressPowerButton();
 
+    /// <summary>Guest RAM in MiB (the domain's maxmem).</summary>
+    public ulong RamMiB => Machine.Memory.RamSize / (1024 * 1024);
+
+    /// <summary>xl mem-set: moves the balloon so the guest holds <paramref name="targetMiB"/>. Null on success, else why not.</summary>
+    public string? SetMemoryTarget(ulong targetMiB) => Devices.SetMemoryTarget(targetMiB, RamMiB);
+
     public void Destroy() => Machine.RequestShutdown(ShutdownReason.PowerOff, "destroyed");
 
     public void Dispose()

@@ -62,6 +62,7 @@ public sealed class ControlServer : IDisposable
     public string Handle(ReadOnlySpan<byte> line)
     {
         string? command;
+        ulong? targetMiB = null;
         try
         {
             using var doc = JsonDocument.Parse(line.ToArray());
@@ -69,6 +70,12 @@ public sealed class ControlServer : IDisposable
                 !doc.RootElement.TryGetProperty("cmd", out var cmd) || cmd.ValueKind != JsonValueKind.String)
                 return Error("request must be a JSON object with a string member \"cmd\"");
             command = cmd.GetString();
+            if (doc.RootElement.TryGetProperty("target_mib", out var t))
+            {
+                if (t.ValueKind != JsonValueKind.Number || !t.TryGetUInt64(out ulong v))
+                    return Error("\"target_mib\" must be a whole number of MiB");
+                targetMiB = v;
+            }
         }
         catch (JsonException e)
         {
@@ -83,11 +90,18 @@ public sealed class ControlServer : IDisposable
                 return Ok();
             case "info":
                 var d = _runner.Current;
-                return d is null
-                    ? Error("the domain is not running")
-                    : $"{{\"ok\":true,\"name\":{JsonSerializer.Serialize(d.Spec.Name, DomainSpecJsonContext.Default.String)},\"state\":\"running\",\"vcpus\":{d.Spec.Vcpus},\"memory_mib\":{d.Spec.MemoryMiB}}}";
+                if (d is null) return Error("the domain is not running");
+                var balloon = d.Devices.Balloon;
+                ulong balloonMiB = balloon is null ? 0 : balloon.ActualPages / 256;
+                ulong targetBalloonMiB = balloon is null ? 0 : balloon.TargetPages / 256;
+                return $"{{\"ok\":true,\"name\":{JsonSerializer.Serialize(d.Spec.Name, DomainSpecJsonContext.Default.String)},\"state\":\"running\",\"vcpus\":{d.Spec.Vcpus}," +
+                    $"\"memory_mib\":{d.RamMiB - balloonMiB},\"target_mib\":{d.RamMiB - targetBalloonMiB},\"max_memory_mib\":{d.RamMiB}}}";
+            case "mem-set":
+                if (targetMiB is not { } target) return Error("mem-set needs \"target_mib\"");
+                if (_runner.Current is not { } running) return Error("the domain is not running");
+                return running.SetMemoryTarget(target) is { } problem ? Error(problem) : Ok();
             default:
-                return Error($"unknown command \"{command}\" (expected shutdown, destroy or info)");
+                return Error($"unknown command \"{command}\" (expected shutdown, destroy, info or mem-set)");
         }
     }
 

@@ -1,10 +1,13 @@
 using Xenon.Devices.Pci;
 using System.Net.NetworkInformation;
+using Xenon.Devices.Virtio.Balloon;
 using Xenon.Devices.Virtio.Block;
+using Xenon.Devices.Virtio.Pci;
 using Xenon.Devices.Virtio.Net;
 using Xenon.Machine;
 using Xenon.Machine.Backend.Kvm;
 using Xenon.Machine.Interrupts;
+using Xenon.Machine.Memory;
 
 namespace Xenon.Domain.Virtio;
 
@@ -22,6 +25,25 @@ public sealed class DomainDevices : IDisposable
     public IReadOnlyList<VirtioBlock> Disks => _disks;
 
     private readonly List<VirtioBlock> _disks = [];
+
+    private const ulong PagesPerMiB = X86Layout.MiB / 4096;
+
+    /// <summary>The memory balloon (virtio-balloon, 4 KiB pages).</summary>
+    public VirtioBalloon? Balloon { get; private set; }
+
+    /// <summary>Asks the guest to hold <paramref name="targetMiB"/> of its RAM: the balloon takes the rest and the host
+    /// gets those pages back. Null on success, else why not.</summary>
+    public string? SetMemoryTarget(ulong targetMiB, ulong ramMiB)
+    {
+        if (Balloon is null) return "the domain has no balloon";
+        if (targetMiB > ramMiB) return $"{targetMiB} MiB is more than the domain's maximum memory ({ramMiB} MiB)";
+        if (targetMiB < MinimumTargetMiB) return $"{targetMiB} MiB is below the {MinimumTargetMiB} MiB a guest needs";
+        Balloon.SetTarget((ramMiB - targetMiB) * PagesPerMiB);
+        return null;
+    }
+
+    /// <summary>Below this a Linux guest's OOM killer takes over before the balloon can inflate further.</summary>
+    public const ulong MinimumTargetMiB = 32;
 
     /// <summary>The virtio-net devices, in DEVID order.</summary>
     public IReadOnlyList<VirtioNet> Nics => _nics;
@@ -74,6 +96,17 @@ public sealed class DomainDevices : IDisposable
                 nic.AttachTo(host.Loop);
                 devices._nics.Add(nic);
             }
+            // Every domain has a balloon, as every Xen guest has its balloon driver: memory= below maxmem= starts it
+            // inflated, and mem-set moves it.
+            VirtioPciDevice? balloonTransport = null;
+            var balloon = new VirtioBalloon(vm.Memory, () => balloonTransport?.NotifyConfigChanged());
+            var balloonHost = new VirtioDeviceHost("virtio-balloon", balloon, vm.Memory, kvm.Vm, pci, msi, log);
+            devices._hosts.Add(balloonHost);
+            balloonTransport = balloonHost.Device;
+            devices.Balloon = balloon;
+            ulong ramMiB = vm.Memory.RamSize / X86Layout.MiB;
+            if (spec.MemoryMiB < ramMiB) balloon.SetTarget((ramMiB - spec.MemoryMiB) * PagesPerMiB);
+
             new PciBarAllocator(pci.Windows).AssignAll(pci);
             return devices;
         }

@@ -9,7 +9,10 @@ namespace Xenon.Toolstack.Commands;
 public static class ControlClient
 {
     /// <summary>Sends {"cmd": command}; returns null on success or the domain's error message.</summary>
-    public static string? Send(DomainRuntimeDirectory dir, string command)
+    public static string? Send(DomainRuntimeDirectory dir, string command) => Send(dir, command, "");
+
+    /// <param name="members">Further JSON members, already encoded, starting with a comma (e.g. <c>,"target_mib":256</c>).</param>
+    public static string? Send(DomainRuntimeDirectory dir, string command, string members)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -20,7 +23,7 @@ public static class ControlClient
         {
             return $"cannot reach the domain process at {dir.ControlSocket}: {e.Message}";
         }
-        socket.Send(Encoding.UTF8.GetBytes($"{{\"cmd\":\"{command}\"}}\n"));
+        socket.Send(Encoding.UTF8.GetBytes($"{{\"cmd\":\"{command}\"{members}}}\n"));
         var reply = new List<byte>();
         var buf = new byte[512];
         while (!reply.Contains((byte)'\n'))

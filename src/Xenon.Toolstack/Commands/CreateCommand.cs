@@ -82,15 +82,17 @@ public static class CreateCommand
             return ExitError;
         }
         var runtime = DomainRuntimeDirectory.ForName(spec.Name);
-        int status = RunForeground(spec, options.Console, stderr);
+        int status = RunForeground(spec, runtime, options.Console, stderr);
         DomainRuntimeDirectory.WriteAtomically(runtime.OutcomeFile, $"Foreground {status}\n");
         return status;
     }
 
-    private static int RunForeground(DomainSpec spec, bool attachConsole, TextWriter stderr)
+    private static int RunForeground(DomainSpec spec, DomainRuntimeDirectory runtime, bool attachConsole, TextWriter stderr)
     {
         var log = new Action<string>(m => stderr.WriteLine($"xenon: {m}"));
         var runner = new DomainRunner(spec, log);
+        // The control socket makes shutdown, destroy and mem-set work on a foreground domain too.
+        using var control = new ControlServer(runner, runtime.ControlSocket);
         using var stdoutStream = global::System.Console.OpenStandardOutput();
         var terminalOut = new StreamConsoleOutput(stdoutStream);
         RawTerminalMode? raw = null;

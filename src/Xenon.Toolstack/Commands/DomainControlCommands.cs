@@ -10,6 +10,48 @@ public static class DomainControlCommands
 {
     public const string ShutdownUsage = "Usage: xenon shutdown [-w] <Domain>";
     public const string DestroyUsage = "Usage: xenon destroy <Domain>";
+    public const string MemSetUsage = "Usage: xenon mem-set <Domain> <Mem>   (Mem in MiB, or with a suffix: 512m, 1g, 262144k)";
+
+    /// <summary><c>xenon mem-set DOMAIN MEM</c>: the balloon target, as xl mem-set (MEM in MiB unless suffixed k, m, g or t).</summary>
+    public static int MemSet(IReadOnlyList<string> args, TextWriter stderr)
+    {
+        if (args.Count != 2 || args[0].StartsWith('-'))
+        {
+            stderr.WriteLine(MemSetUsage);
+            return 1;
+        }
+        if (ParseMemoryMiB(args[1]) is not { } mib)
+        {
+            stderr.WriteLine($"xenon mem-set: invalid memory size \"{args[1]}\": expected a number of MiB or a number with k, m, g or t");
+            return 1;
+        }
+        var dir = Find(args[0], stderr);
+        if (dir is null) return 1;
+        if (ControlClient.Send(dir, "mem-set", $",\"target_mib\":{mib}") is { } error)
+        {
+            stderr.WriteLine($"xenon mem-set: {args[0]}: {error}");
+            return 1;
+        }
+        return 0;
+    }
+
+    /// <summary>xl's memory sizes: a number of MiB, or a number with a k/m/g/t suffix (either case). Null if malformed.</summary>
+    public static ulong? ParseMemoryMiB(string text)
+    {
+        if (text.Length == 0) return null;
+        ulong unitKiB = 1024;
+        var digits = text.AsSpan();
+        switch (char.ToLowerInvariant(text[^1]))
+        {
+            case 'k': unitKiB = 1; digits = digits[..^1]; break;
+            case 'm': digits = digits[..^1]; break;
+            case 'g': unitKiB = 1024 * 1024; digits = digits[..^1]; break;
+            case 't': unitKiB = 1024UL * 1024 * 1024; digits = digits[..^1]; break;
+        }
+        if (!ulong.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong n)) return null;
+        if (n > ulong.MaxValue / unitKiB) return null;
+        return n * unitKiB / 1024;
+    }
 
     public static int Shutdown(IReadOnlyList<string> args, TextWriter stderr)
     {

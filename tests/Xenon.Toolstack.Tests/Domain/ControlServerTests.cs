@@ -29,6 +29,10 @@ public sealed class ControlServerTests : IDisposable
     [InlineData("{\"cmd\":5}", "string member")]
     [InlineData("{}", "string member")]
     [InlineData("{\"cmd\":\"reboot-the-host\"}", "unknown command")]
+    [InlineData("{\"cmd\":\"mem-set\"}", "mem-set needs \\u0022target_mib\\u0022")]
+    [InlineData("{\"cmd\":\"mem-set\",\"target_mib\":\"lots\"}", "must be a whole number of MiB")]
+    [InlineData("{\"cmd\":\"mem-set\",\"target_mib\":-5}", "must be a whole number of MiB")]
+    [InlineData("{\"cmd\":\"mem-set\",\"target_mib\":1.5}", "must be a whole number of MiB")]
     public void MalformedRequestsGetAnErrorReplyNamingTheProblem(string request, string expected)
     {
         var reply = Handle(request);
@@ -41,6 +45,7 @@ public sealed class ControlServerTests : IDisposable
     {
         Assert.Contains("not running", Handle("{\"cmd\":\"shutdown\"}"));
         Assert.Contains("not running", Handle("{\"cmd\":\"info\"}"));
+        Assert.Contains("not running", Handle("{\"cmd\":\"mem-set\",\"target_mib\":64}"));
     }
 
     [Fact]
