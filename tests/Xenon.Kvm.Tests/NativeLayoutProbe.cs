@@ -8,8 +8,16 @@ namespace Xenon.Kvm.Tests;
 /// numbers) against the system's Linux headers, runs it, and returns the values by expression.</summary>
 internal static class NativeLayoutProbe
 {
-    /// <summary>Returns null and sets <paramref name="skipReason"/> if gcc or the headers are missing.</summary>
-    public static Dictionary<string, ulong>? Evaluate(IReadOnlyList<string> expressions, out string skipReason, out string log)
+    private static readonly string[] KvmHeaders = ["stdio.h", "stddef.h", "linux/kvm.h", "sys/epoll.h"];
+
+    /// <summary>Against the KVM and epoll headers. Returns null and sets <paramref name="skipReason"/> if gcc or the headers are missing.</summary>
+    public static Dictionary<string, ulong>? Evaluate(IReadOnlyList<string> expressions, out string skipReason, out string log) =>
+        Evaluate(expressions, KvmHeaders, "linux/kvm.h", out skipReason, out log);
+
+    /// <param name="headers">Included in order (the program defines _GNU_SOURCE first).</param>
+    /// <param name="requiredHeader">Its absence under /usr/include means the headers package is missing: a skip.</param>
+    public static Dictionary<string, ulong>? Evaluate(IReadOnlyList<string> expressions, IReadOnlyList<string> headers, string requiredHeader,
+        out string skipReason, out string log)
     {
         skipReason = "";
         log = "";
@@ -19,9 +27,9 @@ internal static class NativeLayoutProbe
             skipReason = "gcc is not installed";
             return null;
         }
-        if (!File.Exists("/usr/include/linux/kvm.h"))
+        if (!File.Exists($"/usr/include/{requiredHeader}"))
         {
-            skipReason = "/usr/include/linux/kvm.h is missing (install linux-libc-dev)";
+            skipReason = $"/usr/include/{requiredHeader} is missing (install linux-libc-dev)";
             return null;
         }
 
@@ -29,10 +37,8 @@ internal static class NativeLayoutProbe
         try
         {
             var c = new StringBuilder();
-            c.AppendLine("#include <stdio.h>");
-            c.AppendLine("#include <stddef.h>");
-            c.AppendLine("#include <linux/kvm.h>");
-            c.AppendLine("#include <sys/epoll.h>");
+            c.AppendLine("#define _GNU_SOURCE"); // IOV_MAX
+            foreach (var h in headers) c.AppendLine(CultureInfo.InvariantCulture, $"#include <{h}>");
             c.AppendLine("int main(void) {");
             for (int i = 0; i < expressions.Count; i++)
                 c.AppendLine(CultureInfo.InvariantCulture, $"  printf(\"{i} %llu\\n\", (unsigned long long)({expressions[i]}));");

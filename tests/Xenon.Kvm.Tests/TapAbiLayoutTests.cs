@@ -9,6 +9,9 @@ namespace Xenon.Kvm.Tests;
 /// <summary>The tap ABI (ifreq, iovec, TUN/SIOC ioctl numbers and flags, the vnet header size) checked against gcc and the Linux headers.</summary>
 public sealed class TapAbiLayoutTests
 {
+    private static readonly string[] NetHeaders =
+        ["stdio.h", "stddef.h", "limits.h", "fcntl.h", "sys/ioctl.h", "sys/socket.h", "sys/uio.h", "net/if.h", "linux/if_tun.h", "linux/sockios.h", "linux/virtio_net.h"];
+
     [Fact]
     public void StructsIoctlNumbersAndFlagsMatchTheLinuxHeaders()
     {
@@ -55,7 +58,7 @@ public sealed class TapAbiLayoutTests
             ("IOV_MAX", Libc.IOV_MAX),
         };
 
-        var native = TapLayoutProbe.Evaluate(checks.ConvertAll(c => c.C), out string skip);
+        var native = NativeLayoutProbe.Evaluate(checks.ConvertAll(c => c.C), NetHeaders, "linux/if_tun.h", out string skip, out _);
         if (native is null) Assert.Skip(skip);
 
         var mismatches = new StringBuilder();

@@ -39,9 +39,7 @@ public static unsafe class BridgePort
     {
         InterfaceName.Validate(bridge);
         int index = NetInterface.GetIndex(port);
-        int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw KvmException.FromLastError("socket(AF_INET, SOCK_DGRAM)");
-        using var socket = new FileDescriptor(fd);
+        using var socket = NetInterface.OpenSocket();
         var ifreq = TunIfReq.For(bridge);
         ifreq.Value = index;
         Ioctl.Call(socket, $"{what}({bridge}, {port})", request, &ifreq);

@@ -59,7 +59,8 @@ public static unsafe class NetInterface
         return request.Value;
     }
 
-    private static FileDescriptor OpenSocket()
+    /// <summary>The AF_INET datagram socket the interface and bridge ioctls are issued on.</summary>
+    internal static FileDescriptor OpenSocket()
     {
         int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0) throw KvmException.FromLastError("socket(AF_INET, SOCK_DGRAM)");

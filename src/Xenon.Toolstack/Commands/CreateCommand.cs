@@ -65,11 +65,7 @@ public static class CreateCommand
         DomainSpec spec;
         try
         {
-            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, s) =>
-            {
-                DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(s));
-                DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
-            });
+            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish);
         }
         catch (DomainNameInUseException e)
         {
@@ -85,6 +81,13 @@ public static class CreateCommand
         int status = RunForeground(spec, runtime, options.Console, stderr);
         DomainRuntimeDirectory.WriteAtomically(runtime.OutcomeFile, $"Foreground {status}\n");
         return status;
+    }
+
+    // The runtime directory names this process until a domain process (detached case) writes its own pid.
+    private static void Publish(DomainRuntimeDirectory dir, DomainSpec spec)
+    {
+        DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(spec));
+        DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
     }
 
     private static int RunForeground(DomainSpec spec, DomainRuntimeDirectory runtime, bool attachConsole, TextWriter stderr)
@@ -143,11 +146,7 @@ public static class CreateCommand
         try
         {
             // The pid file is written by the domain process; until then this process holds the directory.
-            DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (d, s) =>
-            {
-                DomainRuntimeDirectory.WriteAtomically(d.SpecFile, DomainSpecJson.Serialize(s));
-                DomainRuntimeDirectory.WriteAtomically(d.PidFile, $"{Environment.ProcessId}\n");
-            });
+            DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish);
         }
         catch (DomainNameInUseException e)
         {

@@ -186,18 +186,7 @@ public static class DomainConfigReader
             throw ConfigException.At(setting, "must not be empty");
         }
 
-        string full;
-        try
-        {
-            // A path written in a file is relative to that file; one typed on the command line, to the shell's directory.
-            full = setting.Source == XlConfigParser.CommandLineSource
-                ? Path.GetFullPath(text)
-                : Path.GetFullPath(text, Path.GetDirectoryName(Path.GetFullPath(setting.Source)) ?? "/");
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            throw ConfigException.At(setting, $"invalid path {XlStringEscapes.Quote(text)}: {e.Message}");
-        }
+        string full = ResolvePath(setting, text);
 
         if (checkFiles && FileProblem.CheckReadable(full) is { } problem)
         {
@@ -205,6 +194,22 @@ public static class DomainConfigReader
         }
 
         return full;
+    }
+
+    /// <summary>A path written in a file is relative to that file; one typed on the command line, to the shell's directory.
+    /// <paramref name="what"/> begins the error message.</summary>
+    private static string ResolvePath(ConfigSetting setting, string text, string what = "invalid path")
+    {
+        try
+        {
+            return setting.Source == XlConfigParser.CommandLineSource
+                ? Path.GetFullPath(text)
+                : Path.GetFullPath(text, Path.GetDirectoryName(Path.GetFullPath(setting.Source)) ?? "/");
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw ConfigException.At(setting, $"{what} {XlStringEscapes.Quote(text)}: {e.Message}");
+        }
     }
 
     private static List<XlDiskSpec> ReadDisks(XlConfig settings, bool checkFiles)
@@ -234,18 +239,7 @@ public static class DomainConfigReader
             if (byIndex.TryGetValue(disk.Index, out var other))
                 throw ConfigException.At(setting, $"entry {i + 1}: vdev {disk.Vdev.Name} names the same disk as {other.Vdev.Name}");
 
-            string full;
-            try
-            {
-                // As for kernel=: a path written in a file is relative to that file, one typed on the command line to the shell's directory.
-                full = setting.Source == XlConfigParser.CommandLineSource
-                    ? Path.GetFullPath(disk.Target)
-                    : Path.GetFullPath(disk.Target, Path.GetDirectoryName(Path.GetFullPath(setting.Source)) ?? "/");
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-            {
-                throw ConfigException.At(setting, $"entry {i + 1} ({disk.Vdev.Name}): invalid target path {XlStringEscapes.Quote(disk.Target)}: {e.Message}");
-            }
+            string full = ResolvePath(setting, disk.Target, $"entry {i + 1} ({disk.Vdev.Name}): invalid target path");
             if (checkFiles && FileProblem.CheckUsable(full, writable: !disk.ReadOnly) is { } problem)
                 throw ConfigException.At(setting, $"entry {i + 1} ({disk.Vdev.Name}): target {full}: {problem}");
             disk = disk with { Target = full };

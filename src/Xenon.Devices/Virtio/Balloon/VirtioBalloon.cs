@@ -130,8 +130,6 @@ public sealed partial class VirtioBalloon : IVirtioDevice
 
     public void ReadConfig(int offset, Span<byte> data)
     {
-        data.Clear();
-        if (offset < 0 || offset >= VirtioBalloonConfig.Size) return;
         Span<byte> config = stackalloc byte[VirtioBalloonConfig.Size];
         config.Clear();
         lock (_gate)
@@ -139,8 +137,7 @@ public sealed partial class VirtioBalloon : IVirtioDevice
             BinaryPrimitives.WriteUInt32LittleEndian(config[VirtioBalloonConfig.NumPagesOffset..], _target);
             BinaryPrimitives.WriteUInt32LittleEndian(config[VirtioBalloonConfig.ActualOffset..], _actual);
         }
-        var available = config[offset..];
-        available[..Math.Min(available.Length, data.Length)].CopyTo(data);
+        VirtioConfigSpace.Read(config, offset, data);
     }
 
     /// <summary>Only actual is the driver's to write; bytes of it are merged, so any access width works.</summary>

@@ -84,10 +84,7 @@ public sealed partial class VirtioBlock : IVirtioDevice
 
     public void ReadConfig(int offset, Span<byte> data)
     {
-        data.Clear();
-        if (offset < 0 || offset >= _config.Length) return;
-        var available = _config.AsSpan(offset);
-        available[..Math.Min(available.Length, data.Length)].CopyTo(data);
+        VirtioConfigSpace.Read(_config, offset, data);
     }
 
     // Nothing in the config space is writable without VIRTIO_BLK_F_CONFIG_WCE, which is not offered.

@@ -98,10 +98,7 @@ public sealed partial class VirtioConsole : IVirtioDevice
 
     public void ReadConfig(int offset, Span<byte> data)
     {
-        data.Clear();
-        if (offset < 0 || offset >= _config.Length) return;
-        var available = _config.AsSpan(offset);
-        available[..Math.Min(available.Length, data.Length)].CopyTo(data);
+        VirtioConfigSpace.Read(_config, offset, data);
     }
 
     // emerg_wr is the only writable field, and EMERG_WRITE is not offered.

@@ -113,10 +113,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
 
     public void ReadConfig(int offset, Span<byte> data)
     {
-        data.Clear();
-        if (offset < 0 || offset >= _config.Length) return;
-        var available = _config.AsSpan(offset);
-        available[..Math.Min(available.Length, data.Length)].CopyTo(data);
+        VirtioConfigSpace.Read(_config, offset, data);
     }
 
     // The MAC is read-only in virtio 1.x (it changes only through the control queue's MAC commands, not offered).
