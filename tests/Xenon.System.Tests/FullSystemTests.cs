@@ -211,6 +211,20 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertValue("TAP-AFTER", "gone", "the tap after the domain ended");
     }
 
+    [Fact]
+    public void Balloon_target_moves_memory_to_the_host_and_back()
+    {
+        ScenarioResult r = host.Result("balloon");
+        r.AssertExit(0);
+        r.AssertValue("MEMSET-DOWN-RC", "0", "xenon mem-set balloon 64");
+        r.AssertValue("MEMSET-UP-RC", "0", "xenon mem-set balloon 256m");
+        r.AssertValue("DROP", "ok", "domain process RSS after the balloon took 192 MiB of page cache");
+        r.AssertValue("REGROW", "ok", "domain process RSS after deflating and re-reading the disk");
+        r.AssertValue("REPORTED", "ok", "domain process RSS after the guest freed its cache (free page reporting)");
+        r.AssertValue("MEMSET-TOO-MUCH-RC", "1", "a target above maxmem");
+        r.AssertContains("more than the domain's maximum memory (256 MiB)");
+    }
+
     /// <summary>The guest's /proc/meminfo MemTotal line, in KiB.</summary>
     private static long MemTotalKiB(ScenarioResult r)
     {
