@@ -48,6 +48,13 @@ public sealed class DomainDevices : IDisposable
     /// <summary>The virtio-net devices, in DEVID order.</summary>
     public IReadOnlyList<VirtioNet> Nics => _nics;
 
+    /// <summary>Transmit-completion interrupt moderation of every vif (VirtioNet.TransmitCoalesceNanoseconds).
+    /// XENON_NET_TX_COALESCE_US overrides it (for measuring).</summary>
+    private static long TransmitCoalesceNanoseconds =>
+        long.TryParse(Environment.GetEnvironmentVariable("XENON_NET_TX_COALESCE_US"), out long us) && us >= 0 ? us * 1000 : DefaultTransmitCoalesceNanoseconds;
+
+    private const long DefaultTransmitCoalesceNanoseconds = 0;
+
     private readonly List<VirtioNet> _nics = [];
 
     /// <summary>Puts the devices on <paramref name="pci"/> (taking over the <paramref name="backends"/>) and places every BAR.
@@ -93,6 +100,7 @@ public sealed class DomainDevices : IDisposable
                 }
                 var host = new VirtioDeviceHost($"virtio-net-{vif.IfName}", nic, vm.Memory, kvm.Vm, pci, msi, log, nic, tapBackend, attachment);
                 devices._hosts.Add(host);
+                nic.TransmitCoalesceNanoseconds = TransmitCoalesceNanoseconds;
                 nic.AttachTo(host.Loop);
                 devices._nics.Add(nic);
             }

@@ -10,11 +10,14 @@ internal sealed class NetInterrupt : IVirtioInterrupt
     public int OtherQueueSignals { get; private set; }
     public List<string> NeedsResetReasons { get; } = [];
 
-    public int Signals(int queue) => _signals[queue];
+    public int Signals(int queue) => Volatile.Read(ref _signals[queue]);
+
+    /// <summary>The counter itself, for tests that wait for a signal raised on another thread.</summary>
+    public ref int SignalCount(int queue) => ref _signals[queue];
 
     public void SignalUsedBuffers(int queueIndex)
     {
-        if ((uint)queueIndex < 2) _signals[queueIndex]++;
+        if ((uint)queueIndex < 2) Interlocked.Increment(ref _signals[queueIndex]);
         else OtherQueueSignals++;
     }
 

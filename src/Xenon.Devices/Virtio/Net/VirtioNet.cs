@@ -44,6 +44,8 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
     private bool _needsReset;
     private bool _receiveInterest;
     private IDisposable? _watch;
+    private IoTimer? _txTimer;
+    private bool _txSignalPending;
 
     /// <param name="memory">Guest RAM the queues' buffers point into.</param>
     /// <param name="backend">Where frames go; the device does not own it (the caller disposes it after the device).</param>
@@ -87,6 +89,10 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
     public PhysicalAddress Mac { get; }
 
     public ushort Mtu { get; }
+
+    /// <summary>How long a transmit-completion interrupt may wait for more completions to share it (0: none;
+    /// needs <see cref="AttachTo"/>). See VirtioNet.Transmit.cs for why it exists. Set before the guest runs.</summary>
+    public long TransmitCoalesceNanoseconds { get; set; }
 
     public VirtioNetCounters Counters { get; } = new();
 
@@ -185,6 +191,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
             ClearReceiveState();
             _rxQueue = null;
             _txQueue = null;
+            _txSignalPending = false;
             _interrupt = null;
             _negotiated = 0;
             _needsReset = false;
@@ -205,20 +212,30 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
             if (_watch is not null) throw new InvalidOperationException("the device is already attached to an I/O loop");
         }
         var watch = _backend.Watch(loop, OnBackendReadable);
-        lock (_lock) _watch = watch;
+        var timer = new IoTimer(loop, OnTransmitTimer);
+        lock (_lock)
+        {
+            _watch = watch;
+            _txTimer = timer;
+        }
     }
 
     /// <summary>Stops the loop watching the backend; waits for a callback in progress. Call from outside the loop's callbacks.</summary>
     public void Detach()
     {
         IDisposable? watch;
+        IoTimer? timer;
         lock (_lock)
         {
             watch = _watch;
             _watch = null;
+            timer = _txTimer;
+            _txTimer = null;
+            _txSignalPending = false;
         }
         // Outside the lock: disposing waits for a running callback, which takes the lock.
         watch?.Dispose();
+        timer?.Dispose();
     }
 
     public void Dispose() => Detach();
