@@ -43,6 +43,12 @@ public sealed record DomainSpec
     /// <summary>Network interfaces, in DEVID order.</summary>
     public IReadOnlyList<VifSpec> Vifs { get; init; } = [];
 
+    /// <summary>Named channels (virtio-console ports), in the order the guest numbers them.</summary>
+    public IReadOnlyList<ChannelSpec> Channels { get; init; } = [];
+
+    /// <summary>A virtio-rng device fed from the host's CSPRNG.</summary>
+    public bool Rng { get; init; } = true;
+
     [JsonIgnore]
     public int EffectiveMaxVcpus => Math.Max(MaxVcpus, Vcpus);
 }

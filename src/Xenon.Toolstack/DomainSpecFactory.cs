@@ -23,7 +23,16 @@ public static class DomainSpecFactory
         OnCrash = Map(c.OnCrash),
         Disks = MapDisks(c.Disks),
         Vifs = MapVifs(c.Vifs, domId),
+        Channels = MapChannels(c.Channels),
+        Rng = c.Rng,
     };
+
+    private static ChannelSpec[] MapChannels(IReadOnlyList<XlChannelSpec> channels)
+    {
+        var specs = new ChannelSpec[channels.Count];
+        for (int i = 0; i < specs.Length; i++) specs[i] = new ChannelSpec { Name = channels[i].Name, Path = channels[i].Path };
+        return specs;
+    }
 
     private static VifSpec[] MapVifs(IReadOnlyList<XlVifSpec> vifs, int domId)
     {

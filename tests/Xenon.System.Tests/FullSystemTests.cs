@@ -225,6 +225,20 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertContains("more than the domain's maximum memory (256 MiB)");
     }
 
+    [Fact]
+    public void A_channel_carries_a_line_each_way_and_virtio_rng_feeds_hwrng()
+    {
+        ScenarioResult r = host.Result("channel");
+        r.AssertExit(0);
+        r.AssertValue("XENON-RC", "0", "the guest powered off");
+        Assert.NotEqual("none", r.ValueOf("CHANNEL-PORT"));
+        r.AssertValue("GUEST-GOT", "host-to-guest-9", "the line the host client sent, read from the named port in the guest");
+        r.AssertValue("HOST-GOT", "guest-to-host-7", "the line the guest wrote, read by the host client on the channel's socket");
+        r.AssertValue("RNG-CURRENT", "virtio_rng", "the guest's hardware RNG", prefix: true);
+        r.AssertValue("RNG-BYTES", "64", "bytes read from /dev/hwrng");
+        r.AssertValue("SOCKET-AFTER", "gone", "the channel's socket after the domain ended");
+    }
+
     /// <summary>The guest's /proc/meminfo MemTotal line, in KiB.</summary>
     private static long MemTotalKiB(ScenarioResult r)
     {

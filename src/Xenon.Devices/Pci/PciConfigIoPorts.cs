@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using Xenon.Devices.State;
 using Xenon.Machine.Bus;
 
 namespace Xenon.Devices.Pci;
@@ -11,7 +13,7 @@ namespace Xenon.Devices.Pci;
 /// <remarks>Register as one 8-port range at 0xcf8 with <see cref="Register"/>. CONFIG_ADDRESS layout:
 /// bit 31 enable, 27:24 extended register (AMD's extension, used by Linux only on such CPUs),
 /// 23:16 bus, 15:11 device, 10:8 function, 7:2 register; the other bits read as zero.</remarks>
-public sealed class PciConfigIoPorts : IPioDevice
+public sealed class PciConfigIoPorts : IPioDevice, IStatefulDevice
 {
     public const ushort BasePort = 0xcf8;
     public const ushort PortCount = 8;
@@ -35,6 +37,15 @@ public sealed class PciConfigIoPorts : IPioDevice
     public uint ConfigAddress => Volatile.Read(ref _address);
 
     public void Register(PioBus bus) => bus.Register(BasePort, PortCount, this);
+
+    /// <summary>The id of the CONFIG_ADDRESS latch's saved state.</summary>
+    public string StateId { get; init; } = "pci-config-address";
+
+    public int SaveState(IBufferWriter<byte> output) => PciConfigAddressStateCodec.Write(output, ConfigAddress);
+
+    /// <summary>Takes the saved latch; bits the register does not implement read as zero, as after a guest write.</summary>
+    public void RestoreState(ReadOnlySpan<byte> state) =>
+        Volatile.Write(ref _address, PciConfigAddressStateCodec.Read(state) & AddressMask);
 
     public void Read(ushort offset, Span<byte> data)
     {

@@ -19,6 +19,7 @@ public sealed partial class PciConfigSpace
     private readonly byte[] _defaults;
     private readonly byte[] _writable;
     private readonly byte[] _writeOneToClear;
+    private readonly byte[] _deviceOwned;
     private ObserverRange[] _observers = [];
 
     private readonly record struct ObserverRange(int Offset, int Length, IPciConfigObserver Observer);
@@ -34,6 +35,7 @@ public sealed partial class PciConfigSpace
         _defaults = new byte[size];
         _writable = new byte[size];
         _writeOneToClear = new byte[size];
+        _deviceOwned = new byte[size];
 
         SetInitial(PciConfigOffsets.VendorId, identity.VendorId, 2);
         SetInitial(PciConfigOffsets.DeviceId, identity.DeviceId, 2);
@@ -123,7 +125,13 @@ public sealed partial class PciConfigSpace
     public void SetLive(int offset, uint value, int width)
     {
         CheckField(offset, width);
-        for (int i = 0; i < width; i++) _data[offset + i] = (byte)(value >> (8 * i));
+        for (int i = 0; i < width; i++)
+        {
+            _data[offset + i] = (byte)(value >> (8 * i));
+            // Restorable from saved state: the device, not the build, decides its value. A field a device only
+            // changes later must be set once at build time too, or a fresh function refuses a saved value for it.
+            _deviceOwned[offset + i] = 0xff;
+        }
     }
 
     /// <summary>Build time: the INTx pin the function uses (1 = INTA# … 4 = INTD#, 0 = none).</summary>
@@ -157,11 +165,27 @@ public sealed partial class PciConfigSpace
 
     public PciConfigSpaceState GetState() => new((byte[])_data.Clone());
 
+    /// <summary>
+    /// Restores saved bytes. Only bits that can change after build may differ from this function's reset image
+    /// (bits software writes, write-one-to-clear bits, interrupt status, fields the device set live): a saved image
+    /// whose identity, BAR types or capability list differ comes from another device and is refused, so a saved
+    /// state can never give a BAR a misaligned address or change what the guest sees the function as.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong size, or a read-only bit differs (the message names its offset); nothing is changed.</exception>
     public void SetState(PciConfigSpaceState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Data is null || state.Data.Length != Size)
             throw new ArgumentException($"saved configuration space has {state.Data?.Length ?? 0} bytes, this function has {Size}", nameof(state));
+        for (int o = 0; o < Size; o++)
+        {
+            int restorable = _writable[o] | _writeOneToClear[o] | _deviceOwned[o];
+            if (o == PciConfigOffsets.Status) restorable |= PciStatus.InterruptStatus;
+            if (((state.Data[o] ^ _defaults[o]) & ~restorable & 0xff) != 0)
+                throw new ArgumentException(
+                    $"saved configuration byte 0x{o:x3} is 0x{state.Data[o]:x2}, but its read-only bits on this function are those of 0x{_defaults[o]:x2}",
+                    nameof(state));
+        }
         state.Data.CopyTo(_data, 0);
         NotifyWritten(0, Size);
     }

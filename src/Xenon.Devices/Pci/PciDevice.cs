@@ -1,3 +1,6 @@
+using System.Buffers;
+using Xenon.Devices.State;
+
 namespace Xenon.Devices.Pci;
 
 /// <summary>
@@ -5,7 +8,7 @@ namespace Xenon.Devices.Pci;
 /// It defines the BARs in the configuration space from the list it is given; models with
 /// registers that act on access (virtio's configuration-access capability) override the config methods.
 /// </summary>
-public class PciDevice : IPciDevice
+public class PciDevice : IPciDevice, IStatefulDevice
 {
     private readonly PciBar[] _bars;
 
@@ -30,4 +33,20 @@ public class PciDevice : IPciDevice
     public virtual void WriteConfig(int offset, ReadOnlySpan<byte> data) => Config.Write(offset, data);
 
     public virtual void Reset() => Config.Reset();
+
+    /// <summary>"pci:" and the function's name: the builder gives every function a distinct name.</summary>
+    public virtual string StateId => "pci:" + Name;
+
+    /// <summary>Saves the configuration space (kind "pci-function"); models with more state override both methods.</summary>
+    public virtual int SaveState(IBufferWriter<byte> output) => PciFunctionStateCodec.Write(output, Config.GetState());
+
+    /// <summary>Restores the configuration space. The BARs move when the root's <see cref="PciRoot.RefreshMappings"/> runs
+    /// (the root's own restore does it once every function is back).</summary>
+    public virtual void RestoreState(ReadOnlySpan<byte> state) =>
+        StateApply.Apply(PciFunctionStateCodec.Kind, PciFunctionStateCodec.Read(state), Config.SetState);
+
+    /// <summary>Nothing to finish for plain registers (see <see cref="IStatefulDevice.RestoreCompleted"/>).</summary>
+    public virtual void RestoreCompleted()
+    {
+    }
 }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using Xenon.Devices.State;
 using Xenon.Machine.Bus;
 
 namespace Xenon.Devices.Pci;
@@ -9,7 +11,7 @@ namespace Xenon.Devices.Pci;
 /// always agree. After a write to a function's command register or BARs, the BARs' handlers are
 /// moved on the buses to where the guest put them (unmapped while decoding is off or the place is invalid).
 /// </summary>
-public sealed class PciRoot
+public sealed class PciRoot : IStatefulDevice
 {
     private const int MaxLoggedRefusals = 16;
 
@@ -166,6 +168,46 @@ public sealed class PciRoot
                 if (s is not null) UpdateMappings(s);
         }
     }
+
+    /// <summary>The id of the slot map's saved state. Add the root to a <see cref="DeviceStateSet"/> after its functions.</summary>
+    public string StateId { get; init; } = "pci-root";
+
+    public int SaveState(IBufferWriter<byte> output) => PciRootStateCodec.Write(output, SlotMap());
+
+    /// <summary>Checks the saved slot map against this root's: same slots, same vendor, device and class in each.</summary>
+    public void RestoreState(ReadOnlySpan<byte> state)
+    {
+        var saved = PciRootStateCodec.Read(state);
+        var here = SlotMap();
+        if (saved.Length != here.Count)
+            throw new DeviceStateException($"{PciRootStateCodec.Kind} state: the saved domain had {saved.Length} PCI functions, this one has {here.Count}");
+        for (int i = 0; i < saved.Length; i++)
+        {
+            if (saved[i] != here[i])
+                throw new DeviceStateException(
+                    $"{PciRootStateCodec.Kind} state: saved slot {saved[i].Slot} held {Describe(saved[i])}, here slot {here[i].Slot} holds {Describe(here[i])}");
+        }
+    }
+
+    /// <summary>Every function has its configuration space back: map each BAR where it says.</summary>
+    public void RestoreCompleted() => RefreshMappings();
+
+    private List<PciRootStateCodec.SlotEntry> SlotMap()
+    {
+        var map = new List<PciRootStateCodec.SlotEntry>();
+        lock (_lock)
+        {
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                if (_slots[i] is not { } s) continue;
+                var id = s.Device.Config.Identity;
+                map.Add(new((byte)i, id.VendorId, id.DeviceId, id.ClassCode));
+            }
+        }
+        return map;
+    }
+
+    private static string Describe(PciRootStateCodec.SlotEntry e) => $"{e.VendorId:x4}:{e.DeviceId:x4} class {e.ClassCode:x6}";
 
     private Slot? Find(PciAddress address) =>
         address.Bus == 0 && address.Function == 0 && address.Device < PciAddress.MaxDevices ? _slots[address.Device] : null;

@@ -1,4 +1,5 @@
 using Xenon.Devices.Virtio.Block;
+using Xenon.Devices.Virtio.Console;
 
 namespace Xenon.Domain.Virtio;
 
@@ -7,19 +8,23 @@ namespace Xenon.Domain.Virtio;
 /// this object until <see cref="DomainDevices.Attach"/> takes them over one by one.</summary>
 public sealed class DeviceBackends : IDisposable
 {
-    private DeviceBackends(RawFileBackend?[] disks, VifAttachment?[] vifs)
+    private DeviceBackends(RawFileBackend?[] disks, VifAttachment?[] vifs, UnixSocketPortBackend?[] channels)
     {
         Disks = disks;
         Vifs = vifs;
+        Channels = channels;
     }
 
     internal RawFileBackend?[] Disks { get; }
 
     internal VifAttachment?[] Vifs { get; }
 
+    internal UnixSocketPortBackend?[] Channels { get; }
+
     public static DeviceBackends Open(DomainSpec spec, Action<string> log)
     {
-        var backends = new DeviceBackends(new RawFileBackend?[spec.Disks.Count], new VifAttachment?[spec.Vifs.Count]);
+        var backends = new DeviceBackends(new RawFileBackend?[spec.Disks.Count], new VifAttachment?[spec.Vifs.Count],
+            new UnixSocketPortBackend?[spec.Channels.Count]);
         try
         {
             for (int i = 0; i < spec.Disks.Count; i++)
@@ -32,6 +37,18 @@ public sealed class DeviceBackends : IDisposable
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     throw new DomainBuildException($"disk {disk.Vdev}: cannot open {disk.Path}{(disk.ReadOnly ? " read-only" : " read-write")}: {e.Message}");
+                }
+            }
+            for (int i = 0; i < spec.Channels.Count; i++)
+            {
+                var channel = spec.Channels[i];
+                try
+                {
+                    backends.Channels[i] = new UnixSocketPortBackend(channel.Path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+                {
+                    throw new DomainBuildException($"channel {channel.Name}: cannot listen on {channel.Path}: {e.Message}");
                 }
             }
             for (int i = 0; i < spec.Vifs.Count; i++)
@@ -56,6 +73,7 @@ public sealed class DeviceBackends : IDisposable
     public void Dispose()
     {
         for (int i = 0; i < Vifs.Length; i++) Interlocked.Exchange(ref Vifs[i], null)?.Dispose();
+        for (int i = 0; i < Channels.Length; i++) Interlocked.Exchange(ref Channels[i], null)?.Dispose();
         for (int i = 0; i < Disks.Length; i++) Interlocked.Exchange(ref Disks[i], null)?.Dispose();
     }
 }

@@ -2,6 +2,9 @@ using Xenon.Devices.Pci;
 using System.Net.NetworkInformation;
 using Xenon.Devices.Virtio.Balloon;
 using Xenon.Devices.Virtio.Block;
+using Xenon.Devices.Virtio.Console;
+using Xenon.Devices.Virtio.Rng;
+using Xenon.Kvm;
 using Xenon.Devices.Virtio.Pci;
 using Xenon.Devices.Virtio.Net;
 using Xenon.Machine;
@@ -104,6 +107,13 @@ public sealed class DomainDevices : IDisposable
                 nic.AttachTo(host.Loop);
                 devices._nics.Add(nic);
             }
+            if (spec.Channels.Count > 0) devices.Console = AttachConsole(devices, spec, vm, kvm, pci, msi, backends, log);
+            if (spec.Rng)
+            {
+                var rng = new VirtioRng(vm.Memory);
+                devices._hosts.Add(new VirtioDeviceHost("virtio-rng", rng, vm.Memory, kvm.Vm, pci, msi, log, rng));
+                devices.Rng = rng;
+            }
             // Every domain has a balloon, as every Xen guest has its balloon driver: memory= below maxmem= starts it
             // inflated, and mem-set moves it.
             VirtioPciDevice? balloonTransport = null;
@@ -124,6 +134,46 @@ public sealed class DomainDevices : IDisposable
             throw;
         }
     }
+
+    /// <summary>One virtio-console whose ports are the spec's channels, in order (port 0 is the first channel).
+    /// Backends wake the device's I/O thread through an eventfd, so their input reaches the guest on that thread.</summary>
+    private static VirtioConsole AttachConsole(DomainDevices devices, DomainSpec spec, VirtualMachine vm, KvmVmBackend kvm, PciRoot pci,
+        MsiControllerSink msi, DeviceBackends backends, Action<string> log)
+    {
+        var owned = new List<IDisposable>();
+        var wake = EventFd.Create(nonBlocking: true);
+        owned.Add(wake);
+        var ports = new ConsolePortSpec[spec.Channels.Count];
+        for (int i = 0; i < ports.Length; i++)
+        {
+            var backend = backends.Take(backends.Channels, i);
+            owned.Add(backend);
+            ports[i] = new ConsolePortSpec(backend, spec.Channels[i].Name);
+        }
+        VirtioConsole console;
+        VirtioDeviceHost host;
+        try
+        {
+            console = new VirtioConsole(vm.Memory, ports, () => wake.Signal());
+            // The host disposes these after its loop has stopped: the backends, then the wake eventfd.
+            owned.Reverse();
+            host = new VirtioDeviceHost("virtio-console", console, vm.Memory, kvm.Vm, pci, msi, log, [.. owned]);
+        }
+        catch
+        {
+            foreach (var o in owned) o.Dispose();
+            throw;
+        }
+        devices._hosts.Add(host);
+        host.Loop.Register(wake, _ => console.ServicePending());
+        return console;
+    }
+
+    /// <summary>The channels' virtio-console, if the domain has channels.</summary>
+    public VirtioConsole? Console { get; private set; }
+
+    /// <summary>The entropy device, unless the config turned it off (rng = 0).</summary>
+    public VirtioRng? Rng { get; private set; }
 
     public void Dispose()
     {

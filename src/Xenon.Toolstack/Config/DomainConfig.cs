@@ -52,6 +52,12 @@ public sealed class DomainConfig
     /// (generated in 00:16:3e when none was given, once, at config time).</summary>
     public IReadOnlyList<XlVifSpec> Vifs { get; init; } = [];
 
+    /// <summary><c>channel</c> entries: named virtio-console ports with a Unix socket server on the host (paths absolute).</summary>
+    public IReadOnlyList<XlChannelSpec> Channels { get; init; } = [];
+
+    /// <summary><c>rng</c> (Xenon's key, default 1): a virtio-rng device fed from the host's CSPRNG.</summary>
+    public bool Rng { get; init; } = true;
+
     /// <summary><c>cpus</c> as written (a string like "0-3,^1" or a list of them), unparsed.</summary>
     public ConfigValue? Cpus { get; init; }
 

@@ -21,6 +21,7 @@ public static class DomainConfigReader
         "kernel", "ramdisk", "cmdline", "root", "extra",
         "on_poweroff", "on_reboot", "on_crash",
         "disk", "vif", "cpus", "pool", "cpu_weight", "cap",
+        "channel", "rng",
     };
 
     /// <summary>
@@ -98,6 +99,8 @@ public static class DomainConfigReader
             OnCrash = ReadAction(settings, "on_crash", ShutdownAction.Destroy),
             Disks = ReadDisks(settings, checkFiles),
             Vifs = ReadVifs(settings, warnings),
+            Channels = ReadChannels(settings),
+            Rng = (settings.GetInteger("rng", 0, 1) ?? 1) == 1,
             Cpus = settings.Find("cpus")?.Value,
             Pool = settings.GetString("pool"),
             CpuWeight = (int?)settings.GetInteger("cpu_weight", 1, 65535),
@@ -278,6 +281,37 @@ public static class DomainConfigReader
             vifs.Add(vif.Mac is null ? vif with { Mac = XlVifSpec.RandomXenMac() } : vif);
         }
         return vifs;
+    }
+
+    private static List<XlChannelSpec> ReadChannels(XlConfig settings)
+    {
+        var entries = settings.GetStringList("channel");
+        var channels = new List<XlChannelSpec>();
+        if (entries is null) return channels;
+        var setting = settings.Find("channel")!;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            XlChannelSpec channel;
+            try
+            {
+                channel = XlChannelSpec.Parse(entries[i]);
+            }
+            catch (FormatException e)
+            {
+                throw ConfigException.At(setting, $"entry {i + 1}: {e.Message}");
+            }
+            if (!names.Add(channel.Name))
+                throw ConfigException.At(setting, $"entry {i + 1}: channel name {channel.Name} is used twice");
+            string full = ResolvePath(setting, channel.Path, $"entry {i + 1} ({channel.Name}): invalid path");
+            if (!paths.Add(full))
+                throw ConfigException.At(setting, $"entry {i + 1} ({channel.Name}): path {full} is used by another channel");
+            if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
+                throw ConfigException.At(setting, $"entry {i + 1} ({channel.Name}): path {full}: directory {dir} does not exist");
+            channels.Add(channel with { Path = full });
+        }
+        return channels;
     }
 
     private static string? ReadCmdline(XlConfig settings, List<ConfigWarning> warnings)

@@ -227,4 +227,24 @@ public sealed class DomainConfigReaderTests : IDisposable
         Assert.Equal("x", d.Name);
         Assert.Equal(_kernel, d.Kernel);
     }
+
+    [Fact]
+    public void ChannelsAndRngAreRead()
+    {
+        var d = Load("name='a'\nkernel='boot/vmlinuz'\nchannel = [ 'name=org.x.0, connection=socket, path=run/x.sock' ]\nrng = 0\n".Replace("run/", _dir.Path + "/", StringComparison.Ordinal));
+        var c = Assert.Single(d.Channels);
+        Assert.Equal("org.x.0", c.Name);
+        Assert.Equal(Path.Combine(_dir.Path, "x.sock"), c.Path);
+        Assert.False(d.Rng);
+        Assert.True(Load("name='a'\nkernel='boot/vmlinuz'\n").Rng);
+    }
+
+    [Theory]
+    [InlineData("channel = [ 'name=x, connection=socket, path=/tmp/a.sock', 'name=x, connection=socket, path=/tmp/b.sock' ]", "channel: entry 2: channel name x is used twice")]
+    [InlineData("channel = [ 'name=x, connection=socket, path=/tmp/a.sock', 'name=y, connection=socket, path=/tmp/a.sock' ]", "channel: entry 2 (y): path /tmp/a.sock is used by another channel")]
+    [InlineData("channel = [ 'name=x, connection=socket, path=/no/such/dir/a.sock' ]", "channel: entry 1 (x): path /no/such/dir/a.sock: directory /no/such/dir does not exist")]
+    [InlineData("channel = [ 'name=x, connection=pty' ]", "channel: entry 1: channel \"name=x, connection=pty\": connection=pty is not supported")]
+    [InlineData("rng = 2", "rng")]
+    public void BadChannelsAndRngAreRefusedByName(string line, string expected) =>
+        Assert.Contains(expected, Fails("name='a'\nkernel='boot/vmlinuz'\n" + line + "\n"), StringComparison.Ordinal);
 }

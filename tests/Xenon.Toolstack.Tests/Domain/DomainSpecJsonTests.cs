@@ -15,14 +15,17 @@ public sealed class DomainSpecJsonTests
             OnPowerOff = LifecycleAction.Preserve, OnReboot = LifecycleAction.Destroy, OnCrash = LifecycleAction.RenameRestart,
             Disks = [new DiskSpec { Path = "/img/a", Vdev = "xvda" }, new DiskSpec { Path = "/img/b", Vdev = "xvdb", ReadOnly = true }],
             Vifs = [new VifSpec { DevId = 0, Mac = "00:16:3e:01:02:03", IfName = "vif7.0", Bridge = "br1", Script = "/s", Mtu = 9000, Ip = "10.0.0.2" }],
+            Channels = [new ChannelSpec { Name = "org.x.0", Path = "/run/x.sock" }],
+            Rng = false,
         };
         var json = DomainSpecJson.Serialize(spec);
         Assert.Contains("\"memory_mib\": 512", json);
         var back = DomainSpecJson.Deserialize(json, "spec.json");
         Assert.Equal(spec.Disks, back.Disks);
         Assert.Equal(spec.Vifs, back.Vifs);
+        Assert.Equal(spec.Channels, back.Channels);
         // Lists compare by reference in records: compare the rest with the lists swapped in.
-        Assert.Equal(spec, back with { Disks = spec.Disks, Vifs = spec.Vifs });
+        Assert.Equal(spec, back with { Disks = spec.Disks, Vifs = spec.Vifs, Channels = spec.Channels });
     }
 
     [Theory]

@@ -1,3 +1,5 @@
+using System.Buffers;
+using Xenon.Devices.State;
 using Xenon.Machine;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Bus;
@@ -11,7 +13,7 @@ namespace Xenon.Devices.Legacy.Acpi;
 /// </summary>
 /// <remarks>TMR_STS is derived from the timer when status is read: an enabled timer-carry SCI is
 /// therefore only noticed on the guest's next access, not raised on its own (no guest we boot enables it).</remarks>
-public sealed class AcpiPm
+public sealed class AcpiPm : IStatefulDevice
 {
     private readonly object _lock = new();
     private readonly IIrqLine _sci;
@@ -202,6 +204,13 @@ public sealed class AcpiPm
             // The PM timer is read-only.
         }
     }
+
+    /// <summary>The id of the ACPI PM block's saved state.</summary>
+    public string StateId { get; init; } = "acpi-pm";
+
+    public int SaveState(IBufferWriter<byte> output) => AcpiPmStateCodec.Write(output, GetState());
+
+    public void RestoreState(ReadOnlySpan<byte> state) => StateApply.Apply(AcpiPmStateCodec.Kind, AcpiPmStateCodec.Read(state), SetState);
 
     public AcpiPmState GetState()
     {

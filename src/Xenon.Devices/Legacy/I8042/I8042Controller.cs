@@ -1,3 +1,5 @@
+using System.Buffers;
+using Xenon.Devices.State;
 using Xenon.Machine;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Bus;
@@ -11,9 +13,9 @@ namespace Xenon.Devices.Legacy.I8042;
 /// A full output buffer raises IRQ 1 (or IRQ 12 for AUX data) when the command byte enables it:
 /// Linux's AUX probe waits 250 ms for that interrupt before giving up.
 /// </summary>
-public sealed class I8042Controller
+public sealed class I8042Controller : IStatefulDevice
 {
-    private const int RamSize = 32;
+    internal const int RamSize = 32;
     private const byte CommandByteDefault = 0x45; // keyboard interrupt, system flag, scancode translation
     private const byte OutputPortDefault = 0x03;  // reset line not asserted, A20 enabled
 
@@ -197,6 +199,13 @@ public sealed class I8042Controller
         _outputFull = true;
         _outputFromAux = false;
     }
+
+    /// <summary>The id of the keyboard controller's saved state.</summary>
+    public string StateId { get; init; } = "i8042";
+
+    public int SaveState(IBufferWriter<byte> output) => I8042StateCodec.Write(output, GetState());
+
+    public void RestoreState(ReadOnlySpan<byte> state) => StateApply.Apply(I8042StateCodec.Kind, I8042StateCodec.Read(state), SetState);
 
     public I8042State GetState()
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using Xenon.Devices.State;
 using Xenon.Machine;
 using Xenon.Machine.Bus;
 
@@ -6,7 +8,7 @@ namespace Xenon.Devices.Legacy.Platform;
 /// <summary>The PIIX/ICH reset control register (port 0xcf9): writing bit 2 (RST_CPU) resets the machine.</summary>
 /// <remarks>It sits inside the PCI configuration-address window (0xcf8–0xcfb); the bus cannot
 /// overlap ranges, so whoever owns 0xcf8 must pass single-byte accesses at 0xcf9 here.</remarks>
-public sealed class ResetControl : IPioDevice
+public sealed class ResetControl : IPioDevice, IStatefulDevice
 {
     private const byte ResetCpu = 0x04;
 
@@ -35,6 +37,13 @@ public sealed class ResetControl : IPioDevice
         Volatile.Write(ref _value, (byte)(value & ~ResetCpu));
         if ((value & ResetCpu) != 0) _control.RequestShutdown(ShutdownReason.Reboot, "reset control register");
     }
+
+    /// <summary>The id of the reset control register's saved state.</summary>
+    public string StateId { get; init; } = "reset-control";
+
+    public int SaveState(IBufferWriter<byte> output) => ResetControlStateCodec.Write(output, GetState());
+
+    public void RestoreState(ReadOnlySpan<byte> state) => StateApply.Apply(ResetControlStateCodec.Kind, ResetControlStateCodec.Read(state), SetState);
 
     public ResetControlState GetState() => new(Volatile.Read(ref _value));
 

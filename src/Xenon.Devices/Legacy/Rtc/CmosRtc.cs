@@ -1,3 +1,5 @@
+using System.Buffers;
+using Xenon.Devices.State;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Bus;
 
@@ -11,7 +13,7 @@ namespace Xenon.Devices.Legacy.Rtc;
 /// </summary>
 /// <remarks>vCPU threads and the timer call in concurrently; a lock serialises them and the IRQ
 /// line is driven inside it so its level always equals register C's IRQF.</remarks>
-public sealed class CmosRtc : IPioDevice, IDisposable
+public sealed class CmosRtc : IPioDevice, IDisposable, IStatefulDevice
 {
     private const int IndexPort = 0;
     private const int DataPort = 1;
@@ -280,6 +282,13 @@ public sealed class CmosRtc : IPioDevice, IDisposable
             ArmTimerLocked();
         }
     }
+
+    /// <summary>The id of the RTC's saved state.</summary>
+    public string StateId { get; init; } = "rtc";
+
+    public int SaveState(IBufferWriter<byte> output) => CmosRtcStateCodec.Write(output, GetState());
+
+    public void RestoreState(ReadOnlySpan<byte> state) => StateApply.Apply(CmosRtcStateCodec.Kind, CmosRtcStateCodec.Read(state), SetState);
 
     public CmosRtcState GetState()
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using Xenon.Devices.State;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Bus;
 
@@ -14,7 +16,7 @@ namespace Xenon.Devices.Legacy.Serial;
 /// always matches the register state; the output sink and <see cref="ReceiveSpaceAvailable"/>
 /// run outside it, so they may block or call back into the UART.
 /// </remarks>
-public sealed class Serial16550 : IPioDevice
+public sealed class Serial16550 : IPioDevice, IStatefulDevice
 {
     private readonly object _lock = new();
     private readonly IIrqLine _irq;
@@ -275,6 +277,14 @@ public sealed class Serial16550 : IPioDevice
         _irqHigh = high;
         _irq.SetLevel(high);
     }
+
+    /// <summary>The id of this UART's saved state ("serial0" unless the builder names it otherwise).</summary>
+    public string StateId { get; init; } = "serial0";
+
+    public int SaveState(IBufferWriter<byte> output) => Serial16550StateCodec.Write(output, GetState());
+
+    public void RestoreState(ReadOnlySpan<byte> state) =>
+        StateApply.Apply(Serial16550StateCodec.Kind, Serial16550StateCodec.Read(state), SetState);
 
     public Serial16550State GetState()
     {

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// Guest memory is mmap'd host memory: Linux only.
+[assembly: SupportedOSPlatform("linux")]
