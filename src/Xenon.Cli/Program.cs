@@ -1,4 +1,6 @@
+using Xenon.Toolstack;
 using Xenon.Toolstack.Commands;
+using Xenon.Toolstack.XenStore;
 
 namespace Xenon.Cli;
 
@@ -9,12 +11,22 @@ internal static class Program
 
         Subcommands:
           create [-F] [-c] [-n] CONFIG [key=value ...]   create a domain from an xl.cfg file
+          list [-l] [-v] [DOMAIN]                         list domains (xl list's table; -l JSON, -v UUIDs)
           shutdown [-w] DOMAIN                            press the domain's ACPI power button (-w: wait until it is gone)
+          reboot [-F] DOMAIN                              reset the domain (its on_reboot action applies)
           destroy DOMAIN                                  stop the domain at once
+          console [-t pv|serial] [-n 0] DOMAIN            attach to the domain's console (Ctrl-] detaches)
           mem-set DOMAIN MEM                              set the domain's memory target (the balloon), MEM in MiB or 512m, 1g
+          rename DOMAIN NEWNAME                           rename a running domain
+          domid NAME                                      print the domain id of a domain name
+          domname ID                                      print the name of a domain id
+          uptime [-s] [DOMAIN ...]                        how long domains have run
+          vcpu-list [DOMAIN ...]                          the domains' vCPUs: host CPU, state, time, affinity
+          info [KEY]                                      facts about the host (xl info)
+          log [-n LINES] DOMAIN                           the domain's log (xl dmesg shows the hypervisor's; see docs/cli.md)
           help                                            this text
 
-        See docs/cli.md.
+        DOMAIN is a domain name or id. See docs/cli.md.
         """;
 
     private static int Main(string[] args)
@@ -25,22 +37,47 @@ internal static class Program
             return args.Length == 0 ? 1 : 0;
         }
         var rest = args.AsSpan(1).ToArray();
+        var o = Console.Out;
+        var e = Console.Error;
         switch (args[0])
         {
             case "create":
-                return CreateCommand.Run(rest, Console.Out, Console.Error);
+                return CreateCommand.Run(rest, o, e);
+            case "list":
+                return ListCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
             case "shutdown":
-                return DomainControlCommands.Shutdown(rest, Console.Error);
+                return DomainControlCommands.Shutdown(rest, e);
+            case "reboot":
+                return DomainControlCommands.Reboot(rest, e, ToolstackContext.FromEnvironment());
             case "destroy":
-                return DomainControlCommands.Destroy(rest, Console.Error);
+                return DomainControlCommands.Destroy(rest, e);
+            case "console":
+                return ConsoleCommand.Run(rest, e, ToolstackContext.FromEnvironment());
             case "mem-set":
-                return DomainControlCommands.MemSet(rest, Console.Error);
+                return DomainControlCommands.MemSet(rest, e);
+            case "rename":
+                return RenameCommand.Run(rest, e, ToolstackContext.FromEnvironment());
+            case "domid":
+                return DomainQueryCommands.DomId(rest, o, e, ToolstackContext.FromEnvironment());
+            case "domname":
+                return DomainQueryCommands.DomName(rest, o, e, ToolstackContext.FromEnvironment());
+            case "uptime":
+                return DomainQueryCommands.Uptime(rest, o, e, ToolstackContext.FromEnvironment());
+            case "vcpu-list":
+                return VcpuListCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
+            case "info":
+                return InfoCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
+            case "log":
+                return LogCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
             case "__domain" when rest.Length == 1:
                 // internal: the body of a detached domain process (started by create)
-                return Xenon.Domain.Process.DomainProcess.Run(new Xenon.Domain.Process.DomainRuntimeDirectory(rest[0]), Console.Out);
+                return DomainProcessHost.Run(rest[0], o);
+            case "__xenstored":
+                // internal: xenstored, started on demand by the first command that needs XenStore
+                return XenStoredProcess.Run(rest, o);
             default:
-                Console.Error.WriteLine($"xenon: unknown subcommand '{args[0]}'");
-                Console.Error.WriteLine(Usage);
+                e.WriteLine($"xenon: unknown subcommand '{args[0]}'");
+                e.WriteLine(Usage);
                 return 1;
         }
     }

@@ -49,6 +49,13 @@ public static class DomIdAllocator
         return spec;
     }
 
+    /// <summary>Holds the registry lock (the one <see cref="Reserve"/> takes) until disposed: rename changes names under it.</summary>
+    public static IDisposable LockRegistry(string runtimeRoot)
+    {
+        Directory.CreateDirectory(Path.Combine(runtimeRoot, "domains"));
+        return Lock(Path.Combine(runtimeRoot, "domains.lock"));
+    }
+
     private static FileStream Lock(string path)
     {
         // FileShare.None takes an exclusive flock on Unix; another toolstack holding it makes the open fail at once.

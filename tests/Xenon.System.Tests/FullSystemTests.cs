@@ -250,4 +250,46 @@ public sealed class FullSystemTests(FullSystemHost host)
             $"cannot parse '{line}'. {r.Describe()}");
         return kib;
     }
+
+    [Fact]
+    public void Xl_list_shows_a_detached_domain_in_xenstore_and_destroy_removes_it()
+    {
+        ScenarioResult r = host.Result("xl-list");
+        r.AssertExit(0);
+        r.AssertValue("CREATE-RC", "0", "create exit status");
+        r.AssertValue("XENSTORED", "started", "xenstored started on demand (pid file)");
+        r.AssertContains("Name                                        ID   Mem VCPUs\tState\tTime(s)");
+        r.AssertValue("LIST-DOM0", "Domain-0 0", "Domain-0 row");
+        string id = r.ValueOf("DOMID");
+        Assert.True(int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out int domId) && domId > 0, $"domid '{id}'. {r.Describe()}");
+        r.AssertValue("LIST-ROW", $"xl-one {id} 128 1", "xl list row: name, id, memory, vcpus");
+        r.AssertValue("DESTROY-RC", "0", "destroy by domain id");
+        r.AssertValue("GONE-ROW", "0", "a destroyed domain is not listed");
+        if (r.ValueOf("XENSTORE-UTILS") == "present")
+        {
+            r.AssertValue("XS-NAME", "xl-one", "xenstore-read /local/domain/N/name");
+            r.AssertValue("XS-DOM0", "Domain-0", "xenstore-read /local/domain/0/name");
+            r.AssertValue("XS-TARGET", "131072", "memory/target in KiB");
+            r.AssertValue("XS-CONSOLE-STATE", "4", "console backend state (XenbusStateConnected)");
+            r.AssertValue("XS-GONE", "<missing>", "destroy removes the nodes");
+        }
+    }
+
+    [Fact]
+    public void Xenstore_survives_a_xenstored_restart_and_forgets_a_killed_domain()
+    {
+        ScenarioResult r = host.Result("xl-xenstore");
+        r.AssertExit(0);
+        r.AssertValue("CREATE-RC", "0", "create exit status");
+        string id = r.ValueOf("DOMID");
+        r.AssertValue("XENSTORED-STOPPED", "yes", "xenstored removed its socket on SIGTERM");
+        r.AssertValue("LIST-ROW", $"xl-x {id}", "the domain is listed after xenstored restarted");
+        r.AssertValue("KILLED-ROW", "0", "a domain whose process was killed is not listed");
+        if (r.ValueOf("XENSTORE-UTILS") == "present")
+        {
+            r.AssertValue("XS-NAME", "xl-x", "the domain's name in XenStore");
+            r.AssertValue("XS-REBUILT", "xl-x", "nodes rebuilt after xenstored restarted");
+            r.AssertValue("XS-KILLED", "<missing>", "a killed domain's nodes are removed");
+        }
+    }
 }

@@ -15,10 +15,14 @@ public sealed class ControlServer : IDisposable
 
     private readonly DomainRunner _runner;
     private readonly UnixSocketListener _listener;
+    private readonly Func<string, string?>? _rename;
 
-    public ControlServer(DomainRunner runner, string path)
+    /// <param name="rename">Carries out <c>rename</c> (moves the runtime directory; null on success, else why not);
+    /// null: the command is refused.</param>
+    public ControlServer(DomainRunner runner, string path, Func<string, string?>? rename = null)
     {
         _runner = runner;
+        _rename = rename;
         _listener = new UnixSocketListener(path, "control-accept",
             client => new Thread(() => Serve(client)) { Name = "control-client", IsBackground = true }.Start());
     }
@@ -63,6 +67,7 @@ public sealed class ControlServer : IDisposable
     {
         string? command;
         ulong? targetMiB = null;
+        string? name = null;
         try
         {
             using var doc = JsonDocument.Parse(line.ToArray());
@@ -75,6 +80,11 @@ public sealed class ControlServer : IDisposable
                 if (t.ValueKind != JsonValueKind.Number || !t.TryGetUInt64(out ulong v))
                     return Error("\"target_mib\" must be a whole number of MiB");
                 targetMiB = v;
+            }
+            if (doc.RootElement.TryGetProperty("name", out var n))
+            {
+                if (n.ValueKind != JsonValueKind.String) return Error("\"name\" must be a string");
+                name = n.GetString();
             }
         }
         catch (JsonException e)
@@ -100,8 +110,18 @@ public sealed class ControlServer : IDisposable
                 if (targetMiB is not { } target) return Error("mem-set needs \"target_mib\"");
                 if (_runner.Current is not { } running) return Error("the domain is not running");
                 return running.SetMemoryTarget(target) is { } problem ? Error(problem) : Ok();
+            case "reboot":
+                // A hard reset, as xl trigger reset / xl reboot -F on a guest without PV drivers: the domain's
+                // on_reboot action applies (restart by default).
+                if (_runner.Current is not { } current) return Error("the domain is not running");
+                current.Machine.RequestShutdown(Machine.ShutdownReason.Reboot, "reboot requested by the toolstack");
+                return Ok();
+            case "rename":
+                if (string.IsNullOrEmpty(name)) return Error("rename needs \"name\"");
+                if (_rename is null) return Error("this domain cannot be renamed");
+                return _rename(name) is { } why ? Error(why) : Ok();
             default:
-                return Error($"unknown command \"{command}\" (expected shutdown, destroy, info or mem-set)");
+                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, info, mem-set or rename)");
         }
     }
 

@@ -22,14 +22,14 @@ public static class DomainProcess
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            DomainRuntimeDirectory.WriteAtomically(dir.StateFile, $"error: {e.Message}\n");
+            dir.WriteFile("state", $"error: {e.Message}\n");
             return 1;
         }
-        DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
+        dir.WriteFile("pid", $"{Environment.ProcessId}\n");
         var runner = new DomainRunner(spec, logAction);
         using var console = new ConsoleSocketServer(runner, dir.ConsoleSocket);
-        using var control = new ControlServer(runner, dir.ControlSocket);
-        runner.Started += _ => DomainRuntimeDirectory.WriteAtomically(dir.StateFile, "running\n");
+        using var control = new ControlServer(runner, dir.ControlSocket, dir.MoveTo);
+        runner.Started += _ => dir.WriteFile("state", "running\n");
         using var term = global::System.Runtime.InteropServices.PosixSignalRegistration.Create(
             global::System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Destroy(); });
         try
@@ -37,14 +37,14 @@ public static class DomainProcess
             var outcome = runner.Run();
             logAction($"domain {spec.Name} ended: {outcome.Name} ({outcome.Detail}) after {outcome.Incarnations} incarnation(s)");
             if (outcome.Reason == Machine.ShutdownReason.Crash) logAction("last console output:\n" + runner.History.Tail());
-            DomainRuntimeDirectory.WriteAtomically(dir.OutcomeFile, $"{outcome.Name} {outcome.ExitStatus} {outcome.Detail}\n");
+            dir.WriteFile("outcome", $"{outcome.Name} {outcome.ExitStatus} {outcome.Detail}\n");
             return outcome.ExitStatus;
         }
         catch (Exception e)
         {
             logAction($"domain {spec.Name} could not start: {e.Message}");
-            DomainRuntimeDirectory.WriteAtomically(dir.StateFile, $"error: {e.Message}\n");
-            DomainRuntimeDirectory.WriteAtomically(dir.OutcomeFile, $"Error 1 {e.Message}\n");
+            dir.WriteFile("state", $"error: {e.Message}\n");
+            dir.WriteFile("outcome", $"Error 1 {e.Message}\n");
             return 1;
         }
     }

@@ -8,6 +8,8 @@ namespace Xenon.Domain.Process;
 /// </summary>
 public sealed class DomainRuntimeDirectory
 {
+    private readonly Lock _lock = new();
+
     public DomainRuntimeDirectory(string path) => Path = path;
 
     public static string Root =>
@@ -16,7 +18,11 @@ public sealed class DomainRuntimeDirectory
     public static DomainRuntimeDirectory ForName(string name) =>
         new(System.IO.Path.Combine(Root, "domains", name));
 
-    public string Path { get; }
+    /// <summary>The directory; changes when the domain is renamed (<see cref="MoveTo"/>).</summary>
+    public string Path { get; private set; }
+
+    /// <summary>The domain's name: the directory's last component.</summary>
+    public string Name => System.IO.Path.GetFileName(Path);
     public string SpecFile => System.IO.Path.Combine(Path, "spec.json");
     public string PidFile => System.IO.Path.Combine(Path, "pid");
     public string ConsoleSocket => System.IO.Path.Combine(Path, "console.sock");
@@ -30,9 +36,55 @@ public sealed class DomainRuntimeDirectory
         try
         {
             if (!int.TryParse(File.ReadAllText(PidFile).Trim(), out int pid)) return false;
-            return Directory.Exists($"/proc/{pid}") && !File.Exists(OutcomeFile);
+            return IsAlive(pid) && !File.Exists(OutcomeFile);
         }
         catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// xl rename: moves the directory to <paramref name="newName"/> beside it. Sockets bound inside keep working
+    /// (they move with the directory); files written later through <see cref="WriteFile"/> land in the new place.
+    /// Null on success, else why not.
+    /// </summary>
+    public string? MoveTo(string newName)
+    {
+        if (newName.Length == 0 || newName.Contains('/') || newName is "." or "..") return $"invalid domain name \"{newName}\"";
+        lock (_lock)
+        {
+            string target = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path) ?? "/", newName);
+            if (Directory.Exists(target) || File.Exists(target)) return $"{target} already exists";
+            try
+            {
+                Directory.Move(Path, target);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return e.Message;
+            }
+            Path = target;
+            return null;
+        }
+    }
+
+    /// <summary>Writes <paramref name="fileName"/> in this directory atomically, even while a rename moves it.</summary>
+    public void WriteFile(string fileName, string content)
+    {
+        lock (_lock) WriteAtomically(System.IO.Path.Combine(Path, fileName), content);
+    }
+
+    /// <summary>True if process <paramref name="pid"/> exists and is not a zombie (dead, waiting to be reaped).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close >= 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }

@@ -11,9 +11,29 @@ public static class ControlClient
     /// <summary>Sends {"cmd": command}; returns null on success or the domain's error message.</summary>
     public static string? Send(DomainRuntimeDirectory dir, string command) => Send(dir, command, "");
 
+    /// <summary>Sends {"cmd": command} and returns the whole reply object when it says ok; null (and the reason in
+    /// <paramref name="error"/>) otherwise.</summary>
+    public static JsonElement? Query(DomainRuntimeDirectory dir, string command, out string? error)
+    {
+        var reply = Exchange(dir, command, "", out error);
+        if (reply is not { } r) return null;
+        if (r.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True) return r;
+        error = r.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.String ? err.GetString() : "the domain refused the request";
+        return null;
+    }
+
     /// <param name="members">Further JSON members, already encoded, starting with a comma (e.g. <c>,"target_mib":256</c>).</param>
     public static string? Send(DomainRuntimeDirectory dir, string command, string members)
     {
+        var reply = Exchange(dir, command, members, out var error);
+        if (reply is not { } r) return error;
+        if (r.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True) return null;
+        return r.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.String ? err.GetString() : "the domain refused the request";
+    }
+
+    private static JsonElement? Exchange(DomainRuntimeDirectory dir, string command, string members, out string? error)
+    {
+        error = null;
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -21,26 +41,41 @@ public static class ControlClient
         }
         catch (SocketException e)
         {
-            return $"cannot reach the domain process at {dir.ControlSocket}: {e.Message}";
+            error = $"cannot reach the domain process at {dir.ControlSocket}: {e.Message}";
+            return null;
         }
-        socket.Send(Encoding.UTF8.GetBytes($"{{\"cmd\":\"{command}\"{members}}}\n"));
         var reply = new List<byte>();
-        var buf = new byte[512];
-        while (!reply.Contains((byte)'\n'))
+        try
         {
-            int n = socket.Receive(buf);
-            if (n <= 0) break;
-            reply.AddRange(buf.AsSpan(0, n).ToArray());
+            socket.ReceiveTimeout = 10_000;
+            socket.Send(Encoding.UTF8.GetBytes($"{{\"cmd\":\"{command}\"{members}}}\n"));
+            var buf = new byte[512];
+            while (!reply.Contains((byte)'\n'))
+            {
+                int n = socket.Receive(buf);
+                if (n <= 0) break;
+                reply.AddRange(buf.AsSpan(0, n).ToArray());
+            }
+        }
+        catch (SocketException e)
+        {
+            error = $"the domain process at {dir.ControlSocket} did not answer: {e.Message}";
+            return null;
         }
         try
         {
             using var doc = JsonDocument.Parse(reply.ToArray());
-            if (doc.RootElement.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True) return null;
-            return doc.RootElement.TryGetProperty("error", out var err) ? err.GetString() : "the domain refused the request";
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                error = "the domain process sent a malformed reply";
+                return null;
+            }
+            return doc.RootElement.Clone();
         }
         catch (JsonException)
         {
-            return "the domain process sent a malformed reply";
+            error = "the domain process sent a malformed reply";
+            return null;
         }
     }
 }

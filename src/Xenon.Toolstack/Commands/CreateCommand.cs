@@ -6,6 +6,7 @@ using Xenon.Toolstack.Console;
 using Xenon.Kvm.Terminal;
 using Xenon.Toolstack.Cli;
 using Xenon.Toolstack.Config;
+using Xenon.Toolstack.XenStore;
 
 namespace Xenon.Toolstack.Commands;
 
@@ -19,7 +20,13 @@ public static class CreateCommand
 {
     public const int ExitError = 1;
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The file in a detached domain's runtime directory that names its log (so a rename keeps finding it).</summary>
+    public const string LogPathFile = "log";
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, stdout, stderr, ToolstackContext.FromEnvironment());
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, ToolstackContext context)
     {
         CreateOptions options;
         try
@@ -58,14 +65,14 @@ public static class CreateCommand
         }
 
         if (!options.Foreground)
-            return StartDetached(options, config, stderr);
+            return StartDetached(options, config, stderr, context);
 
         // A foreground domain is registered like a detached one (its runtime directory names this process),
         // so that it holds its name and domain id while it runs.
         DomainSpec spec;
         try
         {
-            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish);
+            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish, context.RunRoot);
         }
         catch (DomainNameInUseException e)
         {
@@ -77,11 +84,19 @@ public static class CreateCommand
             stderr.WriteLine($"xenon: cannot register domain {config.Name} under {DomainRuntimeDirectory.Root} (set XENON_RUN_DIR to use another directory): {e.Message}");
             return ExitError;
         }
-        var runtime = DomainRuntimeDirectory.ForName(spec.Name);
+        var runtime = context.DirectoryFor(spec.Name);
+        PublishToXenStore(context, stderr);
         int status = RunForeground(spec, runtime, options.Console, stderr);
-        DomainRuntimeDirectory.WriteAtomically(runtime.OutcomeFile, $"Foreground {status}\n");
+        runtime.WriteFile("outcome", $"Foreground {status}\n");
+        DomainStoreCleanup.Forget(context, spec.DomId);
         return status;
     }
+
+    // libxl writes a new domain's nodes before it runs. The domain's runtime directory is live by now, so bringing
+    // XenStore in line with the running domains writes its nodes (in one transaction) and introduces it. If no
+    // xenstored runs yet, one is started and does that itself as it comes up; the domain does not wait for it.
+    private static void PublishToXenStore(ToolstackContext context, TextWriter stderr) =>
+        XenStoreLauncher.PublishOrStartInBackground(context, stderr);
 
     // The runtime directory names this process until a domain process (detached case) writes its own pid.
     private static void Publish(DomainRuntimeDirectory dir, DomainSpec spec)
@@ -95,7 +110,7 @@ public static class CreateCommand
         var log = new Action<string>(m => stderr.WriteLine($"xenon: {m}"));
         var runner = new DomainRunner(spec, log);
         // The control socket makes shutdown, destroy and mem-set work on a foreground domain too.
-        using var control = new ControlServer(runner, runtime.ControlSocket);
+        using var control = new ControlServer(runner, runtime.ControlSocket, runtime.MoveTo);
         using var stdoutStream = global::System.Console.OpenStandardOutput();
         var terminalOut = new StreamConsoleOutput(stdoutStream);
         RawTerminalMode? raw = null;
@@ -140,13 +155,14 @@ public static class CreateCommand
     // program (`xenon __domain DIR`) in its own session; it is handed the parsed spec as JSON and
     // reports back through files in DIR (DomainRuntimeDirectory). We wait until the guest runs, so
     // errors such as an unreadable kernel are reported here, as xl does.
-    private static int StartDetached(CreateOptions options, DomainConfig config, TextWriter stderr)
+    private static int StartDetached(CreateOptions options, DomainConfig config, TextWriter stderr, ToolstackContext context)
     {
-        var dir = DomainRuntimeDirectory.ForName(config.Name);
+        var dir = context.DirectoryFor(config.Name);
+        DomainSpec spec;
         try
         {
             // The pid file is written by the domain process; until then this process holds the directory.
-            DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish);
+            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish, context.RunRoot);
         }
         catch (DomainNameInUseException e)
         {
@@ -159,15 +175,16 @@ public static class CreateCommand
             return ExitError;
         }
 
-        string logDir = Environment.GetEnvironmentVariable("XENON_LOG_DIR") ?? "/var/log/xenon";
-        Directory.CreateDirectory(logDir);
-        string logFile = Path.Combine(logDir, $"{config.Name}.log");
+        Directory.CreateDirectory(context.LogDir);
+        string logFile = context.LogFileFor(config.Name);
+        dir.WriteFile(LogPathFile, logFile + "\n");
+        PublishToXenStore(context, stderr);
         // setsid (not a process-group leader here, so it does not fork) makes the domain process
         // the leader of a new session: it outlives us and our terminal.
         var psi = new ProcessStartInfo("setsid") { UseShellExecute = false };
         foreach (var a in new[] { "sh", "-c", "exec \"$@\" __domain \"$XENON_DOMAIN_DIR\" </dev/null >>\"$XENON_DOMAIN_LOG\" 2>&1", "sh" })
             psi.ArgumentList.Add(a);
-        foreach (var a in SelfCommand()) psi.ArgumentList.Add(a);
+        foreach (var a in SelfCommand.Get()) psi.ArgumentList.Add(a);
         psi.Environment["XENON_DOMAIN_DIR"] = dir.Path;
         psi.Environment["XENON_DOMAIN_LOG"] = logFile;
         using var domainProcess = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the domain process");
@@ -178,11 +195,13 @@ public static class CreateCommand
             stderr.WriteLine(domainProcess.HasExited
                 ? $"xenon: the domain process for {config.Name} exited ({domainProcess.ExitCode}) without starting the domain; log: {logFile}"
                 : $"xenon: domain {config.Name} did not report that it started within 120 s; log: {logFile}");
+            DomainStoreCleanup.Forget(context, spec.DomId);
             return ExitError;
         }
         if (state.StartsWith("error: ", StringComparison.Ordinal))
         {
             stderr.WriteLine($"xenon: cannot start domain {config.Name}: {state["error: ".Length..]}");
+            DomainStoreCleanup.Forget(context, spec.DomId);
             return ExitError;
         }
         if (!options.Console)
@@ -191,15 +210,6 @@ public static class CreateCommand
             return 0;
         }
         return ConsoleClient.Attach(dir, stderr) ?? 0;
-    }
-
-    // The apphost (`xenon`), or `dotnet xenon.dll` when started that way.
-    private static string[] SelfCommand()
-    {
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the xenon executable");
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            return [self, global::System.Reflection.Assembly.GetEntryAssembly()!.Location];
-        return [self];
     }
 
     private static string? WaitForState(DomainRuntimeDirectory dir, Process domainProcess, TimeSpan timeout)

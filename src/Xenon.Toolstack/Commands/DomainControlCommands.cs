@@ -1,19 +1,25 @@
 using Xenon.Domain.Process;
 using Xenon.Toolstack.Cli;
 using Xenon.Toolstack.Console;
+using Xenon.Toolstack.Domains;
+using Xenon.Toolstack.XenStore;
 
 namespace Xenon.Toolstack.Commands;
 
-/// <summary><c>xenon shutdown [-w] DOMAIN</c> (the ACPI power button, as xl shutdown) and
-/// <c>xenon destroy DOMAIN</c> (stop it now). DOMAIN is the domain's name.</summary>
+/// <summary><c>xenon shutdown [-w] DOMAIN</c> (the ACPI power button, as xl shutdown), <c>xenon reboot [-F] DOMAIN</c>
+/// (a reset), <c>xenon destroy DOMAIN</c> (stop it now) and <c>xenon mem-set DOMAIN MEM</c>. DOMAIN is the domain's
+/// name or id. XenStore follows: mem-set updates memory/target; a domain that is gone is removed from it.</summary>
 public static class DomainControlCommands
 {
     public const string ShutdownUsage = "Usage: xenon shutdown [-w] <Domain>";
+    public const string RebootUsage = "Usage: xenon reboot [-F] <Domain>";
     public const string DestroyUsage = "Usage: xenon destroy <Domain>";
     public const string MemSetUsage = "Usage: xenon mem-set <Domain> <Mem>   (Mem in MiB, or with a suffix: 512m, 1g, 262144k)";
 
     /// <summary><c>xenon mem-set DOMAIN MEM</c>: the balloon target, as xl mem-set (MEM in MiB unless suffixed k, m, g or t).</summary>
-    public static int MemSet(IReadOnlyList<string> args, TextWriter stderr)
+    public static int MemSet(IReadOnlyList<string> args, TextWriter stderr) => MemSet(args, stderr, ToolstackContext.FromEnvironment());
+
+    public static int MemSet(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
         if (args.Count != 2 || args[0].StartsWith('-'))
         {
@@ -25,12 +31,20 @@ public static class DomainControlCommands
             stderr.WriteLine($"xenon mem-set: invalid memory size \"{args[1]}\": expected a number of MiB or a number with k, m, g or t");
             return 1;
         }
-        var dir = Find(args[0], stderr);
-        if (dir is null) return 1;
-        if (ControlClient.Send(dir, "mem-set", $",\"target_mib\":{mib}") is { } error)
+        if (CommandSupport.Find(new DomainRegistry(context), args[0], stderr) is not { } d) return 1;
+        if (ControlClient.Send(d.Directory, "mem-set", $",\"target_mib\":{mib}") is { } error)
         {
             stderr.WriteLine($"xenon mem-set: {args[0]}: {error}");
             return 1;
+        }
+        using var records = XenStoreLauncher.Open(context, stderr);
+        try
+        {
+            records?.SetMemoryTarget(d.DomId, mib);
+        }
+        catch (XsClientException e)
+        {
+            stderr.WriteLine($"xenon: warning: XenStore not updated: {e.Message}");
         }
         return 0;
     }
@@ -53,65 +67,79 @@ public static class DomainControlCommands
         return n * unitKiB / 1024;
     }
 
-    public static int Shutdown(IReadOnlyList<string> args, TextWriter stderr)
+    public static int Shutdown(IReadOnlyList<string> args, TextWriter stderr) => Shutdown(args, stderr, ToolstackContext.FromEnvironment());
+
+    public static int Shutdown(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
-        CommandLine line;
-        try
-        {
-            line = CommandLine.Parse(args, [new OptionSpec('w', "wait")], "xenon shutdown", ShutdownUsage);
-        }
-        catch (UsageException e)
-        {
-            stderr.WriteLine(e.Message);
-            stderr.WriteLine(e.Usage);
-            return 1;
-        }
+        var line = CommandSupport.Parse(args, [new OptionSpec('w', "wait")], "xenon shutdown", ShutdownUsage, stderr);
+        if (line is null) return 1;
         if (line.Operands.Count != 1)
         {
             stderr.WriteLine(ShutdownUsage);
             return 1;
         }
-        var dir = Find(line.Operands[0], stderr);
-        if (dir is null) return 1;
-        if (ControlClient.Send(dir, "shutdown") is { } error)
+        if (CommandSupport.Find(new DomainRegistry(context), line.Operands[0], stderr) is not { } d) return 1;
+        if (ControlClient.Send(d.Directory, "shutdown") is { } error)
         {
             stderr.WriteLine($"xenon shutdown: {line.Operands[0]}: {error}");
             return 1;
         }
         if (!line.Has('w')) return 0;
         stderr.WriteLine($"Waiting for 1 domains");
-        int status = ConsoleClient.WaitForOutcome(dir, TimeSpan.FromMinutes(10), stderr);
-        stderr.WriteLine($"Domain {line.Operands[0]} has been shut down, reason code {status}");
+        int status = ConsoleClient.WaitForOutcome(d.Directory, TimeSpan.FromMinutes(10), stderr);
+        stderr.WriteLine($"Domain {d.DomId} has been shut down, reason code {status}");
+        ForgetIfGone(context);
         return status == 0 ? 0 : 1;
     }
 
-    public static int Destroy(IReadOnlyList<string> args, TextWriter stderr)
+    /// <summary>xl reboot: the guest has no PV drivers to ask, so the domain is reset (xl reboot -F's fallback); its
+    /// on_reboot action applies (restart by default). -F is accepted for xl compatibility.</summary>
+    public static int Reboot(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
+    {
+        var line = CommandSupport.Parse(args, [new OptionSpec('F')], "xenon reboot", RebootUsage, stderr);
+        if (line is null) return 1;
+        if (line.Operands.Count != 1)
+        {
+            stderr.WriteLine(RebootUsage);
+            return 1;
+        }
+        if (CommandSupport.Find(new DomainRegistry(context), line.Operands[0], stderr) is not { } d) return 1;
+        if (ControlClient.Send(d.Directory, "reboot") is { } error)
+        {
+            stderr.WriteLine($"xenon reboot: {line.Operands[0]}: {error}");
+            return 1;
+        }
+        return 0;
+    }
+
+    public static int Destroy(IReadOnlyList<string> args, TextWriter stderr) => Destroy(args, stderr, ToolstackContext.FromEnvironment());
+
+    public static int Destroy(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
         if (args.Count != 1 || args[0].StartsWith('-'))
         {
             stderr.WriteLine(DestroyUsage);
             return 1;
         }
-        var dir = Find(args[0], stderr);
-        if (dir is null) return 1;
-        if (ControlClient.Send(dir, "destroy") is { } error)
+        if (CommandSupport.IsDom0(args[0]))
+        {
+            stderr.WriteLine("xenon: Domain-0 (the host) cannot be destroyed");
+            return 1;
+        }
+        if (CommandSupport.Find(new DomainRegistry(context), args[0], stderr) is not { } d) return 1;
+        if (ControlClient.Send(d.Directory, "destroy") is { } error)
         {
             stderr.WriteLine($"xenon destroy: {args[0]}: {error}");
             return 1;
         }
-        ConsoleClient.WaitForOutcome(dir, TimeSpan.FromSeconds(30), TextWriter.Null);
+        ConsoleClient.WaitForOutcome(d.Directory, TimeSpan.FromSeconds(30), TextWriter.Null);
+        ForgetIfGone(context);
         return 0;
     }
 
-    // xl's wording for an unknown domain.
-    private static DomainRuntimeDirectory? Find(string name, TextWriter stderr)
+    // The domain process removes its nodes as it exits; if it died first, the toolstack does it (Reconcile).
+    private static void ForgetIfGone(ToolstackContext context)
     {
-        var dir = DomainRuntimeDirectory.ForName(name);
-        if (name.Contains('/') || !dir.IsOwnedByLiveProcess())
-        {
-            stderr.WriteLine($"xenon: {name} is an invalid domain identifier (rc=-6)");
-            return null;
-        }
-        return dir;
+        using var records = XenStoreLauncher.Open(context, TextWriter.Null);
     }
 }

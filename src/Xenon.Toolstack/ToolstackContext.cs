@@ -1,0 +1,30 @@
+using Xenon.Domain.Process;
+using Xenon.Store.Server;
+
+namespace Xenon.Toolstack;
+
+/// <summary>
+/// Where the toolstack finds things: the runtime directories of domains (<c>XENON_RUN_DIR</c>, default
+/// <c>/run/xenon</c>), domain logs (<c>XENON_LOG_DIR</c>, default <c>/var/log/xenon</c>) and xenstored's socket
+/// (<c>XENSTORED_PATH</c>, as Xen's tools, default <c>/var/run/xenstored/socket</c>). Tests build their own.
+/// </summary>
+/// <param name="StartXenStore">Starts a detached xenstored listening on the socket path; null: never start one
+/// (commands then work without XenStore).</param>
+public sealed record ToolstackContext(string RunRoot, string LogDir, string XenStoreSocket, Action<string>? StartXenStore)
+{
+    public static ToolstackContext FromEnvironment() => new(
+        DomainRuntimeDirectory.Root,
+        Environment.GetEnvironmentVariable("XENON_LOG_DIR") is { Length: > 0 } l ? l : "/var/log/xenon",
+        XenStoreSocketPath,
+        XenStore.XenStoreLauncher.StartDetachedDaemon);
+
+    /// <summary>XENSTORED_PATH if set (libxenstore's rule), else the default path.</summary>
+    public static string XenStoreSocketPath =>
+        Environment.GetEnvironmentVariable("XENSTORED_PATH") is { Length: > 0 } p ? p : XenStoreDaemon.DefaultSocketPath;
+
+    public string DomainsDirectory => Path.Combine(RunRoot, "domains");
+
+    public DomainRuntimeDirectory DirectoryFor(string name) => new(Path.Combine(DomainsDirectory, name));
+
+    public string LogFileFor(string name) => Path.Combine(LogDir, $"{name}.log");
+}

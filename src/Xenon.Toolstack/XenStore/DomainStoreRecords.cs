@@ -1,0 +1,119 @@
+using System.Globalization;
+using Xenon.Domain;
+using Xenon.Toolstack.Domains;
+
+namespace Xenon.Toolstack.XenStore;
+
+/// <summary>
+/// Mirrors domains into XenStore: writes a domain's nodes in one transaction and introduces it, removes them and
+/// releases it (firing @releaseDomain), and brings the store in line with the runtime directories (after xenstored
+/// restarted, or when a domain process died without cleaning up).
+/// </summary>
+public sealed class DomainStoreRecords(XsClient client) : IDisposable
+{
+    public XsClient Client => client;
+
+    /// <summary>Writes the domain's nodes (replacing any left from before) in one transaction, then INTRODUCE.</summary>
+    public void Publish(DomainSpec spec, double startTime, string consoleSocket)
+    {
+        var entries = DomainStoreLayout.Domain(spec, startTime, consoleSocket);
+        client.Transact(tx =>
+        {
+            RemoveNodes(spec.DomId, tx);
+            Apply(entries, tx);
+        });
+        if (!client.IsDomainIntroduced(spec.DomId)) client.Introduce(spec.DomId, 0, 0);
+    }
+
+    /// <summary>Removes the domain's nodes (domain path, its /vm entry, its backends) in one transaction, then RELEASE.</summary>
+    public void Remove(int domId)
+    {
+        client.Transact(tx => RemoveNodes(domId, tx));
+        client.Release(domId);
+    }
+
+    private void RemoveNodes(int domId, uint tx)
+    {
+        string dom = DomainStoreLayout.DomainPath(domId);
+        if (client.Read($"{dom}/vm", tx) is { } vm && vm.StartsWith("/vm/", StringComparison.Ordinal) && vm.Length > 4) client.Rm(vm, tx);
+        client.Rm(dom, tx);
+        foreach (var be in DomainStoreLayout.BackendPaths(domId)) client.Rm(be, tx);
+    }
+
+    /// <summary>xl rename: the name in /local/domain/N/name and /vm/UUID/name.</summary>
+    public void Rename(int domId, string newName)
+    {
+        string dom = DomainStoreLayout.DomainPath(domId);
+        client.Transact(tx =>
+        {
+            if (client.Read($"{dom}/name", tx) is null) return;
+            client.Write($"{dom}/name", newName, tx);
+            if (client.Read($"{dom}/vm", tx) is { } vm && vm.StartsWith("/vm/", StringComparison.Ordinal)) client.Write($"{vm}/name", newName, tx);
+        });
+    }
+
+    /// <summary>xl mem-set mirrors the new target into memory/target (KiB).</summary>
+    public void SetMemoryTarget(int domId, ulong targetMiB)
+    {
+        string node = $"{DomainStoreLayout.DomainPath(domId)}/memory/target";
+        client.Transact(tx =>
+        {
+            if (client.Read(node, tx) is not null) client.Write(node, (targetMiB * 1024).ToString(CultureInfo.InvariantCulture), tx);
+        });
+    }
+
+    /// <summary>
+    /// Makes the store agree with the running domains: dom0 present; every live domain's nodes present (rebuilt
+    /// from its spec if xenstored lost them) and introduced; nodes of domains that are gone removed and released.
+    /// </summary>
+    public void Reconcile(IReadOnlyList<LiveDomain> live, ulong hostMemoryKiB, int hostCpus)
+    {
+        if (client.Read("/local/domain/0/name") is null)
+            client.Transact(tx => Apply(DomainStoreLayout.Dom0(hostMemoryKiB, hostCpus), tx));
+        foreach (var d in live)
+        {
+            string dom = DomainStoreLayout.DomainPath(d.DomId);
+            if (client.Read($"{dom}/vm") != DomainStoreLayout.VmPath(d.Spec.Uuid))
+            {
+                Publish(d.Spec with { Name = d.Name }, StartTimeOf(d), d.Directory.ConsoleSocket);
+                continue;
+            }
+            if (client.Read($"{dom}/name") != d.Name) Rename(d.DomId, d.Name);
+            if (!client.IsDomainIntroduced(d.DomId)) client.Introduce(d.DomId, 0, 0);
+        }
+        foreach (var child in client.Directory("/local/domain"))
+        {
+            if (!DomainRegistry.IsDomId(child, out int id) || id == 0) continue;
+            bool alive = false;
+            foreach (var d in live) alive |= d.DomId == id;
+            if (!alive) Remove(id);
+        }
+    }
+
+    /// <summary>When a domain's process started (its pid file was written), in seconds since the epoch.</summary>
+    public static double StartTimeOf(LiveDomain d)
+    {
+        try
+        {
+            return (File.GetLastWriteTimeUtc(d.Directory.PidFile) - DateTime.UnixEpoch).TotalSeconds;
+        }
+        catch (IOException)
+        {
+            return Now();
+        }
+    }
+
+    public static double Now() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;
+
+    private void Apply(List<XsEntry> entries, uint tx)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Value is null) client.Mkdir(entry.Path, tx);
+            else client.Write(entry.Path, entry.Value, tx);
+            if (entry.Perms is not null) client.SetPerms(entry.Path, entry.Perms, tx);
+        }
+    }
+
+    public void Dispose() => client.Dispose();
+}

@@ -1,0 +1,355 @@
+using System.Net.Sockets;
+using Xenon.Store.Tree;
+using Xenon.Store.Wire;
+
+namespace Xenon.Toolstack.XenStore;
+
+/// <summary>
+/// A xenstored client on its Unix socket (Xen's xs_wire.h protocol, framed with Xenon.Store's
+/// <see cref="XsFramer"/>/<see cref="XsHeader"/> so there is one parser per format). Requests are
+/// sent one at a time and answered in order; watch events that arrive in between are queued and
+/// handed out by <see cref="WaitForWatchEvent"/>. Thread-safe: one request at a time, under a lock.
+/// Errors from the daemon are <see cref="XsClientException"/> with the xsd_errors entry.
+/// </summary>
+public sealed class XsClient : IDisposable
+{
+    /// <summary>How long a reply may take before the daemon is considered gone.</summary>
+    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Socket _socket;
+    private readonly Lock _lock = new();
+    private readonly Queue<XsWatchEvent> _events = new();
+    private readonly byte[] _frame = new byte[XsHeader.Size + XsHeader.PayloadMax];
+    private uint _nextRequestId = 1;
+
+    private XsClient(Socket socket, string path)
+    {
+        _socket = socket;
+        SocketPath = path;
+    }
+
+    public string SocketPath { get; }
+
+    /// <summary>Connects to the daemon at <paramref name="path"/>; a <see cref="SocketException"/> if nobody answers.</summary>
+    public static XsClient Connect(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            socket.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
+            return new XsClient(socket, path);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A node's value, or null if it does not exist.</summary>
+    public string? Read(string path, uint tx = 0)
+    {
+        try
+        {
+            return XsPayload.ToText(Call(XsMessageType.Read, tx, path));
+        }
+        catch (XsClientException e) when (e.Error == XsError.ENOENT)
+        {
+            return null;
+        }
+    }
+
+    public void Write(string path, string value, uint tx = 0)
+    {
+        // WRITE is the one request whose last argument is not nul-terminated.
+        int pathBytes = path.Length + 1;
+        if (pathBytes + value.Length > XsHeader.PayloadMax)
+            throw new XsClientException(XsError.E2BIG, $"xenstore write {path}: value too large");
+        var payload = new byte[pathBytes + value.Length];
+        XsPayload.FromText(path, payload);
+        XsPayload.FromText(value, payload.AsSpan(pathBytes));
+        CallRaw(XsMessageType.Write, tx, payload, path);
+    }
+
+    public void Mkdir(string path, uint tx = 0) => Call(XsMessageType.Mkdir, tx, path);
+
+    /// <summary>Removes a node and everything below it; a missing node is not an error.</summary>
+    public void Rm(string path, uint tx = 0)
+    {
+        try
+        {
+            Call(XsMessageType.Rm, tx, path);
+        }
+        catch (XsClientException e) when (e.Error == XsError.ENOENT) { }
+    }
+
+    /// <summary>The children's names, or an empty list if the node does not exist.</summary>
+    public IReadOnlyList<string> Directory(string path, uint tx = 0)
+    {
+        byte[] reply;
+        try
+        {
+            reply = Call(XsMessageType.Directory, tx, path);
+        }
+        catch (XsClientException e) when (e.Error == XsError.ENOENT)
+        {
+            return [];
+        }
+        catch (XsClientException e) when (e.Error == XsError.E2BIG)
+        {
+            return DirectoryInParts(path, tx);
+        }
+        return SplitStrings(reply);
+    }
+
+    // Too many children for one reply: DIRECTORY_PART pages through them (generation, then names, ending with an empty one).
+    private List<string> DirectoryInParts(string path, uint tx)
+    {
+        var names = new List<string>();
+        string? generation = null;
+        int offset = 0;
+        while (true)
+        {
+            var reply = Call(XsMessageType.DirectoryPart, tx, path, offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var parts = SplitStrings(reply, keepEmpty: true);
+            if (parts.Count == 0) throw new XsClientException(XsError.EIO, $"xenstore directory {path}: empty DIRECTORY_PART reply");
+            if (generation is not null && parts[0] != generation) { names.Clear(); offset = 0; generation = null; continue; }
+            generation = parts[0];
+            for (int i = 1; i < parts.Count; i++)
+            {
+                if (parts[i].Length == 0) return names;
+                names.Add(parts[i]);
+                offset += parts[i].Length + 1;
+            }
+        }
+    }
+
+    public IReadOnlyList<XsPerm> GetPerms(string path, uint tx = 0)
+    {
+        var perms = new List<XsPerm>();
+        foreach (var p in SplitStrings(Call(XsMessageType.GetPerms, tx, path)))
+        {
+            if (!XsPerm.TryParse(System.Text.Encoding.Latin1.GetBytes(p), out var perm))
+                throw new XsClientException(XsError.EIO, $"xenstore get-perms {path}: malformed entry '{p}'");
+            perms.Add(perm);
+        }
+        return perms;
+    }
+
+    /// <summary>Sets a node's permissions: the first entry is the owner and the default for everyone else.</summary>
+    public void SetPerms(string path, IReadOnlyList<XsPerm> perms, uint tx = 0)
+    {
+        var args = new string[perms.Count + 1];
+        args[0] = path;
+        for (int i = 0; i < perms.Count; i++) args[i + 1] = perms[i].ToString();
+        Call(XsMessageType.SetPerms, tx, args);
+    }
+
+    public uint TransactionStart()
+    {
+        var reply = Call(XsMessageType.TransactionStart, 0, "");
+        if (!XsPayload.TryParseUInt(TrimNul(reply), uint.MaxValue, out var id) || id == 0)
+            throw new XsClientException(XsError.EIO, "xenstore transaction-start: malformed transaction id");
+        return id;
+    }
+
+    /// <summary>Commits (or aborts) a transaction; false when the commit failed with EAGAIN (someone else changed what it read).</summary>
+    public bool TransactionEnd(uint tx, bool commit)
+    {
+        try
+        {
+            Call(XsMessageType.TransactionEnd, tx, commit ? "T" : "F");
+            return true;
+        }
+        catch (XsClientException e) when (e.Error == XsError.EAGAIN && commit)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a transaction and commits it, starting again when the commit
+    /// reports EAGAIN (as libxl's transaction loop does). An exception aborts the transaction.
+    /// </summary>
+    public void Transact(Action<uint> body, int maxAttempts = 50)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            uint tx = TransactionStart();
+            try
+            {
+                body(tx);
+            }
+            catch
+            {
+                TryAbort(tx);
+                throw;
+            }
+            if (TransactionEnd(tx, commit: true)) return;
+            if (attempt >= maxAttempts)
+                throw new XsClientException(XsError.EAGAIN, $"xenstore transaction still conflicting after {maxAttempts} attempts");
+            Thread.Sleep(Math.Min(attempt, 20));
+        }
+    }
+
+    private void TryAbort(uint tx)
+    {
+        try
+        {
+            TransactionEnd(tx, commit: false);
+        }
+        catch (XsClientException) { }
+    }
+
+    /// <summary>Registers a watch; xenstored fires it once at once, then on every change at or below <paramref name="path"/>.</summary>
+    public void Watch(string path, string token) => Call(XsMessageType.Watch, 0, path, token);
+
+    public void Unwatch(string path, string token) => Call(XsMessageType.Unwatch, 0, path, token);
+
+    /// <summary>The next watch event, or null if none arrives within <paramref name="timeout"/>.</summary>
+    public XsWatchEvent? WaitForWatchEvent(TimeSpan timeout)
+    {
+        lock (_lock)
+        {
+            if (_events.Count > 0) return _events.Dequeue();
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero) return null;
+                if (!_socket.Poll((int)Math.Min(left.TotalMicroseconds, int.MaxValue), SelectMode.SelectRead)) return null;
+                var header = ReceiveFrame(out var payload);
+                if (header.Type == XsMessageType.WatchEvent)
+                {
+                    QueueEvent(payload);
+                    return _events.Dequeue();
+                }
+                throw new XsClientException(XsError.EIO, $"xenstore: unexpected {header.Type} message while waiting for a watch event");
+            }
+        }
+    }
+
+    /// <summary>Tells xenstored a domain exists (mfn and event channel are recorded only); fires @introduceDomain.</summary>
+    public void Introduce(int domId, ulong mfn, uint port) =>
+        Call(XsMessageType.Introduce, 0, Num(domId), mfn.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Tells xenstored the domain is gone; fires @releaseDomain. False if it was not introduced.</summary>
+    public bool Release(int domId)
+    {
+        try
+        {
+            Call(XsMessageType.Release, 0, Num(domId));
+            return true;
+        }
+        catch (XsClientException e) when (e.Error == XsError.ENOENT)
+        {
+            return false;
+        }
+    }
+
+    public bool IsDomainIntroduced(int domId) => TrimNul(Call(XsMessageType.IsDomainIntroduced, 0, Num(domId))).SequenceEqual("T"u8);
+
+    public string GetDomainPath(int domId) => XsPayload.ToText(TrimNul(Call(XsMessageType.GetDomainPath, 0, Num(domId))));
+
+    private static string Num(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private byte[] Call(XsMessageType type, uint tx, params string[] args)
+    {
+        int length = 0;
+        foreach (var a in args) length += a.Length + 1;
+        if (length > XsHeader.PayloadMax)
+            throw new XsClientException(XsError.E2BIG, $"xenstore {type}: request too large");
+        var payload = new byte[length];
+        int at = 0;
+        foreach (var a in args)
+        {
+            at += XsPayload.FromText(a, payload.AsSpan(at));
+            payload[at++] = 0;
+        }
+        return CallRaw(type, tx, payload, args.Length > 0 ? args[0] : "");
+    }
+
+    private byte[] CallRaw(XsMessageType type, uint tx, byte[] payload, string what)
+    {
+        lock (_lock)
+        {
+            uint id = _nextRequestId++;
+            int n = XsFramer.WriteFrame(_frame, type, id, tx, payload);
+            try
+            {
+                _socket.Send(_frame.AsSpan(0, n));
+                while (true)
+                {
+                    var header = ReceiveFrame(out var reply);
+                    if (header.Type == XsMessageType.WatchEvent)
+                    {
+                        QueueEvent(reply);
+                        continue;
+                    }
+                    if (header.RequestId != id)
+                        throw new XsClientException(XsError.EIO, $"xenstore: reply to request {header.RequestId}, expected {id}");
+                    if (header.Type == XsMessageType.Error)
+                    {
+                        XsErrors.TryParse(reply, out var error);
+                        throw new XsClientException(error, $"xenstore {type} {what}: {error}");
+                    }
+                    if (header.Type != type)
+                        throw new XsClientException(XsError.EIO, $"xenstore {type} {what}: reply of type {header.Type}");
+                    return reply;
+                }
+            }
+            catch (SocketException e)
+            {
+                throw new XsClientException($"xenstore {type} {what}: connection to {SocketPath} failed: {e.Message}", e);
+            }
+        }
+    }
+
+    private void QueueEvent(byte[] payload)
+    {
+        var parts = SplitStrings(payload, keepEmpty: true);
+        if (parts.Count >= 2) _events.Enqueue(new XsWatchEvent(parts[0], parts[1]));
+    }
+
+    private XsHeader ReceiveFrame(out byte[] payload)
+    {
+        Span<byte> raw = stackalloc byte[XsHeader.Size];
+        ReceiveExactly(raw);
+        var header = XsHeader.Read(raw);
+        if (header.Length > XsHeader.PayloadMax)
+            throw new XsClientException(XsError.EIO, $"xenstore: reply of {header.Length} bytes exceeds the protocol maximum");
+        payload = new byte[header.Length];
+        ReceiveExactly(payload);
+        return header;
+    }
+
+    private void ReceiveExactly(Span<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int n = _socket.Receive(buffer);
+            if (n <= 0) throw new XsClientException(null, $"xenstore: {SocketPath} closed the connection");
+            buffer = buffer[n..];
+        }
+    }
+
+    private static ReadOnlySpan<byte> TrimNul(ReadOnlySpan<byte> b) => b.Length > 0 && b[^1] == 0 ? b[..^1] : b;
+
+    private static List<string> SplitStrings(ReadOnlySpan<byte> payload, bool keepEmpty = false)
+    {
+        var list = new List<string>();
+        int start = 0;
+        for (int i = 0; i < payload.Length; i++)
+        {
+            if (payload[i] != 0) continue;
+            if (keepEmpty || i > start) list.Add(XsPayload.ToText(payload[start..i]));
+            start = i + 1;
+        }
+        if (start < payload.Length) list.Add(XsPayload.ToText(payload[start..]));
+        return list;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
