@@ -105,6 +105,31 @@ public sealed unsafe class KvmSystem : IDisposable
         throw new KvmException("KVM_GET_SUPPORTED_CPUID", Errno.E2BIG);
     }
 
+    /// <summary>KVM_GET_MSR_INDEX_LIST: the MSRs KVM can save and restore on this host (its msrs_to_save and emulated lists).</summary>
+    public uint[] GetMsrIndexList()
+    {
+        KvmMsrListHeader probe = default;
+        // With nmsrs = 0 KVM answers E2BIG and writes the count it has.
+        int rc = Ioctl.TryCall(_fd, KvmIoctls.GetMsrIndexList, &probe, out int errno);
+        if (rc < 0 && errno != Errno.E2BIG) throw new KvmException("KVM_GET_MSR_INDEX_LIST", errno);
+        uint capacity = probe.Nmsrs;
+        if (capacity > 65536) throw new KvmException("KVM_GET_MSR_INDEX_LIST", Errno.E2BIG);
+        int bytes = sizeof(KvmMsrListHeader) + (int)capacity * sizeof(uint);
+        byte* buffer = (byte*)NativeMemory.AllocZeroed((nuint)bytes);
+        try
+        {
+            var header = (KvmMsrListHeader*)buffer;
+            header->Nmsrs = capacity;
+            Ioctl.Call(_fd, "KVM_GET_MSR_INDEX_LIST", KvmIoctls.GetMsrIndexList, buffer);
+            int count = (int)Math.Min(header->Nmsrs, capacity);
+            return new ReadOnlySpan<uint>(buffer + sizeof(KvmMsrListHeader), count).ToArray();
+        }
+        finally
+        {
+            NativeMemory.Free(buffer);
+        }
+    }
+
     /// <summary>KVM_CREATE_VM (default machine type).</summary>
     public KvmVm CreateVm()
     {

@@ -8,7 +8,7 @@ namespace Xenon.Kvm;
 /// One KVM vCPU: its mmap'd kvm_run page, KVM_RUN, and its register state. <see cref="Run"/> and the state
 /// accessors belong to the vCPU's own thread; <see cref="Kick"/> may be called from any thread.
 /// </summary>
-public sealed unsafe class KvmVcpu : IDisposable
+public sealed unsafe partial class KvmVcpu : IDisposable
 {
     private readonly FileDescriptor _fd;
     private readonly RunPageMapping _runPage;

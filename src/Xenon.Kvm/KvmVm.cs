@@ -6,7 +6,7 @@ namespace Xenon.Kvm;
 
 /// <summary>One KVM virtual machine: memory slots, in-kernel interrupt controllers, interrupt lines,
 /// dirty logging, ioeventfd/irqfd, GSI routing, kvmclock, and vCPU creation. Thread-safe: each call is one ioctl.</summary>
-public sealed unsafe class KvmVm : IDisposable
+public sealed unsafe partial class KvmVm : IDisposable
 {
     private readonly FileDescriptor _fd;
     private readonly int _vcpuMmapSize;

@@ -1,6 +1,7 @@
 using Xenon.Machine.Backend;
 using Xenon.Machine.Bus;
 using Xenon.Machine.Memory;
+using Xenon.Machine.State;
 
 namespace Xenon.Machine;
 
@@ -8,11 +9,16 @@ namespace Xenon.Machine;
 /// One guest machine: guest memory, the port and MMIO buses, and one host thread per vCPU
 /// running the backend until the machine is asked to shut down. It owns the backend and the
 /// memory; devices are registered on its buses by whoever builds the machine.
+/// It can be paused (every vCPU thread leaves the backend's run call and parks), its CPU-side state captured while
+/// paused, and a new machine started from such a state instead of a boot.
 /// </summary>
 public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposable
 {
     private readonly IVcpuBackend[] _vcpus;
     private readonly Thread[] _threads;
+    private readonly VcpuParking _parking;
+    private readonly Lock _control = new();
+    private bool _started;
     private readonly Action<string> _log;
     private readonly ManualResetEventSlim _stopped = new(false);
     private readonly TaskCompletionSource<MachineExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,6 +39,7 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
         foreach (var region in memory.Regions) backend.MapMemory(region, logDirtyPages);
         _vcpus = new IVcpuBackend[vcpuCount];
         _threads = new Thread[vcpuCount];
+        _parking = new VcpuParking(vcpuCount);
     }
 
     public IVmBackend Backend { get; }
@@ -69,10 +76,17 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
     }
 
     /// <summary>Starts one thread per vCPU. Configuration of a vCPU's state must be done before.</summary>
-    public void Start()
+    /// <param name="paused">Start with every vCPU parked before its first instruction (<see cref="Resume"/> runs them).</param>
+    public void Start(bool paused = false)
     {
         if (_vcpus[0] is null) throw new InvalidOperationException("CreateVcpus must be called before Start");
+        lock (_control)
+        {
+            if (_started) throw new InvalidOperationException("the machine was already started");
+            _started = true;
+        }
         _running = _vcpus.Length;
+        _parking.Begin(_vcpus.Length, paused);
         for (int i = 0; i < _vcpus.Length; i++)
         {
             int index = i;
@@ -87,7 +101,84 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
         _log($"machine: shutdown requested: {reason} ({why})");
         _pendingExit = new MachineExit(reason, why);
         _stopping = true;
+        _parking.Stop();
         foreach (var v in _vcpus) v?.Kick();
+    }
+
+    /// <summary>True between <see cref="Pause"/> (or a paused <see cref="Start"/>) and <see cref="Resume"/>.</summary>
+    public bool IsPaused => _parking.PauseRequested;
+
+    /// <summary>Stops the guest: every vCPU thread leaves the backend's run call (completing an I/O access in progress
+    /// first) and parks. Returns when all are parked, or the machine has stopped. A pause is not a guest exit:
+    /// <see cref="Exited"/> stays pending, and devices keep running (quiescing them is their owner's job).</summary>
+    public void Pause()
+    {
+        lock (_control)
+        {
+            if (!_started) throw new InvalidOperationException("Start must be called before Pause");
+            _parking.RequestPause();
+            // After the request is visible: a vCPU between its check and its next run call is stopped by the kick's
+            // immediate-exit flag, and one inside the guest by the kick's signal.
+            foreach (var v in _vcpus) v.Kick();
+            _parking.WaitUntilParked();
+        }
+    }
+
+    /// <summary>Lets the parked vCPUs run the guest again.</summary>
+    public void Resume()
+    {
+        lock (_control)
+        {
+            if (!_started) throw new InvalidOperationException("Start must be called before Resume");
+            _parking.Release();
+        }
+    }
+
+    /// <summary>Captures every vCPU's state (each on its own thread, as the backend requires) and the platform state.
+    /// The machine must be paused.</summary>
+    public MachineState CaptureState()
+    {
+        lock (_control)
+        {
+            RequirePaused("CaptureState");
+            var vcpus = new VcpuState[_vcpus.Length];
+            _parking.RunOnEach(i => vcpus[i] = _vcpus[i].GetState());
+            return new MachineState(vcpus, Backend.GetPlatformState());
+        }
+    }
+
+    /// <summary>Applies a captured state: every vCPU's (each on its own thread), then the platform's (clock last).
+    /// The machine must be paused and have as many vCPUs as the state. Guest memory is the caller's to restore.</summary>
+    public void RestoreState(MachineState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Vcpus.Count != _vcpus.Length)
+            throw new ArgumentException($"the state has {state.Vcpus.Count} vCPUs, this machine {_vcpus.Length}", nameof(state));
+        lock (_control)
+        {
+            RequirePaused("RestoreState");
+            _parking.RunOnEach(i => _vcpus[i].SetState(state.Vcpus[i]));
+            Backend.SetPlatformState(state.Platform);
+        }
+    }
+
+    /// <summary>The restore path: starts the vCPU threads parked, applies <paramref name="state"/>, and runs the guest
+    /// from there (unless <paramref name="paused"/>). Call after <see cref="CreateVcpus"/> (no boot configuration is
+    /// needed: the state carries CPUID and registers) and after guest memory holds the saved contents.</summary>
+    public void StartFromState(MachineState state, bool paused = false)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Vcpus.Count != _vcpus.Length)
+            throw new ArgumentException($"the state has {state.Vcpus.Count} vCPUs, this machine {_vcpus.Length}", nameof(state));
+        Start(paused: true);
+        if (!_parking.WaitUntilParked()) throw new InvalidOperationException("the machine stopped before its state could be restored");
+        RestoreState(state);
+        if (!paused) Resume();
+    }
+
+    private void RequirePaused(string what)
+    {
+        if (!_started || !IsPaused) throw new InvalidOperationException($"{what} needs a paused machine (call Pause first)");
     }
 
     private MachineExit? _pendingExit;
@@ -105,9 +196,19 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
         try
         {
             vcpu.BindToCurrentThread();
+            // A vCPU may park only when no guest access is half done: after an I/O exit the backend must be entered
+            // once more to complete it (KVM writes the IN result and moves RIP past the instruction then), or the
+            // captured state would replay the access. A kick's immediate exit makes that re-entry return at once.
+            bool mayPark = true;
             while (!_stopping)
             {
+                if (mayPark && _parking.PauseRequested)
+                {
+                    _parking.Park(index);
+                    continue;
+                }
                 var exit = vcpu.Run(this);
+                mayPark = exit.Kind == VcpuExitKind.Interrupted;
                 switch (exit.Kind)
                 {
                     case VcpuExitKind.Io:
@@ -139,6 +240,7 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
         }
         finally
         {
+            _parking.ThreadEnded();
             if (Interlocked.Decrement(ref _running) == 0)
             {
                 _exit.TrySetResult(_pendingExit ?? new MachineExit(ShutdownReason.Crash, "vCPUs stopped without a reason"));

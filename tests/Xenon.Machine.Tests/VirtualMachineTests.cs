@@ -131,6 +131,6 @@ public sealed class VirtualMachineTests
     public void StartBeforeCreateVcpusIsRefused()
     {
         var (vm, _, _) = Create(1, _ => []);
-        using (vm) Assert.Throws<InvalidOperationException>(vm.Start);
+        using (vm) Assert.Throws<InvalidOperationException>(() => vm.Start());
     }
 }

@@ -19,6 +19,7 @@ internal static class KvmIoctls
     // /dev/kvm
     internal static readonly nuint GetApiVersion = Io(0x00);
     internal static readonly nuint CreateVm = Io(0x01);
+    internal static readonly nuint GetMsrIndexList = Iowr<KvmMsrListHeader>(0x02);
     internal static readonly nuint CheckExtension = Io(0x03);
     internal static readonly nuint GetVcpuMmapSize = Io(0x04);
     internal static readonly nuint GetSupportedCpuid = Iowr<KvmCpuid2Header>(0x05);
@@ -31,12 +32,17 @@ internal static class KvmIoctls
     internal static readonly nuint SetIdentityMapAddr = Iow<ulong>(0x48);
     internal static readonly nuint CreateIrqchip = Io(0x60);
     internal static readonly nuint IrqLine = Iow<KvmIrqLevel>(0x61);
+    internal static readonly nuint GetIrqchip = Iowr<KvmIrqchip>(0x62);
+    // _IOR although the kernel reads it: the header declares it so, and the number is what matters
+    internal static readonly nuint SetIrqchip = Ior<KvmIrqchip>(0x63);
     internal static readonly nuint SetGsiRouting = Iow<KvmIrqRoutingHeader>(0x6a);
     internal static readonly nuint Irqfd = Iow<KvmIrqfd>(0x76);
     internal static readonly nuint CreatePit2 = Iow<KvmPitConfig>(0x77);
     internal static readonly nuint Ioeventfd = Iow<KvmIoeventfd>(0x79);
     internal static readonly nuint SetClock = Iow<KvmClockData>(0x7b);
     internal static readonly nuint GetClock = Ior<KvmClockData>(0x7c);
+    internal static readonly nuint GetPit2 = Ior<KvmPitState2>(0x9f);
+    internal static readonly nuint SetPit2 = Iow<KvmPitState2>(0xa0);
     internal static readonly nuint EnableCap = Iow<KvmEnableCap>(0xa3);
     internal static readonly nuint SignalMsi = Iow<KvmMsi>(0xa5);
 
@@ -53,8 +59,19 @@ internal static class KvmIoctls
     internal static readonly nuint GetLapic = Ior<KvmLapicState>(0x8e);
     internal static readonly nuint SetLapic = Iow<KvmLapicState>(0x8f);
     internal static readonly nuint SetCpuid2 = Iow<KvmCpuid2Header>(0x90);
+    internal static readonly nuint GetCpuid2 = Iowr<KvmCpuid2Header>(0x91);
     internal static readonly nuint GetMpState = Ior<KvmMpState>(0x98);
     internal static readonly nuint SetMpState = Iow<KvmMpState>(0x99);
+    internal static readonly nuint GetVcpuEvents = Ior<KvmVcpuEvents>(0x9f);
+    internal static readonly nuint SetVcpuEvents = Iow<KvmVcpuEvents>(0xa0);
+    internal static readonly nuint GetDebugregs = Ior<KvmDebugRegs>(0xa1);
+    internal static readonly nuint SetDebugregs = Iow<KvmDebugRegs>(0xa2);
     internal static readonly nuint SetTscKhz = Io(0xa2);
     internal static readonly nuint GetTscKhz = Io(0xa3);
+    internal static readonly nuint GetXsave = Ior<KvmXsave>(0xa4);
+    internal static readonly nuint SetXsave = Iow<KvmXsave>(0xa5);
+    internal static readonly nuint GetXcrs = Ior<KvmXcrs>(0xa6);
+    internal static readonly nuint SetXcrs = Iow<KvmXcrs>(0xa7);
+    /// <summary>Like GetXsave, but copies as many bytes as KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) reports (at least 4096).</summary>
+    internal static readonly nuint GetXsave2 = Ior<KvmXsave>(0xcf);
 }

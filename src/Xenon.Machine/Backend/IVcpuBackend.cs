@@ -1,3 +1,5 @@
+using Xenon.Machine.State;
+
 namespace Xenon.Machine.Backend;
 
 /// <summary>One virtual CPU. <see cref="Run"/> and the state accessors are called only on the vCPU's own thread;
@@ -16,6 +18,14 @@ public interface IVcpuBackend : IDisposable
     X86SpecialRegisters GetSpecialRegisters();
     void SetSpecialRegisters(in X86SpecialRegisters sregs);
     void SetMsrs(ReadOnlySpan<MsrEntry> msrs);
+    /// <summary>Captures the vCPU's complete state. The vCPU must be stopped (not inside <see cref="Run"/>), and so must
+    /// every other vCPU of the machine: pending-event state is only consistent while none runs.</summary>
+    VcpuState GetState();
+
+    /// <summary>Applies a state captured by <see cref="GetState"/> (here or on another machine), in the order the backend
+    /// needs. Same threading rule as <see cref="GetState"/>.</summary>
+    void SetState(VcpuState state);
+
     /// <summary>Resets the FPU/SSE state to the architectural power-on defaults (FCW 0x37f, MXCSR 0x1f80).</summary>
     void ResetFpu();
 

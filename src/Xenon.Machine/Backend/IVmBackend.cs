@@ -1,4 +1,5 @@
 using Xenon.Machine.Memory;
+using Xenon.Machine.State;
 
 namespace Xenon.Machine.Backend;
 
@@ -26,4 +27,11 @@ public interface IVmBackend : IDisposable
 
     /// <summary>Fills <paramref name="bitmap"/> (one bit a 4 KiB page of the region) with pages written since the last call, and clears them.</summary>
     void GetAndClearDirtyLog(GuestMemoryRegion region, Span<ulong> bitmap);
+
+    /// <summary>Captures the interrupt controllers, PIT and clock. Call while every vCPU is stopped.</summary>
+    PlatformState GetPlatformState();
+
+    /// <summary>Applies a captured platform state. Call while every vCPU is stopped, after their <see cref="IVcpuBackend.SetState"/>:
+    /// the clock is set last because restoring a vCPU's TSC can move the backend's reference for it.</summary>
+    void SetPlatformState(PlatformState state);
 }

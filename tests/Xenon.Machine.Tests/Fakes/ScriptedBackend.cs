@@ -1,5 +1,6 @@
 using Xenon.Machine.Backend;
 using Xenon.Machine.Memory;
+using Xenon.Machine.State;
 
 namespace Xenon.Machine.Tests.Fakes;
 
@@ -35,6 +36,18 @@ internal sealed class ScriptedBackend : IVmBackend
 
     public void GetAndClearDirtyLog(GuestMemoryRegion region, Span<ulong> bitmap) => bitmap.Clear();
 
+    /// <summary>What <see cref="GetPlatformState"/> returns and <see cref="SetPlatformState"/> replaces.</summary>
+    public PlatformState Platform { get; set; } = new() { ClockNs = 1234 };
+    public int PlatformSets { get; private set; }
+
+    public PlatformState GetPlatformState() => Platform;
+
+    public void SetPlatformState(PlatformState state)
+    {
+        Platform = state;
+        PlatformSets++;
+    }
+
     public void Dispose() => Disposed = true;
 
     private sealed class Line(ScriptedBackend owner, int gsi) : IIrqLine
@@ -52,6 +65,7 @@ internal sealed class ScriptedVcpu(int index, IEnumerable<Func<IVcpuExitHandler,
 {
     private readonly IEnumerator<Func<IVcpuExitHandler, int, VcpuExit>> _steps = script.GetEnumerator();
     private readonly SemaphoreSlim _kick = new(0);
+    private int _immediateExit;
     private X86Registers _regs;
     private X86SpecialRegisters _sregs;
 
@@ -73,19 +87,57 @@ internal sealed class ScriptedVcpu(int index, IEnumerable<Func<IVcpuExitHandler,
 
     public void SetMsrs(ReadOnlySpan<MsrEntry> msrs) { }
 
+    /// <summary>Threads that ran <see cref="Run"/>, <see cref="GetState"/> and <see cref="SetState"/> (managed thread ids).</summary>
+    public readonly List<int> RunThreads = [], StateThreads = [];
+    /// <summary>Runs in progress: a state access while one is in progress is a bug in the machine.</summary>
+    public int InRun;
+    public VcpuState? LastSetState;
+    public Exception? GetStateFailure;
+
+    public VcpuState GetState()
+    {
+        if (Volatile.Read(ref InRun) != 0) throw new InvalidOperationException("GetState while running");
+        lock (StateThreads) StateThreads.Add(Environment.CurrentManagedThreadId);
+        if (GetStateFailure is { } e) throw e;
+        return new VcpuState { Registers = _regs, SpecialRegisters = _sregs, TscKhz = (uint)(1000 + index) };
+    }
+
+    public void SetState(VcpuState state)
+    {
+        if (Volatile.Read(ref InRun) != 0) throw new InvalidOperationException("SetState while running");
+        lock (StateThreads) StateThreads.Add(Environment.CurrentManagedThreadId);
+        _regs = state.Registers;
+        _sregs = state.SpecialRegisters;
+        LastSetState = state;
+    }
+
     public void ResetFpu() { }
 
-    /// <summary>Plays the next step; when the script is over, blocks like an idle vCPU until kicked.</summary>
+    /// <summary>Plays the next step; when the script is over, blocks like an idle vCPU until kicked. Like KVM_RUN, a
+    /// kick that arrives between runs makes the next run return at once (the immediate-exit flag).</summary>
     public VcpuExit Run(IVcpuExitHandler handler)
     {
-        if (_steps.MoveNext()) return _steps.Current(handler, index);
-        _kick.Wait();
-        return VcpuExit.Interrupted;
+        Interlocked.Increment(ref InRun);
+        try
+        {
+            lock (RunThreads)
+                if (RunThreads.Count == 0 || RunThreads[^1] != Environment.CurrentManagedThreadId) RunThreads.Add(Environment.CurrentManagedThreadId);
+            if (Interlocked.Exchange(ref _immediateExit, 0) == 1) return VcpuExit.Interrupted;
+            if (_steps.MoveNext()) return _steps.Current(handler, index);
+            _kick.Wait();
+            Interlocked.Exchange(ref _immediateExit, 0);
+            return VcpuExit.Interrupted;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref InRun);
+        }
     }
 
     public void Kick()
     {
         Interlocked.Increment(ref Kicks);
+        Volatile.Write(ref _immediateExit, 1);
         _kick.Release();
     }
 

@@ -3,7 +3,7 @@ using Xenon.Kvm.Abi;
 namespace Xenon.Machine.Backend.Kvm;
 
 /// <summary>Field-by-field conversion between the machine's vCPU state and KVM's structs.</summary>
-public static class KvmStateConversion
+public static partial class KvmStateConversion
 {
     public static KvmRegs ToKvm(in X86Registers r) => new()
     {

@@ -1,5 +1,6 @@
 using Xenon.Kvm;
 using Xenon.Kvm.Abi;
+using Xenon.Machine.State;
 
 namespace Xenon.Machine.Backend.Kvm;
 
@@ -12,10 +13,13 @@ public sealed class KvmVcpuBackend : IVcpuBackend
     private const uint LvtDeliveryModeMask = 0x700;
     private const uint DeliveryModeNmi = 0x4, DeliveryModeExtInt = 0x7;
 
-    internal KvmVcpuBackend(KvmVcpu vcpu, int index)
+    private readonly Func<KvmStateSupport> _stateSupport;
+
+    internal KvmVcpuBackend(KvmVcpu vcpu, int index, Func<KvmStateSupport> stateSupport)
     {
         Vcpu = vcpu;
         Index = index;
+        _stateSupport = stateSupport;
     }
 
     public int Index { get; }
@@ -52,6 +56,14 @@ public sealed class KvmVcpuBackend : IVcpuBackend
         int set = Vcpu.SetMsrs(kvm);
         if (set < msrs.Length)
             throw new InvalidOperationException($"KVM_SET_MSRS on vcpu{Index} refused MSR 0x{msrs[set].Index:x} (value 0x{msrs[set].Value:x}); {set} of {msrs.Length} were set");
+    }
+
+    public VcpuState GetState() => KvmVcpuStateTransfer.Capture(Vcpu, _stateSupport());
+
+    public void SetState(VcpuState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        KvmVcpuStateTransfer.Restore(Vcpu, _stateSupport(), state, Index);
     }
 
     public void ResetFpu() => Vcpu.SetFpu(new KvmFpu { Fcw = 0x37f, Mxcsr = 0x1f80 });

@@ -2,6 +2,7 @@ using Xenon.Kvm;
 using Xenon.Kvm.Abi;
 using Xenon.Machine.Cpu;
 using Xenon.Machine.Memory;
+using Xenon.Machine.State;
 
 namespace Xenon.Machine.Backend.Kvm;
 
@@ -19,6 +20,7 @@ public sealed class KvmVmBackend : IVmBackend
     private readonly KvmIrqLine?[] _irqLines = new KvmIrqLine?[GsiCount];
     private readonly Lock _gate = new();
     private IReadOnlyList<CpuidEntry>? _supportedCpuid;
+    private KvmStateSupport? _stateSupport;
     private bool _irqchip;
 
     /// <summary>Opens /dev/kvm and creates a VM.</summary>
@@ -89,7 +91,7 @@ public sealed class KvmVmBackend : IVmBackend
         bool irqchip;
         lock (_gate) irqchip = _irqchip;
         var vcpu = Vm.CreateVcpu((int)ApicIds.ForVcpu(index));
-        var backend = new KvmVcpuBackend(vcpu, index);
+        var backend = new KvmVcpuBackend(vcpu, index, StateSupport);
         try
         {
             if (irqchip) backend.ConfigureLapicLints();
@@ -104,6 +106,31 @@ public sealed class KvmVmBackend : IVmBackend
 
     public void GetAndClearDirtyLog(GuestMemoryRegion region, Span<ulong> bitmap)
         => Vm.GetDirtyLog((uint)region.Slot, region.Size / 4096, bitmap);
+
+    public PlatformState GetPlatformState()
+    {
+        RequireIrqchip("GetPlatformState");
+        return KvmPlatformStateTransfer.Capture(Vm);
+    }
+
+    public void SetPlatformState(PlatformState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        RequireIrqchip("SetPlatformState");
+        KvmPlatformStateTransfer.Restore(Vm, state);
+    }
+
+    private void RequireIrqchip(string what)
+    {
+        lock (_gate)
+            if (!_irqchip) throw new InvalidOperationException($"{what} needs the in-kernel interrupt controllers (CreateInterruptControllers)");
+    }
+
+    /// <summary>Asked of KVM on first use (a save or restore), then kept: the answers do not change for a VM.</summary>
+    private KvmStateSupport StateSupport()
+    {
+        lock (_gate) return _stateSupport ??= KvmStateSupport.Probe(System, Vm);
+    }
 
     public void Dispose()
     {
