@@ -13,6 +13,8 @@ internal static class Program
           create [-F] [-c] [-n] CONFIG [key=value ...]   create a domain from an xl.cfg file
           list [-l] [-v] [DOMAIN]                         list domains (xl list's table; -l JSON, -v UUIDs)
           shutdown [-w] DOMAIN                            press the domain's ACPI power button (-w: wait until it is gone)
+          pause DOMAIN                                    stop the domain's vCPUs (unpause lets them run on)
+          unpause DOMAIN                                  let a paused domain run on
           reboot [-F] DOMAIN                              reset the domain (its on_reboot action applies)
           destroy DOMAIN                                  stop the domain at once
           console [-t pv|serial] [-n 0] DOMAIN            attach to the domain's console (Ctrl-] detaches)
@@ -47,6 +49,10 @@ internal static class Program
                 return ListCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
             case "shutdown":
                 return DomainControlCommands.Shutdown(rest, e);
+            case "pause":
+                return DomainControlCommands.Pause(rest, e, ToolstackContext.FromEnvironment());
+            case "unpause":
+                return DomainControlCommands.Unpause(rest, e, ToolstackContext.FromEnvironment());
             case "reboot":
                 return DomainControlCommands.Reboot(rest, e, ToolstackContext.FromEnvironment());
             case "destroy":

@@ -104,8 +104,17 @@ public sealed class ControlServer : IDisposable
                 var balloon = d.Devices.Balloon;
                 ulong balloonMiB = balloon is null ? 0 : balloon.ActualPages / 256;
                 ulong targetBalloonMiB = balloon is null ? 0 : balloon.TargetPages / 256;
-                return $"{{\"ok\":true,\"name\":{JsonSerializer.Serialize(d.Spec.Name, DomainSpecJsonContext.Default.String)},\"state\":\"running\",\"vcpus\":{d.Spec.Vcpus}," +
-                    $"\"memory_mib\":{d.RamMiB - balloonMiB},\"target_mib\":{d.RamMiB - targetBalloonMiB},\"max_memory_mib\":{d.RamMiB}}}";
+                return $"{{\"ok\":true,\"name\":{JsonSerializer.Serialize(d.Spec.Name, DomainSpecJsonContext.Default.String)},\"state\":\"{(d.Machine.IsPaused ? "paused" : "running")}\",\"vcpus\":{d.Spec.Vcpus}," +
+                    $"\"memory_mib\":{d.RamMiB - balloonMiB},\"target_mib\":{d.RamMiB - targetBalloonMiB},\"max_memory_mib\":{d.RamMiB}," +
+                    $"\"balloon_inflated_pages\":{balloon?.InflatedPages ?? 0},\"balloon_discard_failures\":{balloon?.DiscardFailures ?? 0}}}";
+            case "pause":
+                if (_runner.Current is not { } toPause) return Error("the domain is not running");
+                toPause.Machine.Pause();
+                return Ok();
+            case "unpause":
+                if (_runner.Current is not { } toResume) return Error("the domain is not running");
+                toResume.Machine.Resume();
+                return Ok();
             case "mem-set":
                 if (targetMiB is not { } target) return Error("mem-set needs \"target_mib\"");
                 if (_runner.Current is not { } running) return Error("the domain is not running");
@@ -121,7 +130,7 @@ public sealed class ControlServer : IDisposable
                 if (_rename is null) return Error("this domain cannot be renamed");
                 return _rename(name) is { } why ? Error(why) : Ok();
             default:
-                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, info, mem-set or rename)");
+                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, pause, unpause, info, mem-set or rename)");
         }
     }
 

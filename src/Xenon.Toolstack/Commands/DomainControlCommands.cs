@@ -13,6 +13,8 @@ public static class DomainControlCommands
 {
     public const string ShutdownUsage = "Usage: xenon shutdown [-w] <Domain>";
     public const string RebootUsage = "Usage: xenon reboot [-F] <Domain>";
+    public const string PauseUsage = "Usage: xenon pause <Domain>";
+    public const string UnpauseUsage = "Usage: xenon unpause <Domain>";
     public const string DestroyUsage = "Usage: xenon destroy <Domain>";
     public const string MemSetUsage = "Usage: xenon mem-set <Domain> <Mem>   (Mem in MiB, or with a suffix: 512m, 1g, 262144k)";
 
@@ -107,6 +109,34 @@ public static class DomainControlCommands
         if (ControlClient.Send(d.Directory, "reboot") is { } error)
         {
             stderr.WriteLine($"xenon reboot: {line.Operands[0]}: {error}");
+            return 1;
+        }
+        return 0;
+    }
+
+    /// <summary>xl pause: every vCPU stops (devices keep their state); unpause lets them run on.</summary>
+    public static int Pause(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context) =>
+        SimpleControl(args, stderr, context, "pause", PauseUsage);
+
+    public static int Unpause(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context) =>
+        SimpleControl(args, stderr, context, "unpause", UnpauseUsage);
+
+    private static int SimpleControl(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context, string command, string usage)
+    {
+        if (args.Count != 1 || args[0].StartsWith('-'))
+        {
+            stderr.WriteLine(usage);
+            return 1;
+        }
+        if (CommandSupport.IsDom0(args[0]))
+        {
+            stderr.WriteLine($"xenon {command}: Domain-0 (the host) cannot be {command}d");
+            return 1;
+        }
+        if (CommandSupport.Find(new DomainRegistry(context), args[0], stderr) is not { } d) return 1;
+        if (ControlClient.Send(d.Directory, command) is { } error)
+        {
+            stderr.WriteLine($"xenon {command}: {args[0]}: {error}");
             return 1;
         }
         return 0;

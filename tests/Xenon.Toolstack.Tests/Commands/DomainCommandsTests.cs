@@ -161,6 +161,21 @@ public sealed class DomainCommandsTests : IDisposable
     }
 
     [Fact]
+    public void PauseAndUnpauseReachTheDomainAndRefuseBadArguments()
+    {
+        _world.AddDomain(ToolstackFixture.Spec("web", 4), control: true);
+        Assert.Equal(0, DomainControlCommands.Pause(["web"], _err, _world.Context));
+        Assert.Equal(0, DomainControlCommands.Unpause(["4"], _err, _world.Context));
+        Assert.Equal(["web:{\"cmd\":\"pause\"}", "web:{\"cmd\":\"unpause\"}"], _world.ControlLog);
+        Assert.Equal(1, DomainControlCommands.Pause([], _err, _world.Context));
+        Assert.Contains(DomainControlCommands.PauseUsage, _err.ToString());
+        Assert.Equal(1, DomainControlCommands.Pause(["Domain-0"], _err, _world.Context));
+        Assert.Contains("Domain-0 (the host) cannot be paused", _err.ToString());
+        Assert.Equal(1, DomainControlCommands.Unpause(["nope"], _err, _world.Context));
+        Assert.Contains("nope", _err.ToString());
+    }
+
+    [Fact]
     public void ControlCommandsRejectBadArguments()
     {
         Assert.Equal(1, DomainControlCommands.Reboot([], _err, _world.Context));
