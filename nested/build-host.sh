@@ -26,7 +26,7 @@ XLOG_TAG=build-host
 [ "$(id -u)" = 0 ] || xdie "must run as root (debootstrap, mknod)"
 
 SUITE=bookworm
-ROOTFS_PKGS="qemu-system-x86 busybox kmod procps iproute2 e2fsprogs libicu72 libssl3 socat"
+ROOTFS_PKGS="qemu-system-x86 busybox kmod procps iproute2 e2fsprogs libicu72 libssl3 socat xenstore-utils"
 STAGE1_MODULES="virtio_pci virtio_mmio virtio_blk virtio_console overlay kvm_amd"
 ROOTFS_MODULES="kvm_amd kvm irqbypass virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng
 virtio_balloon vhost_net vhost_vsock vsock tun tap veth bridge overlay loop fuse"

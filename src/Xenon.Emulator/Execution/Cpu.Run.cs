@@ -1,0 +1,257 @@
+using Iced.Intel;
+using Xenon.Emulator.Memory;
+using Xenon.Emulator.State;
+
+namespace Xenon.Emulator.Execution;
+
+/// <summary>The run loop: interrupts between blocks, block lookup/decoding, instruction dispatch, fault delivery.</summary>
+public sealed partial class Cpu
+{
+    private readonly BufferCodeReader _reader = new();
+    private Decoder _decoder16 = null!, _decoder32 = null!, _decoder64 = null!;
+    private readonly DecodedBlock _scratch = new() { Instructions = new Instruction[DecodedBlock.MaxInstructions] };
+    private readonly Instruction[] _decodeBuffer = new Instruction[DecodedBlock.MaxInstructions];
+
+    // Per-instruction scratch: the address after the current instruction, whether a handler changed RIP, end of block.
+    private ulong _next;
+    // Budget end; each delivered event also spends one, so a guest stuck in a fault loop still returns from Run.
+    private long _end;
+    private ulong _instrStart;
+    private bool _endBlock;
+    private volatile bool _stopRequested;
+
+    // The pending fault an accessor or handler raised (-1 = none).
+    private int _faultVector = -1;
+    private uint _faultError;
+
+    private void InitDecoders()
+    {
+        _decoder16 = Decoder.Create(16, _reader, 0, DecoderOptions.None);
+        _decoder32 = Decoder.Create(32, _reader, 0, DecoderOptions.None);
+        _decoder64 = Decoder.Create(64, _reader, 0, DecoderOptions.None);
+    }
+
+    /// <summary>Records a fault for the run loop to deliver; always returns false so handlers can `return Fault(...)`.</summary>
+    internal bool Fault(int vector, uint error = 0)
+    {
+        _faultVector = vector;
+        _faultError = error;
+        return false;
+    }
+
+    private volatile bool _nmiPending;
+    private bool _nmiBlocked;
+
+    /// <summary>Raises an NMI, taken at the next block boundary (wakes HLT). Any thread.</summary>
+    public void InjectNmi() => _nmiPending = true;
+
+    /// <summary>Makes <see cref="Run"/> return <see cref="RunExit.Stopped"/> at the next block boundary. Any thread.</summary>
+    public void RequestStop() => _stopRequested = true;
+
+    /// <summary>Runs until <paramref name="maxInstructions"/> retired, HLT with nothing to deliver, a triple fault, or a stop request.</summary>
+    public RunExit Run(long maxInstructions)
+    {
+        _end = maxInstructions >= long.MaxValue - InstructionsRetired ? long.MaxValue : InstructionsRetired + maxInstructions;
+        while (InstructionsRetired < _end)
+        {
+            if (IsShutdown) return RunExit.Shutdown;
+            if (_stopRequested)
+            {
+                _stopRequested = false;
+                return RunExit.Stopped;
+            }
+            if (_nmiPending && !_nmiBlocked && !_s.InterruptShadow)
+            {
+                // NMIs ignore IF and stay blocked until the handler's IRET.
+                _nmiPending = false;
+                _nmiBlocked = true;
+                _s.Halted = false;
+                DeliverEvent(Vector.NMI, EventKind.External, 0, _s.Rip);
+                _end--;
+                continue;
+            }
+            if (!_s.InterruptShadow && (_s.FlagsControl & RFlags.IF) != 0 && Interrupts is { HasPendingInterrupt: true } irq)
+            {
+                int vector = irq.AcknowledgeInterrupt();
+                if (vector >= 0)
+                {
+                    _s.Halted = false;
+                    DeliverEvent(vector, EventKind.External, 0, _s.Rip);
+                    _end--;
+                    continue;
+                }
+            }
+            if (_s.Halted) return RunExit.Halted;
+
+            DecodedBlock? block = GetBlock();
+            if (block is null)
+            {
+                DeliverPendingFault(_s.Rip);
+                continue;
+            }
+            ExecuteBlock(block, _end);
+        }
+        return IsShutdown ? RunExit.Shutdown : RunExit.BudgetExhausted;
+    }
+
+    private void ExecuteBlock(DecodedBlock block, long end)
+    {
+        Instruction[] instrs = block.Instructions;
+        int count = block.Count;
+        ulong page = block.PhysStart >> 12;
+        ulong ipMask = block.Bitness == 64 ? ulong.MaxValue : block.Bitness == 32 ? 0xFFFFFFFF : 0xFFFF;
+        for (int n = 0; n < count; n++)
+        {
+            ref Instruction ins = ref instrs[n];
+            ulong rip = _s.Rip;
+            _next = ins.NextIP & ipMask;
+            _instrStart = rip;
+            _endBlock = false;
+            bool shadow = _s.InterruptShadow;
+            // RIP points past the instruction while it executes (branches overwrite it); a fault puts it back.
+            _s.Rip = _next;
+            if (!ExecuteGuarded(in ins))
+            {
+                if (_faultVector < 0) _faultVector = Vector.UD; // a handler bug must not take the process down
+                if (_faultVector != SoftwareEventMarker) _s.Rip = rip;
+                DeliverPendingFault(rip);
+                return;
+            }
+            InstructionsRetired++;
+            if (shadow)
+            {
+                // The shadow covered this instruction: end the block so a pending interrupt is taken right here.
+                _s.InterruptShadow = false;
+                return;
+            }
+            if (_s.Rip != _next || _endBlock || InstructionsRetired >= end || _s.Halted) return;
+            if (_code.Generation(page) != block.Generation) return; // the block wrote its own page
+        }
+    }
+
+    /// <summary>The last host exception a handler threw (an emulator bug), kept for diagnostics; the guest got #UD.</summary>
+    public Exception? LastInternalError { get; private set; }
+
+    // Last line of defence for "guest input never crashes the process": a handler bug becomes #UD for the guest.
+    // Try regions cost nothing when nothing is thrown.
+    private bool ExecuteGuarded(in Instruction ins)
+    {
+        try
+        {
+            return Execute(in ins);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LastInternalError = ex;
+            LastUnimplemented = ins.Code;
+            return Fault(Vector.UD);
+        }
+    }
+
+    /// <summary>Delivers the fault a failed handler or fetch recorded; the faulting instruction restarts at <paramref name="rip"/>.</summary>
+    private void DeliverPendingFault(ulong rip)
+    {
+        int v = _faultVector;
+        uint e = _faultError;
+        _faultVector = -1;
+        _end--;
+        if (v == SoftwareEventMarker) return; // the handler already delivered an INT n / INT3 / INTO itself
+        DeliverEvent(v, EventKind.Fault, e, rip);
+    }
+
+    private const int SoftwareEventMarker = 0x100;
+
+    /// <summary>Finds or decodes the block at RIP. Returns null with a pending fault (#PF on fetch, #GP non-canonical).</summary>
+    private DecodedBlock? GetBlock()
+    {
+        ulong rip = _s.Rip;
+        if (!Linear(Seg.Cs, rip, out ulong linear)) return null;
+        if (!Translate(linear, AccessKind.Execute, UserAccess, out ulong phys)) return null;
+        int bitness = Bitness;
+        if (_blocks.TryGet(phys, out DecodedBlock? b) && b!.LinearStart == rip && b.Bitness == bitness &&
+            b.Generation == _code.Generation(phys >> 12))
+            return b;
+        return Decode(rip, linear, phys, bitness);
+    }
+
+    private DecodedBlock? Decode(ulong rip, ulong linear, ulong phys, int bitness)
+    {
+        int inPage = 0x1000 - (int)(phys & 0xFFF);
+        Span<byte> ram = _mem.GetRam(phys, inPage);
+        bool cacheable = !ram.IsEmpty;
+        byte[] buf = _reader.Buffer;
+        int length;
+        if (cacheable)
+        {
+            ram.CopyTo(buf);
+            length = inPage;
+        }
+        else
+        {
+            // Fetch from MMIO (ROM): one instruction's worth, never cached.
+            length = Math.Min(inPage, 15);
+            for (int i = 0; i < length; i++) buf[i] = (byte)_mem.ReadMmio(phys + (ulong)i, 1);
+        }
+
+        Decoder decoder = bitness == 64 ? _decoder64 : bitness == 32 ? _decoder32 : _decoder16;
+        int generation = _code.Generation(phys >> 12);
+        Instruction[] decoded = _decodeBuffer;
+        int count = 0;
+        _reader.Position = 0;
+        _reader.Length = length;
+        decoder.IP = rip;
+        while (count < DecodedBlock.MaxInstructions && (cacheable || count == 0))
+        {
+            int start = _reader.Position;
+            decoder.Decode(out decoded[count]);
+            ref Instruction ins = ref decoded[count];
+            if (decoder.LastError == DecoderError.NoMoreBytes)
+            {
+                if (count > 0) break;
+                // The first instruction crosses into the next page: decode it alone from both pages, uncached.
+                return DecodeStraddling(rip, linear, bitness, buf, start, length);
+            }
+            count++;
+            if (ins.FlowControl != FlowControl.Next || ins.Code == Code.INVALID || EndsBlock(ins.Mnemonic)) break;
+            if (_reader.Position >= length) break;
+        }
+
+        // Only a complete block enters the cache (a half-built one must never be found).
+        DecodedBlock block = cacheable ? _blocks.Rent(phys) : _scratch;
+        if (cacheable && block.Instructions.Length != count) block.Instructions = new Instruction[count];
+        Array.Copy(decoded, block.Instructions, count);
+        block.Count = count;
+        block.PhysStart = phys;
+        block.LinearStart = rip;
+        block.Bitness = bitness;
+        block.Generation = generation;
+        if (cacheable) _code.MarkCode(phys >> 12);
+        return block;
+    }
+
+    private DecodedBlock? DecodeStraddling(ulong rip, ulong linear, int bitness, byte[] buf, int start, int length)
+    {
+        int have = length - start;
+        Buffer.BlockCopy(buf, start, buf, 0, have);
+        ulong nextLinear = (linear | 0xFFF) + 1;
+        if (!Translate(nextLinear, AccessKind.Execute, UserAccess, out ulong phys2)) return null;
+        for (int i = 0; i < 15 - have; i++) buf[have + i] = (byte)ReadPhys(phys2 + (ulong)i, 1);
+        _reader.Position = 0;
+        _reader.Length = 15;
+        Decoder decoder = bitness == 64 ? _decoder64 : bitness == 32 ? _decoder32 : _decoder16;
+        decoder.IP = rip;
+        decoder.Decode(out _scratch.Instructions[0]);
+        _scratch.Count = 1;
+        _scratch.LinearStart = rip;
+        _scratch.Bitness = bitness;
+        _scratch.PhysStart = ulong.MaxValue; // never matched by the cache
+        _scratch.Generation = _code.Generation(ulong.MaxValue >> 12);
+        return _scratch;
+    }
+
+    /// <summary>Instructions after which the block ends because they change how later bytes decode or execute.</summary>
+    private static bool EndsBlock(Mnemonic m) => m is Mnemonic.Wrmsr or Mnemonic.Lmsw or Mnemonic.Clts
+        or Mnemonic.Invlpg or Mnemonic.Sti or Mnemonic.Cli or Mnemonic.Popf or Mnemonic.Popfd or Mnemonic.Popfq or Mnemonic.Hlt
+        or Mnemonic.Lgdt or Mnemonic.Lidt or Mnemonic.Ltr or Mnemonic.Lldt or Mnemonic.Swapgs
+        or Mnemonic.Fxrstor or Mnemonic.Fxrstor64 or Mnemonic.Cpuid or Mnemonic.Pause or Mnemonic.Invd or Mnemonic.Wbinvd;
+}

@@ -1,0 +1,90 @@
+using System.Text;
+
+namespace Xenon.Emulator.Execution;
+
+/// <summary>
+/// The CPU the emulator presents: a baseline x86-64 with exactly the features it executes (SSE2, CX16, POPCNT, LZCNT,
+/// NX, 1 GiB pages, RDTSCP, SYSCALL). No XSAVE/AVX, no SSE3+, no PCID, no SMEP/SMAP, no MCE: the guest never tries them.
+/// A neutral vendor string keeps Linux on its generic CPU path (no model-specific MSRs).
+/// </summary>
+public sealed class CpuidModel
+{
+    public string Vendor { get; init; } = "XenonSoftCPU";
+    public string Brand { get; init; } = "Xenon software x86-64 CPU";
+    /// <summary>Leaf 1 EAX: family 6, model 15, stepping 1.</summary>
+    public uint Signature { get; init; } = 0x000006F1;
+    public uint ApicId { get; init; }
+    public uint LogicalProcessors { get; init; } = 1;
+    /// <summary>Advertise BMI1 (TZCNT); off by default: F3 0F BC then executes as BSF, as on CPUs without BMI1.</summary>
+    public bool Bmi1 { get; init; }
+
+    public const uint Leaf1Edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 13) |
+        (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+    public const uint Leaf1Ecx = (1u << 13) | (1u << 23) | (1u << 31); // CX16, POPCNT, hypervisor
+    public const uint Ext1Edx = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29); // SYSCALL NX 1G RDTSCP LM
+    public const uint Ext1Ecx = (1u << 0) | (1u << 5); // LAHF/SAHF in 64-bit mode, LZCNT
+
+    public void Query(uint leaf, uint subleaf, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    {
+        eax = ebx = ecx = edx = 0;
+        switch (leaf)
+        {
+            case 0:
+                eax = 7;
+                Chars(Vendor, 0, out ebx);
+                Chars(Vendor, 4, out edx);
+                Chars(Vendor, 8, out ecx);
+                break;
+            case 1:
+                eax = Signature;
+                ebx = (ApicId << 24) | (Math.Min(LogicalProcessors, 255u) << 16) | (8u << 8);
+                ecx = Leaf1Ecx;
+                edx = Leaf1Edx | (LogicalProcessors > 1 ? 1u << 28 : 0);
+                break;
+            case 7:
+                if (subleaf == 0 && Bmi1) ebx = 1u << 3;
+                break;
+            case 0x40000000:
+                eax = 0x40000000;
+                Chars("XenonEmulatr", 0, out ebx);
+                Chars("XenonEmulatr", 4, out ecx);
+                Chars("XenonEmulatr", 8, out edx);
+                break;
+            case 0x80000000:
+                eax = 0x80000008;
+                break;
+            case 0x80000001:
+                ecx = Ext1Ecx;
+                edx = Ext1Edx;
+                break;
+            case 0x80000002:
+            case 0x80000003:
+            case 0x80000004:
+            {
+                int off = (int)(leaf - 0x80000002) * 16;
+                Chars(Brand, off, out eax);
+                Chars(Brand, off + 4, out ebx);
+                Chars(Brand, off + 8, out ecx);
+                Chars(Brand, off + 12, out edx);
+                break;
+            }
+            case 0x80000008:
+                eax = (48u << 8) | Memory.Mmu.PhysicalAddressBits;
+                break;
+        }
+    }
+
+    private static void Chars(string s, int offset, out uint value)
+    {
+        value = 0;
+        for (int k = 0; k < 4; k++)
+        {
+            int idx = offset + k;
+            byte c = idx < s.Length ? (byte)s[idx] : (byte)0;
+            value |= (uint)c << (8 * k);
+        }
+    }
+
+    /// <summary>The vendor string of leaf 0 in EBX, EDX, ECX order, for tests and logs.</summary>
+    public override string ToString() => new StringBuilder(Vendor).Append(' ').Append(Brand).ToString();
+}

@@ -1,0 +1,60 @@
+using Iced.Intel;
+
+namespace Xenon.Emulator.Execution;
+
+/// <summary>
+/// Instructions decoded from one guest-physical page, from an entry point up to the first control transfer (or the
+/// page end). Valid while the page's <see cref="CodePageTracker"/> generation is unchanged and it is entered at the same
+/// linear address in the same bitness (Iced resolves relative branches and RIP-relative operands to absolute addresses).
+/// </summary>
+internal sealed class DecodedBlock
+{
+    public const int MaxInstructions = 64;
+
+    /// <summary>Exactly <see cref="Count"/> long for cached blocks (decoded code costs memory only for what it holds).</summary>
+    public Instruction[] Instructions = [];
+    public int Count;
+    public ulong PhysStart;
+    public ulong LinearStart;
+    public int Bitness;
+    public int Generation;
+}
+
+/// <summary>Decoded blocks of one vCPU keyed by guest-physical entry address. Bounded: cleared wholesale when full.</summary>
+internal sealed class BlockCache
+{
+    private const int Capacity = 1 << 16;
+    private readonly Dictionary<ulong, DecodedBlock> _blocks = new(Capacity);
+    private readonly Stack<DecodedBlock> _free = new();
+
+    public bool TryGet(ulong phys, out DecodedBlock? block) => _blocks.TryGetValue(phys, out block);
+
+    public DecodedBlock Rent(ulong phys)
+    {
+        if (_blocks.TryGetValue(phys, out DecodedBlock? existing)) return existing;
+        if (_blocks.Count >= Capacity)
+        {
+            foreach (var b in _blocks.Values) _free.Push(b);
+            _blocks.Clear();
+        }
+        DecodedBlock block = _free.Count > 0 ? _free.Pop() : new DecodedBlock();
+        _blocks[phys] = block;
+        return block;
+    }
+
+    public void Clear()
+    {
+        foreach (var b in _blocks.Values) _free.Push(b);
+        _blocks.Clear();
+    }
+}
+
+/// <summary>Feeds the Iced decoder from a small buffer the block builder fills from guest memory.</summary>
+internal sealed class BufferCodeReader : CodeReader
+{
+    public readonly byte[] Buffer = new byte[4096 + 16];
+    public int Position;
+    public int Length;
+
+    public override int ReadByte() => Position < Length ? Buffer[Position++] : -1;
+}

@@ -1,0 +1,82 @@
+namespace Xenon.Emulator.Memory;
+
+/// <summary>What an access does; the value is also the bit position in <see cref="TlbEntry.Allowed"/> (plus 3 for user mode).</summary>
+public enum AccessKind
+{
+    Read = 0,
+    Write = 1,
+    Execute = 2,
+}
+
+internal struct TlbEntry
+{
+    /// <summary>Linear page number + 1; 0 = empty.</summary>
+    public ulong Tag;
+    public ulong PhysPage;
+    /// <summary>Bit (kind + 3×user) set if that access may proceed without a walk (writes only once D is set).</summary>
+    public byte Allowed;
+    public bool Global;
+}
+
+/// <summary>
+/// Software TLB: direct-mapped, 4 KiB granularity (large pages are entered one 4 KiB piece at a time). Caches the
+/// effective permissions of the walk so a hit costs one compare; anything else (a miss, a permission the entry lacks,
+/// the first write to a clean page) goes back to the page walk, which produces the exact fault or refills the entry.
+/// </summary>
+internal sealed class Tlb
+{
+    private const int Size = 4096;
+    private readonly TlbEntry[] _entries = new TlbEntry[Size];
+    private bool _hasLargePages;
+
+    public static int Index(ulong linear) => (int)((linear >> 12) & (Size - 1));
+
+    public bool TryLookup(ulong linear, int accessBit, out ulong phys)
+    {
+        ref TlbEntry e = ref _entries[Index(linear)];
+        if (e.Tag == (linear >> 12) + 1 && (e.Allowed & accessBit) != 0)
+        {
+            phys = e.PhysPage | (linear & 0xFFF);
+            return true;
+        }
+        phys = 0;
+        return false;
+    }
+
+    public void Insert(ulong linear, ulong physPage, byte allowed, bool global, bool large)
+    {
+        ref TlbEntry e = ref _entries[Index(linear)];
+        e.Tag = (linear >> 12) + 1;
+        e.PhysPage = physPage;
+        e.Allowed = allowed;
+        e.Global = global;
+        _hasLargePages |= large;
+    }
+
+    /// <summary>INVLPG. A large page's other 4 KiB pieces may sit in other slots, so with large pages present everything goes.</summary>
+    public void FlushPage(ulong linear)
+    {
+        if (_hasLargePages)
+        {
+            FlushAll(keepGlobal: false);
+            return;
+        }
+        ref TlbEntry e = ref _entries[Index(linear)];
+        if (e.Tag == (linear >> 12) + 1) e.Tag = 0;
+    }
+
+    public void FlushAll(bool keepGlobal)
+    {
+        bool large = false;
+        for (int i = 0; i < Size; i++)
+        {
+            if (keepGlobal && _entries[i].Global && _entries[i].Tag != 0)
+            {
+                large = _hasLargePages;
+                continue;
+            }
+            _entries[i].Tag = 0;
+        }
+        _hasLargePages = large;
+    }
+}
