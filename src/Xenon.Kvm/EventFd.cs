@@ -37,34 +37,7 @@ public sealed unsafe class EventFd : IDisposable
     }
 
     /// <summary>Reads and clears the counter. False if it was zero and the eventfd is non-blocking.</summary>
-    public bool TryRead(out ulong value)
-    {
-        ulong v = 0;
-        bool added = false;
-        try
-        {
-            Handle.DangerousAddRef(ref added);
-            while (true)
-            {
-                nint n = Libc.read(Handle.Number, &v, sizeof(ulong));
-                if (n == sizeof(ulong)) break;
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINTR) continue;
-                if (errno == Errno.EAGAIN)
-                {
-                    value = 0;
-                    return false;
-                }
-                throw new KvmException("read(eventfd)", errno);
-            }
-        }
-        finally
-        {
-            if (added) Handle.DangerousRelease();
-        }
-        value = v;
-        return true;
-    }
+    public bool TryRead(out ulong value) => Handle.TryReadCounter("read(eventfd)", out value);
 
     public void Dispose() => Handle.Dispose();
 }

@@ -27,34 +27,7 @@ public sealed unsafe class TimerFd : IDisposable
     public void Disarm() => Set(0);
 
     /// <summary>Consumes the expiry count. False when the timer has not expired since the last read.</summary>
-    public bool TryRead(out ulong expirations)
-    {
-        ulong v = 0;
-        bool added = false;
-        try
-        {
-            Handle.DangerousAddRef(ref added);
-            while (true)
-            {
-                nint n = Libc.read(Handle.Number, &v, sizeof(ulong));
-                if (n == sizeof(ulong)) break;
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINTR) continue;
-                if (errno == Errno.EAGAIN)
-                {
-                    expirations = 0;
-                    return false;
-                }
-                throw new KvmException("read(timerfd)", errno);
-            }
-        }
-        finally
-        {
-            if (added) Handle.DangerousRelease();
-        }
-        expirations = v;
-        return true;
-    }
+    public bool TryRead(out ulong expirations) => Handle.TryReadCounter("read(timerfd)", out expirations);
 
     private void Set(long nanoseconds)
     {
