@@ -46,5 +46,8 @@ public struct PitChannelState
 {
     public uint Count;
     public ushort LatchedCount;
+    /// <summary>The mode KVM reports for a channel that was never programmed since reset.</summary>
+    public const byte NeverProgrammed = 0xff;
+
     public byte CountLatched, StatusLatched, Status, ReadState, WriteState, WriteLatch, RwMode, Mode, Bcd, Gate;
 }

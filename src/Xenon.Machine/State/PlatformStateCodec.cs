@@ -85,7 +85,9 @@ public static class PlatformStateCodec
             c.RwMode = r.U8("pit.rw_mode");
             at = r.Offset;
             c.Mode = r.U8("pit.mode");
-            if (c.Mode > 5) throw r.Error("pit.mode", at, $"is {c.Mode}, the i8254 has modes 0-5");
+            // KVM marks a channel the guest never programmed with mode 0xff (its reset value)
+            if (c.Mode > 5 && c.Mode != PitChannelState.NeverProgrammed)
+                throw r.Error("pit.mode", at, $"is {c.Mode}, the i8254 has modes 0-5 (or 0xff: never programmed)");
             c.Bcd = r.U8("pit.bcd");
             c.Gate = r.U8("pit.gate");
             pit.Channels[i] = c;

@@ -73,7 +73,7 @@ internal static class StateSamples
         for (int i = 0; i < IoapicState.Pins; i++) s.Ioapic.Redirection[i] = 0x1_0000UL | (ulong)(0x20 + i);
         s.Pit.Channels[0] = new PitChannelState { Count = 11932, Mode = 2, RwMode = 3, Gate = 1, Status = 0x34 };
         s.Pit.Channels[1] = new PitChannelState { Count = 0x10000, Mode = 0, LatchedCount = 7, CountLatched = 1 };
-        s.Pit.Channels[2] = new PitChannelState { Count = 1, Mode = 3, Bcd = 1, WriteState = 1, ReadState = 2, WriteLatch = 5, StatusLatched = 1 };
+        s.Pit.Channels[2] = new PitChannelState { Count = 1, Mode = PitChannelState.NeverProgrammed, Bcd = 1, WriteState = 1, ReadState = 2, WriteLatch = 5, StatusLatched = 1 };
         s.Pit.Flags = 2;
         return s;
     }

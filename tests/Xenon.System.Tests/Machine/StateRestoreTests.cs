@@ -76,7 +76,8 @@ public sealed class StateRestoreTests
             var deadline = DateTime.UtcNow + Timeout;
             while (!condition(this))
             {
-                Assert.False(Vm.Exited.IsCompleted, $"the machine stopped while waiting for {what}: {Vm.Exited.Result}; {Describe()}");
+                // the message only once the exit is known: reading Exited.Result earlier would block until the machine stops
+                if (Vm.Exited.IsCompleted) Assert.Fail($"the machine stopped while waiting for {what}: {Vm.Exited.Result}; {Describe()}");
                 Assert.DoesNotContain(Broken, Port.Written);
                 Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; {Describe()}");
                 Thread.Sleep(10);
