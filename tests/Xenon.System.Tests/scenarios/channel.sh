@@ -29,11 +29,15 @@ xenon_boot channel 1 256 'sh /dev/vda' "disk = [ 'vdev=xvda, access=ro, target=$
     "channel = [ 'name=org.xenon.test.0, connection=socket, path=$sock' ]" > "$out" 2>&1 &
 dom=$!
 for ((i = 0; i < 300; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
-# The client connects before the guest opens its end: the line waits in the port's input buffer.
-{ echo "host-to-guest-9"; sleep 120; } | timeout 130 socat - "UNIX-CONNECT:$sock" > "$SCRATCH/from-guest.txt" 2>"$SCRATCH/socat.err" &
+# The client connects before the guest opens its end: the line waits in the port's input buffer. The writer
+# keeps socat's input open until the guest is done; it is killed by pid afterwards, because a stray sleep that
+# inherited this script's stderr would hold the harness's output open for its whole duration.
+{ echo "host-to-guest-9"; sleep 120 & echo $! > "$SCRATCH/writer.pid"; wait; } 2>/dev/null |
+    timeout 130 socat - "UNIX-CONNECT:$sock" > "$SCRATCH/from-guest.txt" 2>"$SCRATCH/socat.err" &
 client=$!
 wait $dom
 rc=$?
+[ -s "$SCRATCH/writer.pid" ] && kill "$(cat "$SCRATCH/writer.pid")" 2>/dev/null
 kill $client 2>/dev/null
 wait $client 2>/dev/null
 set -e
