@@ -17,10 +17,10 @@ in_ns ip link set xenbr0 up
 
 # host side: receive what the guest sends, then serve 32 MiB for the guest to fetch
 # nc ends a connection when its stdin ends: keep the receiver's stdin open (sleep) until the guest closes
-in_ns timeout 100 sh -c "sleep 100 | busybox nc -l -p 5001 > '$SCRATCH/from-guest.bin'" &
+in_ns timeout 140 sh -c "sleep 140 | busybox nc -l -p 5001 > '$SCRATCH/from-guest.bin'" &
 recv=$!
 head -c 33554432 /dev/urandom > "$SCRATCH/to-guest.bin"
-in_ns timeout 100 sh -c "busybox nc -l -p 5002 < '$SCRATCH/to-guest.bin'" &
+in_ns timeout 140 sh -c "busybox nc -l -p 5002 < '$SCRATCH/to-guest.bin'" &
 send=$!
 
 script_disk "$SCRATCH/script.img" <<'S'

@@ -29,6 +29,23 @@ public sealed class BalloonStats
         ReceivedAt = receivedAt;
     }
 
+    /// <summary>Tags this device knows (the save layout has one value for each).</summary>
+    internal const int KnownTagCount = KnownTags;
+
+    /// <summary>Bit n set: tag n was reported.</summary>
+    internal uint PresentMask => _present;
+
+    /// <summary>Every known tag's value (0 where not reported), by tag.</summary>
+    internal ReadOnlySpan<ulong> Values => _values;
+
+    /// <summary>A report as a save recorded it. The caller has checked the mask (known tags only) and the counts.</summary>
+    internal static BalloonStats FromSaved(ReadOnlySpan<ulong> values, uint present, int unknownTags, bool truncated, DateTimeOffset receivedAt)
+    {
+        var copy = new ulong[KnownTags];
+        values[..KnownTags].CopyTo(copy);
+        return new BalloonStats(copy, present, unknownTags, truncated, receivedAt);
+    }
+
     public DateTimeOffset ReceivedAt { get; }
 
     /// <summary>Entries whose tag this device does not know (kept out of the snapshot).</summary>

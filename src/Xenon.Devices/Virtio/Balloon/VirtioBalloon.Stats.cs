@@ -14,7 +14,7 @@ public sealed partial class VirtioBalloon
     {
         lock (_gate)
         {
-            if (_queues is not { } queues || _interrupt is not { } interrupt || _needsReset || _statsQueue < 0) return false;
+            if (_queues is not { } queues || _interrupt is not { } interrupt || _needsReset || _quiesced || _statsQueue < 0) return false;
             if (_heldStatsHead is not ushort head) return false;
             var queue = queues[_statsQueue];
             _heldStatsHead = null;

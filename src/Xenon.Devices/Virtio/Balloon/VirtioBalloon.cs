@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Queue;
 using Xenon.Machine.Memory;
 
@@ -21,7 +22,7 @@ namespace Xenon.Devices.Virtio.Balloon;
 /// and never releases memory outside guest RAM: every PFN and reported range is checked by GuestMemory.Discard;
 /// chain faults complete the head with length 0, a ring fault sets DEVICE_NEEDS_RESET once.
 /// </remarks>
-public sealed partial class VirtioBalloon : IVirtioDevice
+public sealed partial class VirtioBalloon : IVirtioDevice, IStateful, IQuiescable
 {
     public const ushort DefaultQueueSize = 128;
 
@@ -164,10 +165,12 @@ public sealed partial class VirtioBalloon : IVirtioDevice
             throw new ArgumentException($"virtio-balloon has {_queueMaxSizes.Length} queues, the transport passed {queues.Count}", nameof(queues));
         lock (_gate)
         {
+            var restored = _restored; // ResetLocked forgets it
             ResetLocked();
             AssignRoles(features & DeviceFeatures);
             _interrupt = interrupt;
             _queues = queues;
+            if (restored is not null) ResumeSession(restored);
         }
     }
 
@@ -176,7 +179,8 @@ public sealed partial class VirtioBalloon : IVirtioDevice
         lock (_gate)
         {
             var queues = _queues;
-            if (queues is null || _interrupt is null || _needsReset || (uint)queueIndex >= (uint)_roles.Length) return;
+            // Held back while quiesced; Resume serves every queue.
+            if (queues is null || _interrupt is null || _needsReset || _quiesced || (uint)queueIndex >= (uint)_roles.Length) return;
             bool completed = _roles[queueIndex] switch
             {
                 QueueRole.Inflate => ServePfns(queueIndex, inflate: true),
@@ -232,6 +236,7 @@ public sealed partial class VirtioBalloon : IVirtioDevice
         _inflatedPages = 0;
         _heldStatsHead = null;
         _statsQueue = -1;
+        _restored = null;
         Array.Fill(_roles, QueueRole.None);
     }
 

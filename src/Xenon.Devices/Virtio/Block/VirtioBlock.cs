@@ -1,4 +1,5 @@
 using System.Text;
+using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Queue;
 using Xenon.Machine.Memory;
 
@@ -14,7 +15,7 @@ namespace Xenon.Devices.Virtio.Block;
 /// used length 0 when there is no status byte to write), chain faults complete the head with
 /// length 0, and ring faults set DEVICE_NEEDS_RESET once until the driver resets the device.
 /// </remarks>
-public sealed partial class VirtioBlock : IVirtioDevice
+public sealed partial class VirtioBlock : IVirtioDevice, IStateful, IQuiescable
 {
     public const ushort DefaultQueueSize = 256;
 
@@ -24,6 +25,9 @@ public sealed partial class VirtioBlock : IVirtioDevice
     /// <summary>Discard costs nothing here (see <see cref="RawFileBackend"/>); the cap only bounds a request's range.</summary>
     public const uint MaxDiscardSectors = 1u << 22;
 
+    // Serialises the I/O thread's request loop with Quiesce/Resume and save/restore (the transport's lock covers
+    // only calls that come through it).
+    private readonly object _gate = new();
     private readonly GuestMemory _memory;
     private readonly IBlockBackend _backend;
     private readonly byte[] _id = new byte[BlockRequestLayout.IdBytes];
@@ -98,13 +102,27 @@ public sealed partial class VirtioBlock : IVirtioDevice
         ArgumentNullException.ThrowIfNull(interrupt);
         if (queues.Count != _queueMaxSizes.Length)
             throw new ArgumentException($"virtio-blk has {_queueMaxSizes.Length} queue(s), the transport passed {queues.Count}", nameof(queues));
-        _negotiated = features & DeviceFeatures;
-        _interrupt = interrupt;
-        _needsReset = false;
-        _queues = queues;
+        lock (_gate)
+        {
+            _negotiated = features & DeviceFeatures;
+            _interrupt = interrupt;
+            // A restored session continues as it was saved: a device that had found its ring broken stays stopped.
+            _needsReset = _restored is { NeedsReset: true };
+            _restored = null;
+            _queues = queues;
+        }
     }
 
     public void QueueNotify(int queueIndex)
+    {
+        lock (_gate)
+        {
+            // Held back while quiesced; Resume serves the queue.
+            if (!_quiesced) ServeQueue(queueIndex);
+        }
+    }
+
+    private void ServeQueue(int queueIndex)
     {
         var queues = _queues;
         var interrupt = _interrupt;
@@ -113,7 +131,8 @@ public sealed partial class VirtioBlock : IVirtioDevice
         var queue = queues[queueIndex];
 
         bool completed = false;
-        while (true)
+        // Between requests, a Quiesce waiting for the lock stops the loop: what is left is served on Resume.
+        while (!Volatile.Read(ref _quiesced))
         {
             if (!queue.TryPopAvailable(out var chain, out var fault))
             {
@@ -137,9 +156,13 @@ public sealed partial class VirtioBlock : IVirtioDevice
 
     public void Reset()
     {
-        _queues = null;
-        _interrupt = null;
-        _negotiated = 0;
-        _needsReset = false;
+        lock (_gate)
+        {
+            _queues = null;
+            _interrupt = null;
+            _negotiated = 0;
+            _needsReset = false;
+            _restored = null;
+        }
     }
 }

@@ -36,6 +36,16 @@ internal sealed class ByteRing(int capacity)
         return n;
     }
 
+    /// <summary>Copies up to <paramref name="destination"/>.Length bytes from the front without removing them; returns how many.</summary>
+    public int Peek(Span<byte> destination)
+    {
+        int n = Math.Min(destination.Length, Count);
+        int first = Math.Min(n, _buffer.Length - _head);
+        _buffer.AsSpan(_head, first).CopyTo(destination);
+        _buffer.AsSpan(0, n - first).CopyTo(destination[first..]);
+        return n;
+    }
+
     public void Clear()
     {
         _head = 0;

@@ -34,6 +34,26 @@ internal sealed class ControlMessageQueue(int capacity)
         Count--;
     }
 
+    public int Capacity => _items.Length;
+
+    /// <summary>The waiting messages, oldest first (for a save).</summary>
+    public ConsoleControlMessage[] ToArray()
+    {
+        var items = new ConsoleControlMessage[Count];
+        for (int i = 0; i < items.Length; i++) items[i] = _items[(_head + i) % _items.Length];
+        return items;
+    }
+
+    /// <summary>Replaces the contents with saved messages (at most <see cref="Capacity"/>) and the saved drop count.</summary>
+    public void Restore(ReadOnlySpan<ConsoleControlMessage> messages, long dropped)
+    {
+        if (messages.Length > _items.Length) throw new ArgumentException($"{messages.Length} control messages do not fit the queue's {_items.Length}", nameof(messages));
+        Clear();
+        messages.CopyTo(_items);
+        Count = messages.Length;
+        Dropped = dropped;
+    }
+
     public void Clear()
     {
         _head = 0;

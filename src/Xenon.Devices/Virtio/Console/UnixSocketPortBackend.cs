@@ -13,7 +13,7 @@ namespace Xenon.Devices.Virtio.Console;
 /// <remarks>The listening socket is bound in the constructor (so a bad path fails at domain build), accepting
 /// starts at <see cref="Start"/>. A file already at the path is replaced, as QEMU's socket server does, unless
 /// a live server answers there.</remarks>
-public sealed class UnixSocketPortBackend : IConsolePortBackend, IDisposable
+public sealed class UnixSocketPortBackend : IBufferedPortBackend, IDisposable
 {
     public const int DefaultBufferBytes = 64 * 1024;
     private const int ChunkBytes = 4096;
@@ -117,6 +117,31 @@ public sealed class UnixSocketPortBackend : IConsolePortBackend, IDisposable
             }
             if (n < source.Length) s.WriterBlocked = true;
             return n;
+        }
+    }
+
+    /// <summary>Client bytes the guest has not read yet, oldest first (nothing is consumed).</summary>
+    public byte[] PeekInput()
+    {
+        lock (_lock)
+        {
+            var bytes = new byte[_input.Count];
+            _input.Peek(bytes);
+            return bytes;
+        }
+    }
+
+    /// <summary>Puts saved client bytes back in front of any input received since; false if they do not all fit.</summary>
+    public bool TryRestoreInput(ReadOnlySpan<byte> input)
+    {
+        lock (_lock)
+        {
+            if (input.Length > _input.Free) return false;
+            var newer = new byte[_input.Count];
+            _input.Read(newer);
+            _input.Write(input);
+            _input.Write(newer);
+            return true;
         }
     }
 

@@ -1,3 +1,4 @@
+using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Queue;
 using Xenon.Machine.Memory;
 
@@ -17,7 +18,7 @@ namespace Xenon.Devices.Virtio.Console;
 /// one internal lock serialises everything. Guest input never throws: a malformed control message is counted
 /// and ignored, a chain fault completes its head with length 0, a ring fault sets DEVICE_NEEDS_RESET once.
 /// </remarks>
-public sealed partial class VirtioConsole : IVirtioDevice
+public sealed partial class VirtioConsole : IVirtioDevice, IStateful, IQuiescable
 {
     public const ushort DefaultQueueSize = 128;
 
@@ -114,12 +115,14 @@ public sealed partial class VirtioConsole : IVirtioDevice
             throw new ArgumentException($"virtio-console has {_queueMaxSizes.Length} queues, the transport passed {queues.Count}", nameof(queues));
         lock (_gate)
         {
+            var restored = _restored; // ResetLocked forgets it
             ResetLocked();
             _multiport = (features & VirtioConsoleFeatures.Multiport) != 0;
             // Without MULTIPORT the driver makes port 0 its console at once, with no handshake.
             if (!_multiport) _ports[0].GuestOpen = true;
             _interrupt = interrupt;
             _queues = queues;
+            if (restored is not null) ResumeSession(restored);
         }
     }
 
@@ -127,7 +130,8 @@ public sealed partial class VirtioConsole : IVirtioDevice
     {
         lock (_gate)
         {
-            if (!IsRunning || (uint)queueIndex >= (uint)_queueMaxSizes.Length) return;
+            // Held back while quiesced; Resume serves every queue.
+            if (_quiesced || !IsRunning || (uint)queueIndex >= (uint)_queueMaxSizes.Length) return;
             if (queueIndex is ControlReceiveQueue or ControlTransmitQueue)
             {
                 if (!_multiport) return;
@@ -154,7 +158,7 @@ public sealed partial class VirtioConsole : IVirtioDevice
     {
         lock (_gate)
         {
-            if (!IsRunning) return;
+            if (_quiesced || !IsRunning) return;
             int count = _multiport ? _ports.Length : 1;
             for (int i = 0; i < count && !_needsReset; i++)
             {
@@ -188,6 +192,7 @@ public sealed partial class VirtioConsole : IVirtioDevice
         _multiport = false;
         _needsReset = false;
         _pendingControl.Clear();
+        _restored = null;
         foreach (var port in _ports) port.ResetDriverState();
         Array.Clear(_completed);
         _touchedCount = 0;

@@ -67,6 +67,14 @@ public sealed class VirtioConsolePort
     /// <summary>Bytes of <see cref="TransmitChain"/>'s readable part already given to the backend.</summary>
     internal ulong TransmitOffset { get; set; }
 
+    /// <summary>Sets the traffic counters from a saved state.</summary>
+    internal void RestoreCounters(long toGuest, long fromGuest, long dropped)
+    {
+        Interlocked.Exchange(ref _bytesToGuest, toGuest);
+        Interlocked.Exchange(ref _bytesFromGuest, fromGuest);
+        Interlocked.Exchange(ref _bytesDropped, dropped);
+    }
+
     internal void AddToGuest(long n) => Interlocked.Add(ref _bytesToGuest, n);
 
     internal void AddFromGuest(long n) => Interlocked.Add(ref _bytesFromGuest, n);

@@ -38,6 +38,11 @@ public sealed partial class VirtioNet
         int delivered = 0;
         while (true)
         {
+            if (_quiesced)
+            {
+                wantBackend = false;
+                break;
+            }
             if (_rxPending == 0)
             {
                 if (delivered == ReceiveBudget) break;

@@ -20,7 +20,8 @@ public sealed partial class VirtioNet
             queue.DisableNotification();
             bool completed = false;
             bool broken = false;
-            while (true)
+            // Between frames, a Quiesce waiting for the lock stops the loop: what is left is served on Resume.
+            while (!_quiesced)
             {
                 if (!queue.TryPopAvailable(out var chain, out var fault))
                 {
@@ -41,7 +42,7 @@ public sealed partial class VirtioNet
                 completed = true;
             }
             if (completed) SignalTransmitted(queue, interrupt);
-            if (broken || !queue.EnableNotification()) return;
+            if (broken || _quiesced || !queue.EnableNotification()) return;
         }
     }
 
@@ -72,7 +73,8 @@ public sealed partial class VirtioNet
     {
         lock (_lock)
         {
-            if (!_txSignalPending) return;
+            // Quiesce delivers a pending signal itself; none can be added while quiesced.
+            if (!_txSignalPending || _quiesced) return;
             _txSignalPending = false;
             // Whether the driver wants the interrupt is decided now, over every chain completed in the window.
             if (_txQueue is { } queue && _interrupt is { } interrupt && !_needsReset && queue.NeedsNotification())

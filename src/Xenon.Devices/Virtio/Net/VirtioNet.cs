@@ -1,4 +1,5 @@
 using System.Net.NetworkInformation;
+using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Queue;
 using Xenon.Machine.IoEvents;
 using Xenon.Machine.Memory;
@@ -20,7 +21,7 @@ namespace Xenon.Devices.Virtio.Net;
 /// Guest input never throws: malformed chains are completed unused and counted, ring faults set
 /// DEVICE_NEEDS_RESET, and every frame not delivered is counted in <see cref="Counters"/>.
 /// </remarks>
-public sealed partial class VirtioNet : IVirtioDevice, IDisposable
+public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, IDisposable
 {
     public const ushort DefaultQueueSize = 256;
     public const ushort DefaultMtu = 1500;
@@ -146,6 +147,11 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
             // normalisation drops anything the driver did not accept, so it is safe to carry on.
             _backend.SetOffloads(ReceiveOffloads);
             SetReceiveInterest(true);
+            if (_restored is { } restored)
+            {
+                _restored = null;
+                ResumeSession(restored);
+            }
         }
     }
 
@@ -153,7 +159,8 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
     {
         lock (_lock)
         {
-            if (_rxQueue is null || _needsReset) return;
+            // Held back while quiesced; Resume serves both queues.
+            if (_rxQueue is null || _needsReset || _quiesced) return;
             // A receive kick matters only while the device waits for buffers (a frame held, or the backend
             // unwatched); otherwise the backend's readiness drives receive, and reading it here would only
             // cost a read that finds nothing after every refill.
@@ -174,7 +181,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
     {
         lock (_lock)
         {
-            if (_rxQueue is null || _needsReset)
+            if (_rxQueue is null || _needsReset || _quiesced)
             {
                 SetReceiveInterest(false);
                 return;
@@ -195,6 +202,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IDisposable
             _interrupt = null;
             _negotiated = 0;
             _needsReset = false;
+            _restored = null;
             SetReceiveInterest(false);
             // Frames already queued for the next driver must not carry offloads it may not accept.
             ReceiveOffloads = NetOffloads.None;

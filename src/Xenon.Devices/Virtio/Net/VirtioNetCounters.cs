@@ -48,6 +48,36 @@ public sealed class VirtioNetCounters
     /// <summary>Transmit chains whose walk faulted (completed unused).</summary>
     public long TxBadChains => Volatile.Read(ref _txBadChains);
 
+    /// <summary>Number of values in <see cref="Snapshot"/>, in declaration order (the save layout depends on it).</summary>
+    internal const int Count = 13;
+
+    /// <summary>Every counter, in a fixed order: rx packets, bytes, too large, malformed, reset, errors, bad chains;
+    /// tx packets, bytes, too large, malformed, errors, bad chains.</summary>
+    internal long[] Snapshot() =>
+    [
+        RxPackets, RxBytes, RxDroppedTooLarge, RxDroppedMalformed, RxDroppedReset, RxErrors, RxBadChains,
+        TxPackets, TxBytes, TxDroppedTooLarge, TxDroppedMalformed, TxErrors, TxBadChains,
+    ];
+
+    /// <summary>Sets every counter from a <see cref="Snapshot"/> (the device's lock held).</summary>
+    internal void Restore(ReadOnlySpan<long> values)
+    {
+        if (values.Length != Count) throw new ArgumentException($"virtio-net has {Count} counters, not {values.Length}", nameof(values));
+        Volatile.Write(ref _rxPackets, values[0]);
+        Volatile.Write(ref _rxBytes, values[1]);
+        Volatile.Write(ref _rxDroppedTooLarge, values[2]);
+        Volatile.Write(ref _rxDroppedMalformed, values[3]);
+        Volatile.Write(ref _rxDroppedReset, values[4]);
+        Volatile.Write(ref _rxErrors, values[5]);
+        Volatile.Write(ref _rxBadChains, values[6]);
+        Volatile.Write(ref _txPackets, values[7]);
+        Volatile.Write(ref _txBytes, values[8]);
+        Volatile.Write(ref _txDroppedTooLarge, values[9]);
+        Volatile.Write(ref _txDroppedMalformed, values[10]);
+        Volatile.Write(ref _txErrors, values[11]);
+        Volatile.Write(ref _txBadChains, values[12]);
+    }
+
     internal void Received(int frameBytes)
     {
         Volatile.Write(ref _rxPackets, _rxPackets + 1);

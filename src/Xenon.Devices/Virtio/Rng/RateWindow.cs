@@ -33,6 +33,22 @@ internal sealed class RateWindow
 
     public void Consume(ulong bytes) => _used = Math.Min(_maxBytes, _used + bytes);
 
+    /// <summary>The window as a save sees it at <paramref name="now"/>: open (and not yet closed), bytes used, ticks since it opened.</summary>
+    public (bool Open, ulong Used, long ElapsedTicks) GetState(long now)
+    {
+        bool open = _open && now - _windowStart < _periodTicks;
+        return open ? (true, _used, now - _windowStart) : (false, 0, 0);
+    }
+
+    /// <summary>Continues a saved window: it opened <paramref name="elapsedTicks"/> before <paramref name="now"/>. Bytes
+    /// used beyond this window's quota (a smaller limit than the saving device's) count as the whole quota.</summary>
+    public void SetState(bool open, ulong used, long elapsedTicks, long now)
+    {
+        _open = open;
+        _used = open ? Math.Min(used, _maxBytes) : 0;
+        _windowStart = open ? now - elapsedTicks : 0;
+    }
+
     /// <summary>Ticks until the current window closes.</summary>
     public long TicksUntilRefill(long now) => Math.Max(1, _windowStart + _periodTicks - now);
 }

@@ -1,3 +1,4 @@
+using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Queue;
 using Xenon.Machine.Memory;
 
@@ -18,7 +19,7 @@ namespace Xenon.Devices.Virtio.Rng;
 /// Guest input never throws: a chain without writable bytes is completed with length 0, a chain fault completes
 /// its head with length 0, a ring fault sets DEVICE_NEEDS_RESET once until the driver resets the device.
 /// </remarks>
-public sealed class VirtioRng : IVirtioDevice, IDisposable
+public sealed partial class VirtioRng : IVirtioDevice, IStateful, IQuiescable, IDisposable
 {
     private readonly object _gate = new();
     private readonly GuestMemory _memory;
@@ -92,7 +93,9 @@ public sealed class VirtioRng : IVirtioDevice, IDisposable
         {
             _queue = queues[0];
             _interrupt = interrupt;
-            _needsReset = false;
+            // A restored session continues as it was saved: a device that had found its ring broken stays stopped.
+            _needsReset = _restored is { NeedsReset: true };
+            _restored = null;
         }
     }
 
@@ -108,7 +111,8 @@ public sealed class VirtioRng : IVirtioDevice, IDisposable
         {
             var queue = _queue;
             var interrupt = _interrupt;
-            if (queue is null || interrupt is null || _needsReset) return;
+            // Held back while quiesced; Resume serves the queue.
+            if (queue is null || interrupt is null || _needsReset || _quiesced) return;
             bool completed = false;
             while (true)
             {
@@ -149,6 +153,7 @@ public sealed class VirtioRng : IVirtioDevice, IDisposable
             _queue = null;
             _interrupt = null;
             _needsReset = false;
+            _restored = null;
         }
     }
 
