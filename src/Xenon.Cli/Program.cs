@@ -24,6 +24,10 @@ internal static class Program
           domname ID                                      print the name of a domain id
           uptime [-s] [DOMAIN ...]                        how long domains have run
           vcpu-list [DOMAIN ...]                          the domains' vCPUs: host CPU, state, time, affinity
+          vcpu-pin [-f] DOMAIN VCPU|all CPUS [-|all]      pin vCPUs to host CPUs (hard affinity)
+          vcpu-set DOMAIN N                               refused unless N is the current count (no vCPU hotplug)
+          mem-max DOMAIN MEM                              the ceiling mem-set may not go above
+          sched-credit [-d DOMAIN [-w WEIGHT] [-c CAP]]   the domains' weights and caps (credit2: sched-credit2)
           info [KEY]                                      facts about the host (xl info)
           log [-n LINES] DOMAIN                           the domain's log (xl dmesg shows the hypervisor's; see docs/cli.md)
           help                                            this text
@@ -71,6 +75,16 @@ internal static class Program
                 return DomainQueryCommands.Uptime(rest, o, e, ToolstackContext.FromEnvironment());
             case "vcpu-list":
                 return VcpuListCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
+            case "vcpu-pin":
+                return VcpuPinCommand.Run(rest, e, ToolstackContext.FromEnvironment());
+            case "vcpu-set":
+                return VcpuSetCommand.Run(rest, e, ToolstackContext.FromEnvironment());
+            case "mem-max":
+                return MemMaxCommand.Run(rest, e, ToolstackContext.FromEnvironment());
+            case "sched-credit":
+                return SchedCreditCommand.Run(rest, o, e, ToolstackContext.FromEnvironment(), credit2: false);
+            case "sched-credit2":
+                return SchedCreditCommand.Run(rest, o, e, ToolstackContext.FromEnvironment(), credit2: true);
             case "info":
                 return InfoCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
             case "log":

@@ -22,6 +22,12 @@ public sealed record ToolstackContext(string RunRoot, string LogDir, string XenS
     public static string XenStoreSocketPath =>
         Environment.GetEnvironmentVariable("XENSTORED_PATH") is { Length: > 0 } p ? p : XenStoreDaemon.DefaultSocketPath;
 
+    /// <summary>The CPU controller the domains' cgroups live under; null: discovered from /proc/self/mountinfo
+    /// (tests point it at a fake tree).</summary>
+    public Scheduling.CpuCgroup? Cgroup { get; init; }
+
+    public Scheduling.CpuCgroup? FindCgroup() => Cgroup ?? Scheduling.CgroupMounts.Discover();
+
     public string DomainsDirectory => Path.Combine(RunRoot, "domains");
 
     public DomainRuntimeDirectory DirectoryFor(string name) => new(Path.Combine(DomainsDirectory, name));

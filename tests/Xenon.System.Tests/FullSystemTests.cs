@@ -292,4 +292,24 @@ public sealed class FullSystemTests(FullSystemHost host)
             r.AssertValue("XS-KILLED", "<missing>", "a killed domain's nodes are removed");
         }
     }
+
+    [Fact]
+    public void Weights_share_a_pinned_cpu_two_to_one_and_cap_50_holds_a_spinning_guest_to_half_a_cpu()
+    {
+        ScenarioResult r = host.Result("sched");
+        r.AssertExit(0);
+        r.AssertValue("CREATE-A-RC", "0", "create spin-a (cpu_weight 256, cpus 0)");
+        r.AssertValue("CREATE-B-RC", "0", "create spin-b (cpu_weight 512, cpus 0)");
+        r.AssertValue("CREATE-C-RC", "0", "create spin-c (cap 50, cpus 0)");
+        r.AssertValue("CREDIT-A", "256 0", "sched-credit row of spin-a: weight, cap");
+        r.AssertValue("CREDIT-B", "512 0", "sched-credit row of spin-b");
+        r.AssertValue("AFFINITY-A", "0", "cpus=\"0\" pinned spin-a's vCPU thread");
+        r.AssertValue("CAP-C", "50000", "cap 50: the domain cgroup's CFS quota (v2 cpu.max \"50000 100000\", v1 cfs_quota_us)", prefix: true);
+        Assert.True(double.TryParse(r.ValueOf("WEIGHT-RATIO"), NumberStyles.Float, CultureInfo.InvariantCulture, out double ratio),
+            $"no CPU time ratio. {r.Describe()}");
+        Assert.True(ratio is >= 1.8 and <= 2.2, $"CPU time ratio of weights 512:256 on one CPU is {ratio}, expected 2 ± 10%. {r.Describe()}");
+        Assert.True(double.TryParse(r.ValueOf("CAP-PERCENT"), NumberStyles.Float, CultureInfo.InvariantCulture, out double cap),
+            $"no CPU percentage. {r.Describe()}");
+        Assert.True(cap is >= 45 and <= 55, $"a spinning guest with cap 50 used {cap}% of a CPU, expected 50 ± 10%. {r.Describe()}");
+    }
 }

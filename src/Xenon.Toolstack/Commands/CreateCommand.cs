@@ -57,6 +57,7 @@ public static class CreateCommand
             return ExitError;
         }
         foreach (var w in config.Warnings) stderr.WriteLine(w.ToString());
+        if (ReadPlacement(config, stderr) is not { } affinity) return ExitError;
 
         if (options.DryRun)
         {
@@ -65,7 +66,7 @@ public static class CreateCommand
         }
 
         if (!options.Foreground)
-            return StartDetached(options, config, stderr, context);
+            return StartDetached(options, config, affinity, stderr, context);
 
         // A foreground domain is registered like a detached one (its runtime directory names this process),
         // so that it holds its name and domain id while it runs.
@@ -86,6 +87,10 @@ public static class CreateCommand
         }
         var runtime = context.DirectoryFor(spec.Name);
         PublishToXenStore(context, stderr);
+        // This process is the domain's: its vCPU threads appear while RunForeground builds the machine.
+        var self = new Domains.LiveDomain(spec.Name, spec.DomId, spec, Environment.ProcessId, runtime);
+        new Thread(() => ApplyPlacement(context, self, config, affinity, TimeSpan.FromSeconds(120), stderr))
+            { IsBackground = true, Name = "placement" }.Start();
         int status = RunForeground(spec, runtime, options.Console, stderr);
         runtime.WriteFile("outcome", $"Foreground {status}\n");
         DomainStoreCleanup.Forget(context, spec.DomId);
@@ -155,7 +160,29 @@ public static class CreateCommand
     // program (`xenon __domain DIR`) in its own session; it is handed the parsed spec as JSON and
     // reports back through files in DIR (DomainRuntimeDirectory). We wait until the guest runs, so
     // errors such as an unreadable kernel are reported here, as xl does.
-    private static int StartDetached(CreateOptions options, DomainConfig config, TextWriter stderr, ToolstackContext context)
+    // cpu_weight, cap and cpus (docs/scheduling.md): checked before anything starts, as xl does.
+    private static List<string?>? ReadPlacement(DomainConfig config, TextWriter stderr)
+    {
+        if (Scheduling.SchedParams.Validate(config.CpuWeight ?? Scheduling.SchedParams.DefaultWeight, config.Cap ?? 0,
+                Math.Max(config.MaxVcpus, config.Vcpus)) is { } problem)
+        {
+            stderr.WriteLine($"{config.Source}: {(config.Cap is not null && problem.Contains("cap", StringComparison.Ordinal) ? "cap" : "cpu_weight")}: {problem}");
+            return null;
+        }
+        var affinity = Scheduling.DomainScheduling.AffinityFromConfig(config.Cpus, Math.Max(config.MaxVcpus, config.Vcpus),
+            HostInfo.Read().NrCpus, out string? error);
+        if (affinity is null) stderr.WriteLine($"{config.Source}:{config.Cpus?.Line}: cpus: {error}");
+        return affinity;
+    }
+
+    private static void ApplyPlacement(ToolstackContext context, Domains.LiveDomain d, DomainConfig config, List<string?> affinity,
+        TimeSpan wait, TextWriter stderr)
+    {
+        foreach (var w in Scheduling.DomainScheduling.ApplyAtCreate(context, d, config.CpuWeight, config.Cap, affinity, wait))
+            stderr.WriteLine($"xenon: warning: domain {d.Name}: {w}");
+    }
+
+    private static int StartDetached(CreateOptions options, DomainConfig config, List<string?> affinity, TextWriter stderr, ToolstackContext context)
     {
         var dir = context.DirectoryFor(config.Name);
         DomainSpec spec;
@@ -204,6 +231,8 @@ public static class CreateCommand
             DomainStoreCleanup.Forget(context, spec.DomId);
             return ExitError;
         }
+        if (new Domains.DomainRegistry(context).Find(config.Name) is { } live)
+            ApplyPlacement(context, live, config, affinity, TimeSpan.FromSeconds(10), stderr);
         if (!options.Console)
         {
             if (!options.Quiet) stderr.WriteLine($"Started domain {config.Name} (log: {logFile})");

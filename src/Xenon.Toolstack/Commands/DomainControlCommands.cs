@@ -34,6 +34,11 @@ public static class DomainControlCommands
             return 1;
         }
         if (CommandSupport.Find(new DomainRegistry(context), args[0], stderr) is not { } d) return 1;
+        if (Scheduling.DomainPolicy.Load(d.Directory).MaxMemoryMiB is { } ceiling && mib > ceiling)
+        {
+            stderr.WriteLine($"xenon mem-set: {args[0]}: {mib} MiB is above the domain's static maximum ({ceiling} MiB, set by mem-max)");
+            return 1;
+        }
         if (ControlClient.Send(d.Directory, "mem-set", $",\"target_mib\":{mib}") is { } error)
         {
             stderr.WriteLine($"xenon mem-set: {args[0]}: {error}");

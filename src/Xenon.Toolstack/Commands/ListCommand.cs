@@ -65,7 +65,10 @@ public static class ListCommand
         foreach (var d in domains)
         {
             var (seconds, running) = DomainUsage.Of(d);
-            stdout.WriteLine(XlFormat.ListRow(d.Name, d.DomId, CurrentMemoryMiB(d), d.Spec.Vcpus, XlFormat.StateLetters(running, !running), seconds)
+            var (memory, paused) = MemoryAndPaused(d);
+            // A paused domain's vCPU threads are parked: neither running nor blocked (xl shows "--p---").
+            string state = paused ? XlFormat.StateLetters(false, false, paused: true) : XlFormat.StateLetters(running, !running);
+            stdout.WriteLine(XlFormat.ListRow(d.Name, d.DomId, memory, d.Spec.Vcpus, state, seconds)
                 + (verbose ? XlFormat.ListVerboseSuffix(d.Spec.Uuid) : ""));
         }
         return 0;
@@ -73,12 +76,15 @@ public static class ListCommand
 
     /// <summary>What the domain holds now (RAM minus the balloon), from its control socket; the configured memory
     /// if the process does not say.</summary>
-    public static ulong CurrentMemoryMiB(LiveDomain d)
+    public static ulong CurrentMemoryMiB(LiveDomain d) => MemoryAndPaused(d).MemoryMiB;
+
+    /// <summary>Memory held now and whether the domain is paused, from one <c>info</c> on its control socket.</summary>
+    public static (ulong MemoryMiB, bool Paused) MemoryAndPaused(LiveDomain d)
     {
-        if (ControlClient.Query(d.Directory, "info", out _) is { } info
-            && info.TryGetProperty("memory_mib", out var m) && m.TryGetUInt64(out ulong mib))
-            return mib;
-        return d.Spec.MemoryMiB;
+        if (ControlClient.Query(d.Directory, "info", out _) is not { } info) return (d.Spec.MemoryMiB, false);
+        ulong mib = info.TryGetProperty("memory_mib", out var m) && m.ValueKind == JsonValueKind.Number && m.TryGetUInt64(out ulong v) ? v : d.Spec.MemoryMiB;
+        bool paused = info.TryGetProperty("state", out var st) && st.ValueKind == JsonValueKind.String && st.GetString() == "paused";
+        return (mib, paused);
     }
 
     /// <summary>xl list -l: a JSON array of {"domid": N, "config": …}; the config is the domain spec the domain

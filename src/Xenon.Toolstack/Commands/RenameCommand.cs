@@ -57,6 +57,7 @@ public static class RenameCommand
                 stderr.WriteLine($"Can't rename domain '{dom}'.");
                 return CommandSupport.Failure;
             }
+            RenameSpec(target, newName, stderr);
         }
         using var records = XenStoreLauncher.Open(context, stderr);
         if (records is not null)
@@ -71,5 +72,20 @@ public static class RenameCommand
             }
         }
         return 0;
+    }
+
+    // spec.json names the domain too: info, list -l and a restart of the domain read it from there.
+    private static void RenameSpec(Xenon.Domain.Process.DomainRuntimeDirectory dir, string newName, TextWriter stderr)
+    {
+        try
+        {
+            var spec = Xenon.Domain.Process.DomainSpecJson.Deserialize(File.ReadAllText(dir.SpecFile), dir.SpecFile);
+            Xenon.Domain.Process.DomainRuntimeDirectory.WriteAtomically(dir.SpecFile,
+                Xenon.Domain.Process.DomainSpecJson.Serialize(spec with { Name = newName }));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"xenon: warning: {dir.SpecFile} still names the old name: {e.Message}");
+        }
     }
 }

@@ -7,7 +7,7 @@ namespace Xenon.Toolstack.Commands;
 /// <c>xenon vcpu-list [DOMAIN...]</c>, as xl vcpu-list. A domain's vCPUs are the threads <c>vcpuN</c> of its
 /// process: CPU is the host CPU the thread last ran on, State r (running now) or b (blocked), Time its CPU time,
 /// hard affinity the thread's CPU mask ("all" when it is every host CPU); soft affinity is always "all".
-/// vCPUs up to maxvcpus that are not online show as "--p". Domain-0's vCPUs are the host CPUs.
+/// vCPUs up to maxvcpus that are not online show as "--p" with the hard affinity vcpu-pin recorded for them. Domain-0's vCPUs are the host CPUs.
 /// </summary>
 public static class VcpuListCommand
 {
@@ -47,6 +47,7 @@ public static class VcpuListCommand
     /// <summary>One row per vCPU up to the domain's maxvcpus.</summary>
     public static void WriteDomain(TextWriter stdout, LiveDomain d, IReadOnlyList<VcpuThreadInfo> threads, int hostCpus)
     {
+        var policy = Scheduling.DomainPolicy.Load(d.Directory);
         int count = Math.Max(d.Spec.EffectiveMaxVcpus, threads.Count);
         for (int i = 0; i < count; i++)
         {
@@ -55,7 +56,8 @@ public static class VcpuListCommand
                 if (x.Vcpu == i) t = x;
             if (t is null)
             {
-                stdout.WriteLine(XlFormat.VcpuOfflineRow(d.Name, d.DomId, i, "all", "all"));
+                // An offline vCPU has no thread to ask: its recorded pin is what it will get.
+                stdout.WriteLine(XlFormat.VcpuOfflineRow(d.Name, d.DomId, i, XlFormat.Affinity(policy.AffinityOf(i) ?? "", hostCpus), "all"));
                 continue;
             }
             bool running = t.State == 'R';

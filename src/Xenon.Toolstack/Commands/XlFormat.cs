@@ -15,8 +15,9 @@ public static class XlFormat
     /// <summary>What xl list -v appends: the UUID, the shutdown reason code ("-" while running), the security label.</summary>
     public static string ListVerboseSuffix(Guid uuid) => $" {uuid:D} {"-",8} {"-",16}";
 
-    /// <summary>xl's six state letters r b p s c d; we know running and blocked.</summary>
-    public static string StateLetters(bool running, bool blocked) => $"{(running ? 'r' : '-')}{(blocked ? 'b' : '-')}----";
+    /// <summary>xl's six state letters r b p s c d; we know running, blocked and paused.</summary>
+    public static string StateLetters(bool running, bool blocked, bool paused = false) =>
+        $"{(running ? 'r' : '-')}{(blocked ? 'b' : '-')}{(paused ? 'p' : '-')}---";
 
     public static readonly string VcpuHeader =
         $"{"Name",-32} {"ID",5} {"VCPU",5} {"CPU",5} {"State",5} {"Time(s)",9} Affinity (Hard / Soft)";

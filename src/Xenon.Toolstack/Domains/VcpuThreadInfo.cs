@@ -9,6 +9,9 @@ namespace Xenon.Toolstack.Domains;
 /// <param name="Affinity">Its CPU affinity as Linux's list form, e.g. <c>0-3</c> or <c>0,2</c>.</param>
 public sealed record VcpuThreadInfo(int Vcpu, char State, int Cpu, double CpuSeconds, string Affinity)
 {
+    /// <summary>The thread's id (what sched_setaffinity takes); 0 when unknown.</summary>
+    public int Tid { get; init; }
+
     /// <summary>Linux reports stat times in USER_HZ ticks, fixed at 100 per second on the x86 and arm64 ABIs.</summary>
     public const double TicksPerSecond = 100;
 
@@ -28,7 +31,8 @@ public sealed record VcpuThreadInfo(int Vcpu, char State, int Cpu, double CpuSec
                     if (ParseVcpuName(File.ReadAllText(Path.Combine(task, "comm"))) is not { } vcpu) continue;
                     if (ParseStat(File.ReadAllText(Path.Combine(task, "stat"))) is not { } stat) continue;
                     string affinity = ParseAffinity(File.ReadAllText(Path.Combine(task, "status")));
-                    result.Add(new VcpuThreadInfo(vcpu, stat.State, stat.Cpu, stat.CpuSeconds, affinity));
+                    int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid);
+                    result.Add(new VcpuThreadInfo(vcpu, stat.State, stat.Cpu, stat.CpuSeconds, affinity) { Tid = tid });
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

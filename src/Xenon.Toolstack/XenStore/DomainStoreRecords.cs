@@ -62,6 +62,16 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
         });
     }
 
+    /// <summary>xl mem-max mirrors the new ceiling into memory/static-max (KiB).</summary>
+    public void SetStaticMax(int domId, ulong maxMiB)
+    {
+        string node = $"{DomainStoreLayout.DomainPath(domId)}/memory/static-max";
+        client.Transact(tx =>
+        {
+            if (client.Read(node, tx) is not null) client.Write(node, (maxMiB * 1024).ToString(CultureInfo.InvariantCulture), tx);
+        });
+    }
+
     /// <summary>
     /// Makes the store agree with the running domains: dom0 present; every live domain's nodes present (rebuilt
     /// from its spec if xenstored lost them) and introduced; nodes of domains that are gone removed and released.

@@ -32,6 +32,9 @@ public sealed class ToolstackFixture : IDisposable
 
     public XenStoreDaemon? Daemon => _daemon;
 
+    /// <summary>What the fake control sockets report as the domain's state in <c>info</c> ("running" or "paused").</summary>
+    public string InfoState { get; set; } = "running";
+
     /// <summary>Commands the fake control sockets received, as "NAME:cmd-line".</summary>
     public List<string> ControlLog { get; } = [];
 
@@ -110,7 +113,7 @@ public sealed class ToolstackFixture : IDisposable
                 using var doc = JsonDocument.Parse(line);
                 string reply = doc.RootElement.GetProperty("cmd").GetString() switch
                 {
-                    "info" => $"{{\"ok\":true,\"name\":\"{spec.Name}\",\"state\":\"running\",\"vcpus\":{spec.Vcpus},\"memory_mib\":100,\"target_mib\":100,\"max_memory_mib\":256}}",
+                    "info" => $"{{\"ok\":true,\"name\":\"{spec.Name}\",\"state\":\"{InfoState}\",\"vcpus\":{spec.Vcpus},\"memory_mib\":100,\"target_mib\":100,\"max_memory_mib\":256}}",
                     "rename" => dir.MoveTo(doc.RootElement.GetProperty("name").GetString()!) is { } why
                         ? $"{{\"ok\":false,\"error\":\"{why}\"}}" : "{\"ok\":true}",
                     "destroy" => Destroyed(dir),
