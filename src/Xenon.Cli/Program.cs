@@ -17,6 +17,8 @@ internal static class Program
           unpause DOMAIN                                  let a paused domain run on
           reboot [-F] DOMAIN                              reset the domain (its on_reboot action applies)
           destroy DOMAIN                                  stop the domain at once
+          save [-c] DOMAIN FILE                           save the domain to FILE and end it (-c: keep it running)
+          restore [-p] [-c] FILE                          continue a saved domain (-p: paused, -c: attach the console)
           console [-t pv|serial] [-n 0] DOMAIN            attach to the domain's console (Ctrl-] detaches)
           mem-set DOMAIN MEM                              set the domain's memory target (the balloon), MEM in MiB or 512m, 1g
           rename DOMAIN NEWNAME                           rename a running domain
@@ -61,6 +63,10 @@ internal static class Program
                 return DomainControlCommands.Reboot(rest, e, ToolstackContext.FromEnvironment());
             case "destroy":
                 return DomainControlCommands.Destroy(rest, e);
+            case "save":
+                return SaveCommand.Run(rest, e, ToolstackContext.FromEnvironment());
+            case "restore":
+                return RestoreCommand.Run(rest, e, ToolstackContext.FromEnvironment());
             case "console":
                 return ConsoleCommand.Run(rest, e, ToolstackContext.FromEnvironment());
             case "mem-set":

@@ -28,8 +28,40 @@ public static class DomainBuilder
         {
             throw new DomainBuildException($"kernel {spec.Kernel}: {e.Message}", e);
         }
-
         trace.Mark("read kernel and initrd");
+        return BuildMachine(spec, console, log, trace, (vm, memory) =>
+        {
+            var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, spec.Cmdline, spec.Vcpus, spec.EffectiveMaxVcpus);
+            trace.Mark("kernel, initrd, ACPI and boot tables");
+            var supported = vm.Backend.GetSupportedCpuid();
+            vm.CreateVcpus(vcpu =>
+            {
+                var cpuid = CpuidBuilder.Build(supported, vcpu.Index, ApicIds.ForVcpu(vcpu.Index), spec.Vcpus);
+                vcpu.SetCpuid(cpuid);
+                vcpu.ResetFpu();
+                if (vcpu.Index == 0)
+                {
+                    vcpu.SetSpecialRegisters(plan.SpecialRegisters);
+                    vcpu.SetRegisters(plan.Registers);
+                }
+            });
+            return plan;
+        });
+    }
+
+    /// <summary>The machine of a saved domain (xl restore): the same memory, platform and devices as
+    /// <see cref="Build"/>, but no kernel is read or loaded and the vCPUs get no boot state: guest memory and every
+    /// register come from the saved file (<see cref="SaveRestore.SavedDomainReader"/>).</summary>
+    public static RunningDomain BuildForRestore(DomainSpec spec, ISerialOutput console, Action<string> log) =>
+        BuildMachine(spec, console, log, BuildTrace.Start(log), (vm, _) =>
+        {
+            vm.CreateVcpus(_ => { });
+            return null;
+        });
+
+    private static RunningDomain BuildMachine(DomainSpec spec, ISerialOutput console, Action<string> log, BuildTrace trace,
+        Func<VirtualMachine, GuestMemory, BootPlan?> prepareVcpus)
+    {
         var backends = DeviceBackends.Open(spec, log);
         GuestMemory memory;
         try
@@ -63,20 +95,7 @@ public static class DomainBuilder
             platform = PcPlatform.Attach(vm, console, log);
             devices = DomainDevices.Attach(spec, vm, backend, platform.Pci, backends, log);
             trace.Mark("platform and virtio devices");
-            var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, spec.Cmdline, spec.Vcpus, spec.EffectiveMaxVcpus);
-            trace.Mark("kernel, initrd, ACPI and boot tables");
-            var supported = vm.Backend.GetSupportedCpuid();
-            vm.CreateVcpus(vcpu =>
-            {
-                var cpuid = CpuidBuilder.Build(supported, vcpu.Index, ApicIds.ForVcpu(vcpu.Index), spec.Vcpus);
-                vcpu.SetCpuid(cpuid);
-                vcpu.ResetFpu();
-                if (vcpu.Index == 0)
-                {
-                    vcpu.SetSpecialRegisters(plan.SpecialRegisters);
-                    vcpu.SetRegisters(plan.Registers);
-                }
-            });
+            var plan = prepareVcpus(vm, memory);
             trace.Mark("vcpus");
             return new RunningDomain(spec, vm, platform, devices, plan);
         }

@@ -4,12 +4,13 @@ namespace Xenon.Domain;
 
 /// <summary>How a domain ended, after its on_poweroff/on_reboot/on_crash actions were applied.</summary>
 /// <param name="Destroyed">The toolstack stopped the domain (xl destroy) rather than the guest ending.</param>
-public sealed record DomainOutcome(ShutdownReason Reason, string Detail, int Incarnations, bool Destroyed = false)
+/// <param name="Saved">The domain was saved to a file (xl save without -c) and ended there; a restore continues it.</param>
+public sealed record DomainOutcome(ShutdownReason Reason, string Detail, int Incarnations, bool Destroyed = false, bool Saved = false)
 {
-    public const int ExitPowerOff = 0, ExitReboot = 2, ExitCrash = 3, ExitDestroyed = 4;
+    public const int ExitPowerOff = 0, ExitReboot = 2, ExitCrash = 3, ExitDestroyed = 4, ExitSaved = 5;
 
     /// <summary>The process exit status that reports this outcome (docs/cli.md).</summary>
-    public int ExitStatus => Destroyed ? ExitDestroyed : Reason switch
+    public int ExitStatus => Saved ? ExitSaved : Destroyed ? ExitDestroyed : Reason switch
     {
         ShutdownReason.PowerOff => ExitPowerOff,
         ShutdownReason.Reboot => ExitReboot,
@@ -17,5 +18,5 @@ public sealed record DomainOutcome(ShutdownReason Reason, string Detail, int Inc
     };
 
     /// <summary>The word for it in the domain's <c>outcome</c> file.</summary>
-    public string Name => Destroyed ? "Destroyed" : Reason.ToString();
+    public string Name => Saved ? "Saved" : Destroyed ? "Destroyed" : Reason.ToString();
 }

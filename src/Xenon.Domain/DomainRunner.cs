@@ -1,25 +1,32 @@
 using Xenon.Devices.Legacy.Serial;
 using Xenon.Domain.Console;
+using Xenon.Domain.SaveRestore;
 using Xenon.Machine;
 
 namespace Xenon.Domain;
 
 /// <summary>
 /// Runs a domain until it ends for good: builds it, starts it, waits, and applies the spec's
-/// on_poweroff/on_reboot/on_crash action (restart builds a fresh machine from the same spec).
+/// on_poweroff/on_reboot/on_crash action (restart builds a fresh machine from the same spec). The first incarnation
+/// can instead continue a saved domain (xl restore); a save without -c ends the domain.
 /// </summary>
 public sealed class DomainRunner
 {
     private readonly DomainSpec _spec;
     private readonly Action<string> _log;
     private readonly object _lock = new();
+    private readonly object _saveLock = new();
+    private readonly RestoreRequest? _restore;
     private RunningDomain? _current;
     private volatile bool _destroyed;
+    private volatile string? _savedTo;
 
-    public DomainRunner(DomainSpec spec, Action<string> log)
+    /// <param name="restore">Start from this saved file instead of booting the kernel (the spec must be the file's).</param>
+    public DomainRunner(DomainSpec spec, Action<string> log, RestoreRequest? restore = null)
     {
         _spec = spec;
         _log = log;
+        _restore = restore;
     }
 
     public ConsoleFanout Console { get; } = new();
@@ -40,12 +47,15 @@ public sealed class DomainRunner
         while (true)
         {
             incarnation++;
-            var domain = DomainBuilder.Build(_spec, Console, _log);
+            bool restoring = _restore is not null && incarnation == 1;
+            var domain = restoring ? DomainBuilder.BuildForRestore(_spec, Console, _log) : DomainBuilder.Build(_spec, Console, _log);
             MachineExit exit;
             try
             {
+                if (restoring) Restore(domain, _restore!);
+                else domain.Start();
+                // Only a started machine is offered to control requests (pause and save need running vCPU threads).
                 lock (_lock) _current = domain;
-                domain.Start();
                 Started?.Invoke(domain);
                 if (_destroyed) domain.Destroy();
                 exit = domain.Machine.WaitForExit();
@@ -53,9 +63,11 @@ public sealed class DomainRunner
             finally
             {
                 lock (_lock) _current = null;
+                foreach (var line in domain.Devices.Describe()) _log($"domain {_spec.Name}: {line}");
                 domain.Dispose();
             }
             _log($"domain {_spec.Name}: {exit.Reason} ({exit.Detail})");
+            if (_savedTo is not null) return new DomainOutcome(exit.Reason, $"saved to {_savedTo}", incarnation, Saved: true);
             if (_destroyed) return new DomainOutcome(exit.Reason, exit.Detail, incarnation, Destroyed: true);
             var action = exit.Reason switch
             {
@@ -70,6 +82,40 @@ public sealed class DomainRunner
             }
             return new DomainOutcome(exit.Reason, exit.Detail, incarnation);
         }
+    }
+
+    private void Restore(RunningDomain domain, RestoreRequest request)
+    {
+        _log($"domain {_spec.Name}: restoring from {request.Path}");
+        using var reader = SavedDomainReader.Open(request.Path);
+        var result = reader.RestoreInto(domain, request.Paused);
+        _log($"domain {_spec.Name}: restored from {request.Path}: {result}{(request.Paused ? " (paused)" : "")}");
+    }
+
+    /// <summary>
+    /// xl save: writes the running domain to <paramref name="path"/> (<see cref="DomainSaver"/>). With
+    /// <paramref name="keepRunning"/>, or if the save fails, the domain runs on. Without it the domain stays paused
+    /// and <see cref="EndSaved"/> ends it with the outcome Saved: the caller first reports the save (the process
+    /// exits once the domain has ended). One save at a time.
+    /// </summary>
+    /// <exception cref="DomainSaveException">The save failed (the domain runs on); the message names the file and step.</exception>
+    public SaveResult Save(string path, bool keepRunning)
+    {
+        lock (_saveLock)
+        {
+            if (_savedTo is not null) throw new DomainSaveException($"the domain has already been saved to {_savedTo}");
+            var domain = Current ?? throw new DomainSaveException("the domain is not running");
+            var result = DomainSaver.Save(domain, path, keepRunning);
+            _log($"domain {_spec.Name}: saved to {result}{(keepRunning ? "; it runs on" : "")}");
+            if (!keepRunning) _savedTo = path;
+            return result;
+        }
+    }
+
+    /// <summary>After a save without keepRunning: ends the (paused) domain; <see cref="Run"/> returns the outcome Saved.</summary>
+    public void EndSaved()
+    {
+        if (_savedTo is { } path) Current?.Machine.RequestShutdown(ShutdownReason.PowerOff, $"saved to {path}");
     }
 
     /// <summary>Ends the domain now, whatever its actions say (xl destroy).</summary>

@@ -4,6 +4,7 @@ using Xenon.Devices.Legacy.Platform;
 using Xenon.Devices.Legacy.Rtc;
 using Xenon.Devices.Legacy.Serial;
 using Xenon.Devices.Pci;
+using Xenon.Devices.State;
 using Xenon.Machine;
 
 namespace Xenon.Domain;
@@ -16,9 +17,11 @@ public sealed class PcPlatform : IDisposable
 {
     public const int KeyboardIrq = 1, Com1Irq = 4, RtcIrq = 8, SciIrq = 9, AuxIrq = 12;
 
-    private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic, PciRoot pci)
+    private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic, PciRoot pci,
+        PciConfigIoPorts configPorts)
     {
         Pci = pci;
+        PciConfigPorts = configPorts;
         Serial = serial;
         Rtc = rtc;
         I8042 = i8042;
@@ -34,6 +37,20 @@ public sealed class PcPlatform : IDisposable
     public ResetControl Reset { get; }
     public PvPanic PvPanic { get; }
     public PciRoot Pci { get; }
+
+    /// <summary>0xcf8/0xcfc: kept because its CONFIG_ADDRESS latch is part of a saved domain.</summary>
+    public PciConfigIoPorts PciConfigPorts { get; }
+
+    /// <summary>Every device of the domain that has state, in restore order: the legacy devices, the config-address
+    /// latch, each PCI function by slot (the virtio functions carry their device models), and the root last, so that
+    /// its <c>RestoreCompleted</c> maps the BARs once every function has its configuration space back.</summary>
+    public DeviceStateSet CreateStateSet()
+    {
+        var set = new DeviceStateSet().Add(Serial).Add(Rtc).Add(I8042).Add(Acpi).Add(Reset).Add(PciConfigPorts);
+        foreach (var (_, device) in Pci.Devices)
+            if (device is IStatefulDevice stateful) set.Add(stateful);
+        return set.Add(Pci);
+    }
 
     public static PcPlatform Attach(VirtualMachine vm, ISerialOutput console, Action<string> log)
     {
@@ -51,12 +68,13 @@ public sealed class PcPlatform : IDisposable
         pciIo.Register(vm.Pio);
         var pci = new PciRoot(vm.Mmio, pciIo, PciWindows.Default, log);
         // 0xcf9 (reset control) sits inside the config-address dword at 0xcf8: the config ports forward it
-        new PciConfigIoPorts(pci, reset).Register(vm.Pio);
+        var configPorts = new PciConfigIoPorts(pci, reset);
+        configPorts.Register(vm.Pio);
         new PciEcam(pci).Register(vm.Mmio);
         var pvpanic = new PvPanic(vm, log);
         pvpanic.Register(vm.Pio);
         new PostCodePort().Register(vm.Pio);
-        return new PcPlatform(serial, rtc, i8042, acpi, reset, pvpanic, pci);
+        return new PcPlatform(serial, rtc, i8042, acpi, reset, pvpanic, pci, configPorts);
     }
 
     public void Dispose() => Rtc.Dispose();

@@ -1,26 +1,39 @@
+using Xenon.Devices.State;
+using Xenon.Domain.Process;
+using Xenon.Domain.Save;
+using Xenon.Domain.SaveRestore;
 using Xenon.Domain.Virtio;
 using Xenon.Machine;
 using Xenon.Machine.Boot;
+using Xenon.Machine.Memory;
+using Xenon.Machine.State;
 
 namespace Xenon.Domain;
 
-/// <summary>One incarnation of a domain: its machine and platform devices.</summary>
-public sealed class RunningDomain : IDisposable
+/// <summary>One incarnation of a domain: its machine and platform devices. It is what a save reads
+/// (<see cref="ISaveSource"/>) and what a restore fills (<see cref="IRestoreTarget"/>).</summary>
+public sealed class RunningDomain : IDisposable, ISaveSource, IRestoreTarget
 {
-    internal RunningDomain(DomainSpec spec, VirtualMachine machine, PcPlatform platform, DomainDevices devices, BootPlan plan)
+    internal RunningDomain(DomainSpec spec, VirtualMachine machine, PcPlatform platform, DomainDevices devices, BootPlan? plan)
     {
         Devices = devices;
         Spec = spec;
         Machine = machine;
         Platform = platform;
         BootPlan = plan;
+        DeviceStates = platform.CreateStateSet();
     }
 
     public DomainSpec Spec { get; }
     public VirtualMachine Machine { get; }
     public PcPlatform Platform { get; }
     public DomainDevices Devices { get; }
-    public BootPlan BootPlan { get; }
+
+    /// <summary>How the kernel was loaded; null for a domain restored from a saved file.</summary>
+    public BootPlan? BootPlan { get; }
+
+    /// <summary>Every stateful device, in the order a save writes them and a restore applies them.</summary>
+    public DeviceStateSet DeviceStates { get; }
 
     public void Start() => Machine.Start();
 
@@ -34,6 +47,20 @@ public sealed class RunningDomain : IDisposable
     public string? SetMemoryTarget(ulong targetMiB) => Devices.SetMemoryTarget(targetMiB, RamMiB);
 
     public void Destroy() => Machine.RequestShutdown(ShutdownReason.PowerOff, "destroyed");
+
+    SaveHeader ISaveSource.Header => new(Spec.Name, Spec.Uuid);
+    string ISaveSource.ConfigJson => DomainSpecJson.Serialize(Spec);
+    GuestMemory ISaveSource.Memory => Machine.Memory;
+    GuestMemory IRestoreTarget.Memory => Machine.Memory;
+    int IRestoreTarget.VcpuCount => Machine.VcpuCount;
+    bool ISaveSource.VcpusPaused => Machine.IsPaused;
+    void ISaveSource.PauseVcpus() => Machine.Pause();
+    void ISaveSource.ResumeVcpus() => Machine.Resume();
+    void ISaveSource.QuiesceDevices() => Devices.QuiesceIo();
+    void ISaveSource.ResumeDevices() => Devices.ResumeIo();
+    MachineState ISaveSource.CaptureMachineState() => Machine.CaptureState();
+    void IRestoreTarget.StartFromState(MachineState state) => Machine.StartFromState(state, paused: true);
+    void IRestoreTarget.ResumeVcpus() => Machine.Resume();
 
     public void Dispose()
     {

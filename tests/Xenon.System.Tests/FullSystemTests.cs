@@ -312,4 +312,39 @@ public sealed class FullSystemTests(FullSystemHost host)
             $"no CPU percentage. {r.Describe()}");
         Assert.True(cap is >= 45 and <= 55, $"a spinning guest with cap 50 used {cap}% of a CPU, expected 50 ± 10%. {r.Describe()}");
     }
+
+    [Fact]
+    public void Save_ends_the_domain_and_restore_continues_the_guest_where_it_was()
+    {
+        ScenarioResult r = host.Result("save-restore");
+        r.AssertExit(0);
+        r.AssertValue("CREATE-RC", "0", "create exit status");
+        r.AssertValue("SAVE-KEEP-RC", "0", "save -c exit status");
+        r.AssertValue("KEEP-RUNS", "yes", "the guest counts on after save -c");
+        r.AssertValue("KEEP-FILE", "present", "save -c wrote its file");
+        r.AssertValue("SAVE-RC", "0", "save exit status");
+        r.AssertValue("TMP-LEFT", "no", "no FILE.tmp after a save");
+        r.AssertValue("OUTCOME", "Saved 5", "outcome of a saved domain", prefix: true);
+        r.AssertValue("SAVED-PROCESS", "gone", "the saved domain's process");
+        r.AssertValue("SAVED-TAP", "gone", "the saved domain's tap");
+        r.AssertValue("BAD-RC", "1", "restore of a corrupted file");
+        r.AssertValue("BAD-NAMES-OFFSET", "yes", "the error names the offset");
+        r.AssertValue("BAD-PROCESS", "gone", "no domain process is left after a refused restore");
+        r.AssertValue("RESTORE-RC", "0", "restore -p exit status");
+        r.AssertValue("PAUSED-TICKS", "0", "a domain restored with -p does not run");
+        r.AssertValue("UNPAUSE-RC", "0", "unpause exit status");
+        r.AssertValue("TICKS-CONTINUOUS", "yes", "the guest's count goes on by one across save and restore");
+        r.AssertValue("COUNT-AFTER", "1", "the first tick after the restore follows the last one before the save");
+        r.AssertValue("BOOT-IDS", "1", "one boot id: the guest did not reboot");
+        // kvmclock resumes from the saved value: the guest's uptime moves by about a tick, not by the time it was gone.
+        double step = double.Parse(r.ValueOf("UPTIME-STEP"), CultureInfo.InvariantCulture);
+        double gone = double.Parse(r.ValueOf("GONE-MS"), CultureInfo.InvariantCulture) / 1000;
+        Assert.True(step > 0 && step < gone / 2, $"uptime moved {step} s across a save and restore that took {gone} s. {r.Describe()}");
+        r.AssertValue("FIRST-NET-AFTER", "ok", "ping in the first tick after the restore");
+        r.AssertValue("NET-AFTER", "ok", "ping after the restore", prefix: true);
+        Assert.True(int.Parse(r.ValueOf("NC-AFTER"), CultureInfo.InvariantCulture) > 0, $"no TCP exchange after the restore. {r.Describe()}");
+        r.AssertValue("CHUNKS-BAD", "0", "chunks read through the descriptor opened before the save");
+        r.AssertValue("COUNTS-ON-DISK", "all", "every count written before and after the save is on the disk");
+        r.AssertValue("DESTROY-RC", "0", "destroy of the restored domain");
+    }
 }

@@ -50,8 +50,15 @@ public sealed class ControlServer : IDisposable
                         filled += n;
                         continue;
                     }
-                    string reply = Handle(buffer.AsSpan(0, newline));
-                    Send(client, reply);
+                    string reply = Handle(buffer.AsSpan(0, newline), out var afterReply);
+                    try
+                    {
+                        Send(client, reply);
+                    }
+                    finally
+                    {
+                        afterReply?.Invoke();
+                    }
                     Array.Copy(buffer, newline + 1, buffer, 0, filled - newline - 1);
                     filled -= newline + 1;
                 }
@@ -65,9 +72,21 @@ public sealed class ControlServer : IDisposable
     /// <summary>Parses and executes one request line; returns the reply line.</summary>
     public string Handle(ReadOnlySpan<byte> line)
     {
+        string reply = Handle(line, out var afterReply);
+        afterReply?.Invoke();
+        return reply;
+    }
+
+    /// <param name="afterReply">What to do once the reply is sent: a saved domain ends only after its save was reported,
+    /// since the process exits with it.</param>
+    private string Handle(ReadOnlySpan<byte> line, out Action? afterReply)
+    {
+        afterReply = null;
         string? command;
         ulong? targetMiB = null;
         string? name = null;
+        string? path = null;
+        bool keep = false;
         try
         {
             using var doc = JsonDocument.Parse(line.ToArray());
@@ -85,6 +104,16 @@ public sealed class ControlServer : IDisposable
             {
                 if (n.ValueKind != JsonValueKind.String) return Error("\"name\" must be a string");
                 name = n.GetString();
+            }
+            if (doc.RootElement.TryGetProperty("path", out var p))
+            {
+                if (p.ValueKind != JsonValueKind.String) return Error("\"path\" must be a string");
+                path = p.GetString();
+            }
+            if (doc.RootElement.TryGetProperty("keep", out var k))
+            {
+                if (k.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return Error("\"keep\" must be true or false");
+                keep = k.GetBoolean();
             }
         }
         catch (JsonException e)
@@ -129,8 +158,29 @@ public sealed class ControlServer : IDisposable
                 if (string.IsNullOrEmpty(name)) return Error("rename needs \"name\"");
                 if (_rename is null) return Error("this domain cannot be renamed");
                 return _rename(name) is { } why ? Error(why) : Ok();
+            case "save":
+                string saveReply = Save(path, keep);
+                if (!keep) afterReply = _runner.EndSaved;
+                return saveReply;
             default:
-                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, pause, unpause, info, mem-set or rename)");
+                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, pause, unpause, info, mem-set, rename or save)");
+        }
+    }
+
+    // xl save: the path must be absolute (this process's working directory is not the client's).
+    private string Save(string? path, bool keep)
+    {
+        if (string.IsNullOrEmpty(path)) return Error("save needs \"path\"");
+        if (!System.IO.Path.IsPathFullyQualified(path)) return Error($"save needs an absolute path, not \"{path}\"");
+        try
+        {
+            var r = _runner.Save(path, keep);
+            return FormattableString.Invariant(
+                $"{{\"ok\":true,\"bytes\":{r.Bytes},\"data_pages\":{r.DataPages},\"zero_pages\":{r.ZeroPages},\"devices\":{r.Devices},\"downtime_ms\":{r.Downtime.TotalMilliseconds:0.###}}}");
+        }
+        catch (SaveRestore.DomainSaveException e)
+        {
+            return Error(e.Message);
         }
     }
 

@@ -5,7 +5,8 @@ namespace Xenon.Domain.Process;
 /// <summary>
 /// The body of a detached domain process (<c>xenon __domain DIR</c>): runs the spec in DIR, serves
 /// its console socket, reports <c>state</c> once the guest is running (or why it could not start)
-/// and <c>outcome</c> when it has ended for good, then removes its socket.
+/// and <c>outcome</c> when it has ended for good, then removes its socket. With a <c>restore</c> file
+/// (<see cref="RestoreRequestFile"/>) the guest continues from a saved file instead of booting.
 /// </summary>
 public static class DomainProcess
 {
@@ -16,9 +17,11 @@ public static class DomainProcess
             lock (log) { log.WriteLine($"{DateTime.UtcNow:O} {m}"); log.Flush(); }
         });
         DomainSpec spec;
+        SaveRestore.RestoreRequest? restore;
         try
         {
             spec = DomainSpecJson.Deserialize(File.ReadAllText(dir.SpecFile), dir.SpecFile);
+            restore = RestoreRequestFile.TryRead(dir);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -26,7 +29,7 @@ public static class DomainProcess
             return 1;
         }
         dir.WriteFile("pid", $"{Environment.ProcessId}\n");
-        var runner = new DomainRunner(spec, logAction);
+        var runner = new DomainRunner(spec, logAction, restore);
         using var console = new ConsoleSocketServer(runner, dir.ConsoleSocket);
         using var control = new ControlServer(runner, dir.ControlSocket, dir.MoveTo);
         runner.Started += _ => dir.WriteFile("state", "running\n");

@@ -65,7 +65,14 @@ public sealed class AtomicFileWriter : IDisposable
         if (_disposed) return;
         _disposed = true;
         if (_committed) return;
-        _stream.Dispose();
+        try
+        {
+            // Closing flushes what is buffered, which fails again on a full disk: the file goes regardless.
+            _stream.Dispose();
+        }
+        catch (IOException)
+        {
+        }
         try
         {
             File.Delete(TempPath);

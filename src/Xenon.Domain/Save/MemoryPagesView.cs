@@ -27,7 +27,11 @@ public readonly ref struct MemoryPagesView
     /// sent earlier with data may have become zero since). A frame outside <paramref name="memory"/> means the stream
     /// does not fit the domain built from its map: a <see cref="SaveFormatException"/>, with nothing past that page written.
     /// </summary>
-    public void ApplyTo(GuestMemory memory)
+    public void ApplyTo(GuestMemory memory) => ApplyTo(memory, memoryIsZero: false);
+
+    /// <param name="memoryIsZero">The memory is freshly mapped and every page not yet written is zero (an eager restore,
+    /// where each page comes once): zero entries are skipped, which keeps those pages unallocated and costs nothing.</param>
+    public void ApplyTo(GuestMemory memory, bool memoryIsZero)
     {
         ArgumentNullException.ThrowIfNull(memory);
         int data = 8 + 8 * Count;
@@ -38,7 +42,7 @@ public readonly ref struct MemoryPagesView
                 throw _context.Error(8 + 8 * i, "page entry", $"pfn 0x{pfn:x} is outside the restored domain's memory");
             if (IsZero(i))
             {
-                page.Clear();
+                if (!memoryIsZero) page.Clear();
                 continue;
             }
             _payload.Slice(data, SaveFormat.PageSize).CopyTo(page);

@@ -175,6 +175,44 @@ public sealed class DomainDevices : IDisposable
     /// <summary>The entropy device, unless the config turned it off (rng = 0).</summary>
     public VirtioRng? Rng { get; private set; }
 
+    /// <summary>One line per device that needs attention or moves packets: a function the guest must reset (and why),
+    /// each NIC's counters. Logged when a domain ends, for the post-mortem.</summary>
+    public IEnumerable<string> Describe()
+    {
+        foreach (var host in _hosts)
+            if (host.Device.NeedsResetReason is { } why) yield return $"{host.Device.Name}: needs reset: {why}";
+        for (int i = 0; i < _nics.Count; i++)
+        {
+            var c = _nics[i].Counters;
+            yield return $"vif {i}: rx {c.RxPackets} packets ({c.RxDropped} dropped, {c.RxErrors} errors), tx {c.TxPackets} packets ({c.TxDropped} dropped, {c.TxErrors} errors)";
+        }
+    }
+
+    /// <summary>How long a device's I/O thread may take to finish the callback it is in when the domain is saved.</summary>
+    public static readonly TimeSpan QuiesceTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Parks every device's I/O thread (see <see cref="VirtioDeviceHost.QuiesceIo"/>), so that device state and
+    /// guest memory stand still for a save. On failure the threads parked so far run on and the exception propagates.</summary>
+    public void QuiesceIo()
+    {
+        int parked = 0;
+        try
+        {
+            for (; parked < _hosts.Count; parked++) _hosts[parked].QuiesceIo(QuiesceTimeout);
+        }
+        catch
+        {
+            for (int i = 0; i < parked; i++) _hosts[i].ResumeIo();
+            throw;
+        }
+    }
+
+    /// <summary>Lets every device's I/O thread run on after <see cref="QuiesceIo"/>.</summary>
+    public void ResumeIo()
+    {
+        foreach (var host in _hosts) host.ResumeIo();
+    }
+
     public void Dispose()
     {
         foreach (var host in _hosts) host.Dispose();

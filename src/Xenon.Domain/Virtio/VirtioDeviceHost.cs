@@ -29,6 +29,14 @@ internal sealed class VirtioDeviceHost : IDisposable
     private ulong? _doorbellBase;
     private int _disposed;
 
+    // Quiescing: a callback of our own on the device's loop that parks the loop thread. Callbacks run one at a time,
+    // so while it is parked no device code runs and none touches guest memory or rings.
+    private readonly IVirtioDevice _model;
+    private readonly EventFd? _quiesce;
+    private readonly ManualResetEventSlim _quiesced = new(false);
+    private readonly ManualResetEventSlim _released = new(true);
+    private volatile bool _stopAfterQuiesce;
+
     public VirtioDeviceHost(string name, IVirtioDevice device, GuestMemory memory, KvmVm kvm, PciRoot pci, IMsiSink msi,
         Action<string> log, params IDisposable[] owned)
     {
@@ -36,6 +44,7 @@ internal sealed class VirtioDeviceHost : IDisposable
         _pci = pci;
         _log = log;
         _owned = owned;
+        _model = device;
         Device = new VirtioPciDevice(name, device, memory, msi);
         _loop = new IoEventLoop($"xenon-{name}", e => log($"{name}: device I/O failed: {e}"));
         int queues = device.QueueMaxSizes.Count;
@@ -43,6 +52,8 @@ internal sealed class VirtioDeviceHost : IDisposable
         _registrations = new IoEventRegistration[queues];
         try
         {
+            _quiesce = EventFd.Create(nonBlocking: true);
+            _loop.Register(_quiesce, _ => ParkLoopThread());
             for (int q = 0; q < queues; q++)
             {
                 int queue = q;
@@ -70,6 +81,53 @@ internal sealed class VirtioDeviceHost : IDisposable
     /// <summary>The I/O thread, for devices that also watch host file descriptors (a TAP, a socket).
     /// Valid from construction; a device attached to it must be among the owned disposables.</summary>
     public IoEventLoop Loop => _loop;
+
+    /// <summary>Stops the device's I/O thread between two callbacks and returns once it is parked: from then on until
+    /// <see cref="ResumeIo"/> the device neither serves kicks nor reads its backend, so its state and the guest memory
+    /// it writes stand still. Throws <see cref="TimeoutException"/> (and leaves the thread running) if a callback does
+    /// not finish within <paramref name="timeout"/>.</summary>
+    public void QuiesceIo(TimeSpan timeout)
+    {
+        _released.Reset();
+        _quiesced.Reset();
+        _quiesce!.Signal();
+        if (!_quiesced.Wait(timeout))
+        {
+            _released.Set();
+            throw new TimeoutException($"{Device.Name}: its I/O thread did not settle within {timeout.TotalMilliseconds:0} ms");
+        }
+        // A model may also work off the loop (timers, backend completions): it holds that work itself.
+        try
+        {
+            (_model as IQuiescable)?.Quiesce();
+        }
+        catch
+        {
+            _released.Set();
+            throw;
+        }
+    }
+
+    /// <summary>Lets a quiesced device and its I/O thread run on. Harmless if it is not quiesced.</summary>
+    public void ResumeIo()
+    {
+        try
+        {
+            (_model as IQuiescable)?.Resume();
+        }
+        finally
+        {
+            _released.Set();
+        }
+    }
+
+    private void ParkLoopThread()
+    {
+        _quiesced.Set();
+        _released.Wait();
+        // Disposing a quiesced host: stop here, so that no kick queued meanwhile is served after the state was taken.
+        if (_stopAfterQuiesce) _loop.Stop();
+    }
 
     private void OnBarMoved(IPciDevice device, int bar, ulong? address)
     {
@@ -121,8 +179,11 @@ internal sealed class VirtioDeviceHost : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _pci.BarMoved -= OnBarMoved;
         UnbindDoorbells();
+        _stopAfterQuiesce = true;
+        _released.Set();
         _loop.Dispose();
         foreach (var kick in _kicks) kick?.Dispose();
+        _quiesce?.Dispose();
         // In the order given: a device that watches host fds detaches before its backend closes them.
         foreach (var o in _owned) o.Dispose();
     }

@@ -1,0 +1,22 @@
+using Xenon.Devices.State;
+using Xenon.Machine.Memory;
+using Xenon.Machine.State;
+
+namespace Xenon.Domain.SaveRestore;
+
+/// <summary>What <see cref="SavedDomainReader"/> fills: a domain built from the saved configuration, without a kernel,
+/// its vCPUs created but not started. <see cref="RunningDomain"/> is the real one.</summary>
+public interface IRestoreTarget
+{
+    /// <summary>Freshly mapped (all zero) guest memory of the saved domain's size.</summary>
+    GuestMemory Memory { get; }
+
+    int VcpuCount { get; }
+
+    DeviceStateSet DeviceStates { get; }
+
+    /// <summary>Starts the vCPU threads parked, with <paramref name="state"/> applied.</summary>
+    void StartFromState(MachineState state);
+
+    void ResumeVcpus();
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Xenon.Domain.Process;
+using Xenon.Toolstack.Cli;
+using Xenon.Toolstack.Console;
+using Xenon.Toolstack.Domains;
+using Xenon.Toolstack.XenStore;
+
+namespace Xenon.Toolstack.Commands;
+
+/// <summary>
+/// <c>xenon save [-c] DOMAIN FILE</c>, as xl save: the domain process pauses the guest, writes it to FILE
+/// (docs/save-format.md; FILE.tmp renamed once complete) and, without -c, ends it; the domain is then gone, as after
+/// destroy, and <c>xenon restore FILE</c> continues it. With -c, or if the save fails, it runs on and no file is left.
+/// </summary>
+public static class SaveCommand
+{
+    public const string Usage = "Usage: xenon save [-c] <Domain> <CheckpointFile>\n  -c  leave the domain running after saving it";
+
+    /// <summary>Writing a large guest to a slow disk takes a while; the domain process answers when the file is complete.</summary>
+    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(10);
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
+    {
+        var line = CommandSupport.Parse(args, [new OptionSpec('c')], "xenon save", Usage, stderr);
+        if (line is null) return CommandSupport.Failure;
+        if (line.Operands.Count != 2)
+        {
+            stderr.WriteLine(line.Operands.Count == 3 ? "xenon save: a replacement config file is not supported" : Usage);
+            return CommandSupport.Failure;
+        }
+        string domain = line.Operands[0];
+        if (CommandSupport.IsDom0(domain))
+        {
+            stderr.WriteLine("xenon save: Domain-0 (the host) cannot be saved");
+            return CommandSupport.Failure;
+        }
+        bool keep = line.Has('c');
+        if (CommandSupport.Find(new DomainRegistry(context), domain, stderr) is not { } d) return CommandSupport.Failure;
+        string path = Path.GetFullPath(line.Operands[1]);
+        stderr.WriteLine($"Saving to {path} (domain {d.DomId})");
+        var start = DateTime.UtcNow;
+        string members = $",\"path\":{JsonSerializer.Serialize(path, ToolstackJsonContext.Default.String)},\"keep\":{(keep ? "true" : "false")}";
+        var reply = Exchange(d.Directory, "save", members, out string? error);
+        if (reply is null)
+        {
+            stderr.WriteLine($"xenon save: {domain}: {error}");
+            return CommandSupport.Failure;
+        }
+        var r = reply.Value;
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Saved domain {d.Name} to {path}: {Number(r, "bytes")} bytes, {Number(r, "data_pages")} data pages, {Number(r, "zero_pages")} zero pages, " +
+            $"{Number(r, "devices")} devices; guest stopped {Number(r, "downtime_ms")} ms; {(DateTime.UtcNow - start).TotalMilliseconds:0} ms in all"));
+        if (keep) return 0;
+        // The domain ends by itself once saved; wait for it to be gone so that its name is free for the restore.
+        int status = ConsoleClient.WaitForOutcome(d.Directory, TimeSpan.FromSeconds(30), TextWriter.Null);
+        using (XenStoreLauncher.Open(context, TextWriter.Null)) { } // reconciling drops a dead domain's nodes
+        if (status != Domain.DomainOutcome.ExitSaved)
+            stderr.WriteLine($"xenon save: warning: domain {d.Name} did not report its end as saved (status {status})");
+        return 0;
+    }
+
+    private static string Number(JsonElement reply, string name) =>
+        reply.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetRawText() : "?";
+
+    // As ControlClient, but a save may take minutes: the reply comes when the file is complete.
+    private static JsonElement? Exchange(DomainRuntimeDirectory dir, string command, string members, out string? error)
+    {
+        error = null;
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var reply = new List<byte>();
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(dir.ControlSocket));
+            socket.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
+            socket.Send(Encoding.UTF8.GetBytes($"{{\"cmd\":\"{command}\"{members}}}\n"));
+            var buf = new byte[512];
+            while (!reply.Contains((byte)'\n'))
+            {
+                int n = socket.Receive(buf);
+                if (n <= 0) break;
+                reply.AddRange(buf.AsSpan(0, n).ToArray());
+            }
+        }
+        catch (SocketException e)
+        {
+            error = $"the domain process at {dir.ControlSocket} did not answer: {e.Message}";
+            return null;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(reply.ToArray());
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = "the domain process sent a malformed reply";
+                return null;
+            }
+            if (root.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True) return root.Clone();
+            error = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : "the domain refused the request";
+            return null;
+        }
+        catch (JsonException)
+        {
+            error = "the domain process sent a malformed reply";
+            return null;
+        }
+    }
+}
