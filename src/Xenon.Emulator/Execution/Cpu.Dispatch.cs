@@ -124,6 +124,9 @@ public sealed partial class Cpu
             case Mnemonic.Nop: case Mnemonic.Pause: case Mnemonic.Lfence: case Mnemonic.Mfence: case Mnemonic.Sfence:
             case Mnemonic.Prefetchnta: case Mnemonic.Prefetcht0: case Mnemonic.Prefetcht1: case Mnemonic.Prefetcht2:
             case Mnemonic.Prefetchw: case Mnemonic.Prefetch: case Mnemonic.Clflush: case Mnemonic.Wait:
+            // CET hints, NOPs on a CPU without CET (CPUID hides it): ENDBR at every indirect-branch target of CET-built
+            // code (Debian's busybox and kernel), RDSSP leaves its register unchanged. 0F 18–1F reserved forms are hint NOPs.
+            case Mnemonic.Endbr64: case Mnemonic.Endbr32: case Mnemonic.Rdsspd: case Mnemonic.Rdsspq: case Mnemonic.Reservednop:
                 return true;
             case Mnemonic.Hlt: return ExecHlt();
             case Mnemonic.Cpuid: ExecCpuid(); return true;

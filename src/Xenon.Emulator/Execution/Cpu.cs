@@ -58,6 +58,20 @@ public sealed partial class Cpu
         FlushTlb(keepGlobal: false);
     }
 
+    /// <summary>An NMI raised but not yet delivered (state capture and restore; use <see cref="InjectNmi"/> to raise one).</summary>
+    public bool NmiPending
+    {
+        get => _nmiPending;
+        set => _nmiPending = value;
+    }
+
+    /// <summary>NMIs are blocked until the next IRET (an NMI handler is running).</summary>
+    public bool NmiBlocked
+    {
+        get => _nmiBlocked;
+        set => _nmiBlocked = value;
+    }
+
     /// <summary>Current RFLAGS with the lazy status flags folded in.</summary>
     public ulong GetRflags() => (_s.FlagsControl & ~RFlags.Arith) | _s.Lazy.Compute() | RFlags.Fixed1;
 

@@ -24,7 +24,39 @@ public sealed class CpuidModel
     public const uint Ext1Edx = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29); // SYSCALL NX 1G RDTSCP LM
     public const uint Ext1Ecx = (1u << 0) | (1u << 5); // LAHF/SAHF in 64-bit mode, LZCNT
 
+    private CpuidLeaf[]? _table;
+
+    /// <summary>Replaces the built-in answers with a table (the machine's CPUID after topology and policy); null restores
+    /// the built-in model. A leaf missing from the table reads as zeros. The caller is responsible for listing only
+    /// features the emulator executes (the soft backend masks them).</summary>
+    public void SetTable(CpuidLeaf[]? table) => Volatile.Write(ref _table, table);
+
+    /// <summary>The table set by <see cref="SetTable"/>, or null.</summary>
+    public CpuidLeaf[]? Table => Volatile.Read(ref _table);
+
     public void Query(uint leaf, uint subleaf, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    {
+        if (Volatile.Read(ref _table) is { } table)
+        {
+            QueryTable(table, leaf, subleaf, out eax, out ebx, out ecx, out edx);
+            return;
+        }
+        QueryModel(leaf, subleaf, out eax, out ebx, out ecx, out edx);
+    }
+
+    private static void QueryTable(CpuidLeaf[] table, uint leaf, uint subleaf, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    {
+        foreach (ref readonly var e in table.AsSpan())
+        {
+            if (e.Leaf != leaf || (e.Indexed && e.Subleaf != subleaf)) continue;
+            (eax, ebx, ecx, edx) = (e.Eax, e.Ebx, e.Ecx, e.Edx);
+            return;
+        }
+        eax = ebx = ecx = edx = 0;
+    }
+
+    /// <summary>The built-in model's answer, ignoring any table (what a backend offers as "supported").</summary>
+    public void QueryModel(uint leaf, uint subleaf, out uint eax, out uint ebx, out uint ecx, out uint edx)
     {
         eax = ebx = ecx = edx = 0;
         switch (leaf)
@@ -88,3 +120,6 @@ public sealed class CpuidModel
     /// <summary>The vendor string of leaf 0 in EBX, EDX, ECX order, for tests and logs.</summary>
     public override string ToString() => new StringBuilder(Vendor).Append(' ').Append(Brand).ToString();
 }
+
+/// <summary>One CPUID table row: <see cref="Indexed"/> leaves match on the subleaf (ECX) too.</summary>
+public readonly record struct CpuidLeaf(uint Leaf, uint Subleaf, bool Indexed, uint Eax, uint Ebx, uint Ecx, uint Edx);

@@ -223,14 +223,17 @@ public sealed class IoEventLoopTests
     {
         using var loop = new IoEventLoop();
         using var fd = EventFd.Create();
-        const int warmUp = 200, total = 10_000;
+        // Two measuring windows after a warm-up. An allocation per event shows in both; the runtime's own one-off
+        // allocations on the thread (a method reaching tier 1 while other tests keep the JIT busy) show in one at most.
+        const int warmUp = 200, middle = 5_100, total = 10_000;
         int calls = 0;
-        long allocatedAtWarmUp = 0, allocatedAtEnd = 0;
+        long atWarmUp = 0, atMiddle = 0, atEnd = 0;
         using var registration = loop.Register(fd, _ =>
         {
             int n = calls + 1;
-            if (n == warmUp) allocatedAtWarmUp = GC.GetAllocatedBytesForCurrentThread();
-            if (n == total) allocatedAtEnd = GC.GetAllocatedBytesForCurrentThread();
+            if (n == warmUp) atWarmUp = GC.GetAllocatedBytesForCurrentThread();
+            if (n == middle) atMiddle = GC.GetAllocatedBytesForCurrentThread();
+            if (n == total) atEnd = GC.GetAllocatedBytesForCurrentThread();
             Volatile.Write(ref calls, n);
         });
 
@@ -242,7 +245,8 @@ public sealed class IoEventLoopTests
                 Assert.Fail($"event {i} of {total} was not served within {Timeout.TotalSeconds} s (served {Volatile.Read(ref calls)})");
         }
 
-        long grown = allocatedAtEnd - allocatedAtWarmUp;
-        Assert.True(grown == 0, $"the loop thread allocated {grown} bytes over {total - warmUp} events");
+        long first = atMiddle - atWarmUp, second = atEnd - atMiddle;
+        Assert.True(first == 0 || second == 0,
+            $"the loop thread allocated {first} bytes over events {warmUp}-{middle} and {second} bytes over events {middle}-{total}");
     }
 }

@@ -1,0 +1,102 @@
+using Xenon.Emulator.Execution;
+using Xenon.Machine.Backend;
+using Xenon.Machine.Memory;
+using Xenon.Machine.Soft.Platform;
+using Xenon.Machine.State;
+
+namespace Xenon.Machine.Soft;
+
+/// <summary>
+/// The software-CPU implementation of <see cref="IVmBackend"/> (issue 6): vCPUs are <c>Xenon.Emulator</c> CPUs running on
+/// the machine's own <see cref="GuestMemory"/>, with the PIC pair and the PIT emulated here (where KVM has them in the
+/// kernel). Needs no /dev/kvm. Not yet: local APICs, IOAPIC, MSI, dirty logging (every page reads as dirty).
+/// </summary>
+public sealed class SoftVmBackend : IVmBackend
+{
+    public const int GsiCount = SoftPlatform.GsiCount;
+
+    private readonly GuestMemory _memory;
+    private readonly int _vcpuCount;
+    private readonly Lock _gate = new();
+    private readonly List<GuestMemoryRegion> _mapped = [];
+    private SoftPlatform? _platform;
+
+    /// <param name="memory">The machine's guest memory (the same object the machine and its devices use).</param>
+    /// <param name="vcpuCount">How many vCPUs the machine will create (CPUID topology).</param>
+    public SoftVmBackend(GuestMemory memory, int vcpuCount = 1)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vcpuCount, 1);
+        _memory = memory;
+        _vcpuCount = vcpuCount;
+    }
+
+    public string Name => "soft";
+
+    /// <summary>All vCPUs share it: a write to a page holding decoded code drops that code everywhere. Devices that write
+    /// guest RAM behind the CPUs' backs (DMA) must call <see cref="CodePageTracker.NotifyWrite"/>.</summary>
+    public CodePageTracker CodePages { get; } = new();
+
+    /// <summary>IRQ 0 pulses from the PIT so far (null before <see cref="CreateInterruptControllers"/>).</summary>
+    public long? PitIrq0Count => _platform is { } p ? Interlocked.Read(ref p.Pit.Irq0Count) : null;
+
+    public void MapMemory(GuestMemoryRegion region, bool logDirty)
+    {
+        // The vCPUs reach RAM through GuestMemory itself; a region not in it could not be reached.
+        if (!_memory.Regions.Contains(region)) throw new ArgumentException("the soft backend maps only regions of its GuestMemory", nameof(region));
+        lock (_gate) _mapped.Add(region);
+    }
+
+    public void CreateInterruptControllers()
+    {
+        lock (_gate)
+        {
+            if (_platform is not null) throw new InvalidOperationException("interrupt controllers already created");
+            _platform = new SoftPlatform();
+        }
+    }
+
+    public IIrqLine GetIrqLine(int gsi)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(gsi);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(gsi, GsiCount);
+        return Platform("GetIrqLine").Line(gsi);
+    }
+
+    public IReadOnlyList<CpuidEntry> GetSupportedCpuid() => SoftCpuid.Supported(new CpuidModel { LogicalProcessors = (uint)_vcpuCount });
+
+    public IVcpuBackend CreateVcpu(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        SoftPlatform? platform;
+        lock (_gate) platform = _platform;
+        return new SoftVcpuBackend(index, _memory, CodePages, platform, Math.Max(_vcpuCount, index + 1));
+    }
+
+    /// <summary>No write tracking yet: every page is reported dirty, which is always safe for a migration (it resends all).</summary>
+    public void GetAndClearDirtyLog(GuestMemoryRegion region, Span<ulong> bitmap)
+    {
+        ulong pages = region.Size / 4096;
+        bitmap.Clear();
+        for (ulong p = 0; p < pages && (int)(p / 64) < bitmap.Length; p++) bitmap[(int)(p / 64)] |= 1UL << (int)(p % 64);
+    }
+
+    public PlatformState GetPlatformState() => SoftPlatformStateTransfer.Capture(Platform("GetPlatformState"));
+
+    public void SetPlatformState(PlatformState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        SoftPlatformStateTransfer.Restore(Platform("SetPlatformState"), state);
+    }
+
+    private SoftPlatform Platform(string what)
+    {
+        lock (_gate)
+            return _platform ?? throw new InvalidOperationException($"{what} needs the interrupt controllers (CreateInterruptControllers)");
+    }
+
+    public void Dispose()
+    {
+        lock (_gate) _platform?.Dispose();
+    }
+}
