@@ -13,9 +13,14 @@ public static class ControlClient
 
     /// <summary>Sends {"cmd": command} and returns the whole reply object when it says ok; null (and the reason in
     /// <paramref name="error"/>) otherwise.</summary>
-    public static JsonElement? Query(DomainRuntimeDirectory dir, string command, out string? error)
+    public static JsonElement? Query(DomainRuntimeDirectory dir, string command, out string? error) =>
+        Query(dir, command, "", DefaultReplyTimeout, out error);
+
+    /// <summary>As <see cref="Query(DomainRuntimeDirectory, string, out string?)"/> with further members and a reply
+    /// timeout of its own (a save answers only once its file is complete).</summary>
+    public static JsonElement? Query(DomainRuntimeDirectory dir, string command, string members, TimeSpan replyTimeout, out string? error)
     {
-        var reply = Exchange(dir, command, "", out error);
+        var reply = Exchange(dir, command, members, replyTimeout, out error);
         if (reply is not { } r) return null;
         if (r.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True) return r;
         error = r.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.String ? err.GetString() : "the domain refused the request";
@@ -25,13 +30,15 @@ public static class ControlClient
     /// <param name="members">Further JSON members, already encoded, starting with a comma (e.g. <c>,"target_mib":256</c>).</param>
     public static string? Send(DomainRuntimeDirectory dir, string command, string members)
     {
-        var reply = Exchange(dir, command, members, out var error);
+        var reply = Exchange(dir, command, members, DefaultReplyTimeout, out var error);
         if (reply is not { } r) return error;
         if (r.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True) return null;
         return r.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.String ? err.GetString() : "the domain refused the request";
     }
 
-    private static JsonElement? Exchange(DomainRuntimeDirectory dir, string command, string members, out string? error)
+    private static readonly TimeSpan DefaultReplyTimeout = TimeSpan.FromSeconds(10);
+
+    private static JsonElement? Exchange(DomainRuntimeDirectory dir, string command, string members, TimeSpan replyTimeout, out string? error)
     {
         error = null;
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -47,7 +54,7 @@ public static class ControlClient
         var reply = new List<byte>();
         try
         {
-            socket.ReceiveTimeout = 10_000;
+            socket.ReceiveTimeout = (int)replyTimeout.TotalMilliseconds;
             socket.Send(Encoding.UTF8.GetBytes($"{{\"cmd\":\"{command}\"{members}}}\n"));
             var buf = new byte[512];
             while (!reply.Contains((byte)'\n'))

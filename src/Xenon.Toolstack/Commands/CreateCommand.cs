@@ -206,17 +206,9 @@ public static class CreateCommand
         string logFile = context.LogFileFor(config.Name);
         dir.WriteFile(LogPathFile, logFile + "\n");
         PublishToXenStore(context, stderr);
-        // setsid (not a process-group leader here, so it does not fork) makes the domain process
-        // the leader of a new session: it outlives us and our terminal.
-        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false };
-        foreach (var a in new[] { "sh", "-c", "exec \"$@\" __domain \"$XENON_DOMAIN_DIR\" </dev/null >>\"$XENON_DOMAIN_LOG\" 2>&1", "sh" })
-            psi.ArgumentList.Add(a);
-        foreach (var a in SelfCommand.Get()) psi.ArgumentList.Add(a);
-        psi.Environment["XENON_DOMAIN_DIR"] = dir.Path;
-        psi.Environment["XENON_DOMAIN_LOG"] = logFile;
-        using var domainProcess = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the domain process");
+        using var domainProcess = DomainProcessLauncher.Start(dir, logFile);
 
-        string? state = WaitForState(dir, domainProcess, TimeSpan.FromSeconds(120));
+        string? state = DomainProcessLauncher.WaitForState(dir, domainProcess, TimeSpan.FromSeconds(120));
         if (state is null)
         {
             stderr.WriteLine(domainProcess.HasExited
@@ -239,22 +231,5 @@ public static class CreateCommand
             return 0;
         }
         return ConsoleClient.Attach(dir, stderr) ?? 0;
-    }
-
-    private static string? WaitForState(DomainRuntimeDirectory dir, Process domainProcess, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            bool exited = domainProcess.HasExited;
-            try
-            {
-                if (File.Exists(dir.StateFile)) return File.ReadAllText(dir.StateFile).Trim();
-            }
-            catch (IOException) { }
-            if (exited) return null;
-            Thread.Sleep(20);
-        }
-        return null;
     }
 }

@@ -75,7 +75,7 @@ public static class RestoreCommand
         dir.WriteFile(CreateCommand.LogPathFile, logFile + "\n");
         XenStoreLauncher.PublishOrStartInBackground(context, stderr);
         string? state;
-        using (var process = StartDomainProcess(dir, logFile)) state = WaitForState(dir, process, StartTimeout);
+        using (var process = DomainProcessLauncher.Start(dir, logFile)) state = DomainProcessLauncher.WaitForState(dir, process, StartTimeout);
         if (state is null || state.StartsWith("error: ", StringComparison.Ordinal))
         {
             stderr.WriteLine(state is null
@@ -94,34 +94,5 @@ public static class RestoreCommand
         DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(spec));
         DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
         RestoreRequestFile.Write(dir, request);
-    }
-
-    // As create does it: `xenon __domain DIR` in its own session (setsid), its output in the domain's log.
-    private static Process StartDomainProcess(DomainRuntimeDirectory dir, string logFile)
-    {
-        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false };
-        foreach (var a in new[] { "sh", "-c", "exec \"$@\" __domain \"$XENON_DOMAIN_DIR\" </dev/null >>\"$XENON_DOMAIN_LOG\" 2>&1", "sh" })
-            psi.ArgumentList.Add(a);
-        foreach (var a in SelfCommand.Get()) psi.ArgumentList.Add(a);
-        psi.Environment["XENON_DOMAIN_DIR"] = dir.Path;
-        psi.Environment["XENON_DOMAIN_LOG"] = logFile;
-        return Process.Start(psi) ?? throw new InvalidOperationException("cannot start the domain process");
-    }
-
-    private static string? WaitForState(DomainRuntimeDirectory dir, Process domainProcess, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            bool exited = domainProcess.HasExited;
-            try
-            {
-                if (File.Exists(dir.StateFile)) return File.ReadAllText(dir.StateFile).Trim();
-            }
-            catch (IOException) { }
-            if (exited) return null;
-            Thread.Sleep(5);
-        }
-        return null;
     }
 }

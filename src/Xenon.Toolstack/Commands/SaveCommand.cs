@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Xenon.Domain.Process;
 using Xenon.Toolstack.Cli;
@@ -43,7 +41,7 @@ public static class SaveCommand
         stderr.WriteLine($"Saving to {path} (domain {d.DomId})");
         var start = DateTime.UtcNow;
         string members = $",\"path\":{JsonSerializer.Serialize(path, ToolstackJsonContext.Default.String)},\"keep\":{(keep ? "true" : "false")}";
-        var reply = Exchange(d.Directory, "save", members, out string? error);
+        var reply = ControlClient.Query(d.Directory, "save", members, ReplyTimeout, out string? error);
         if (reply is null)
         {
             stderr.WriteLine($"xenon save: {domain}: {error}");
@@ -64,48 +62,4 @@ public static class SaveCommand
 
     private static string Number(JsonElement reply, string name) =>
         reply.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetRawText() : "?";
-
-    // As ControlClient, but a save may take minutes: the reply comes when the file is complete.
-    private static JsonElement? Exchange(DomainRuntimeDirectory dir, string command, string members, out string? error)
-    {
-        error = null;
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        var reply = new List<byte>();
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(dir.ControlSocket));
-            socket.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
-            socket.Send(Encoding.UTF8.GetBytes($"{{\"cmd\":\"{command}\"{members}}}\n"));
-            var buf = new byte[512];
-            while (!reply.Contains((byte)'\n'))
-            {
-                int n = socket.Receive(buf);
-                if (n <= 0) break;
-                reply.AddRange(buf.AsSpan(0, n).ToArray());
-            }
-        }
-        catch (SocketException e)
-        {
-            error = $"the domain process at {dir.ControlSocket} did not answer: {e.Message}";
-            return null;
-        }
-        try
-        {
-            using var doc = JsonDocument.Parse(reply.ToArray());
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                error = "the domain process sent a malformed reply";
-                return null;
-            }
-            if (root.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True) return root.Clone();
-            error = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : "the domain refused the request";
-            return null;
-        }
-        catch (JsonException)
-        {
-            error = "the domain process sent a malformed reply";
-            return null;
-        }
-    }
 }
