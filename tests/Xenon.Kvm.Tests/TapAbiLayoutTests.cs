@@ -10,7 +10,7 @@ namespace Xenon.Kvm.Tests;
 public sealed class TapAbiLayoutTests
 {
     private static readonly string[] NetHeaders =
-        ["stdio.h", "stddef.h", "limits.h", "fcntl.h", "sys/ioctl.h", "sys/socket.h", "sys/uio.h", "net/if.h", "linux/if_tun.h", "linux/sockios.h", "linux/virtio_net.h"];
+        ["stdio.h", "stddef.h", "limits.h", "fcntl.h", "sys/ioctl.h", "sys/socket.h", "sys/uio.h", "net/if.h", "linux/if_tun.h", "linux/if_arp.h", "linux/sockios.h", "linux/virtio_net.h"];
 
     [Fact]
     public void StructsIoctlNumbersAndFlagsMatchTheLinuxHeaders()
@@ -23,7 +23,12 @@ public sealed class TapAbiLayoutTests
             ("offsetof(struct ifreq, ifr_flags)", (ulong)Marshal.OffsetOf<TunIfReq>(nameof(TunIfReq.Flags))),
             ("offsetof(struct ifreq, ifr_mtu)", (ulong)Marshal.OffsetOf<TunIfReq>(nameof(TunIfReq.Value))),
             ("offsetof(struct ifreq, ifr_ifindex)", (ulong)Marshal.OffsetOf<TunIfReq>(nameof(TunIfReq.Value))),
-            ("sizeof(((struct ifreq*)0)->ifr_flags)", sizeof(short)),
+            ("offsetof(struct ifreq, ifr_hwaddr.sa_family)", (ulong)Marshal.OffsetOf<TunIfReq>(nameof(TunIfReq.HardwareFamily))),
+            ("offsetof(struct ifreq, ifr_hwaddr.sa_data)", (ulong)Marshal.OffsetOf<TunIfReq>(nameof(TunIfReq.HardwareAddress))),
+            ("sizeof(((struct ifreq*)0)->ifr_hwaddr.sa_data)", 14),
+            ("SIOCSIFHWADDR", TunIoctls.SIOCSIFHWADDR),
+            ("SIOCGIFHWADDR", TunIoctls.SIOCGIFHWADDR),
+            ("ARPHRD_ETHER", (ulong)TunIoctls.ARPHRD_ETHER),
             ("sizeof(((struct ifreq*)0)->ifr_mtu)", sizeof(int)),
             ("sizeof(struct iovec)", (ulong)Unsafe.SizeOf<IoVector>()),
             ("offsetof(struct iovec, iov_base)", (ulong)Marshal.OffsetOf<IoVector>(nameof(IoVector.Base))),

@@ -88,6 +88,17 @@ public sealed class TapDeviceTests
     }
 
     [Fact]
+    public void TheHostSideMacAddressIsSetAndReadBack()
+    {
+        using var tap = TapRequirements.Open();
+        byte[] xenStyle = [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff];
+        tap.SetMacAddress(xenStyle);
+        Assert.Equal(xenStyle, NetInterface.GetMacAddress(tap.Name));
+        Assert.Equal("fe:ff:ff:ff:ff:ff", File.ReadAllText($"/sys/class/net/{tap.Name}/address").Trim());
+        Assert.Throws<ArgumentException>(() => tap.SetMacAddress([1, 2, 3]));
+    }
+
+    [Fact]
     public void OffloadsAreAcceptedAndUnknownBitsRefused()
     {
         using var tap = TapRequirements.Open();

@@ -341,6 +341,8 @@ public sealed class FullSystemTests(FullSystemHost host)
         double gone = double.Parse(r.ValueOf("GONE-MS"), CultureInfo.InvariantCulture) / 1000;
         Assert.True(step > 0 && step < gone / 2, $"uptime moved {step} s across a save and restore that took {gone} s. {r.Describe()}");
         r.AssertValue("FIRST-NET-AFTER", "ok", "ping in the first tick after the restore");
+        r.AssertValue("TAP-MAC", "fe:ff:ff:ff:ff:ff", "the tap's own address (as Xen's vif-bridge sets it)");
+        r.AssertValue("FIRST-NET-AFTER", "ok", "ping in the first tick after the restore", prefix: true);
         r.AssertValue("NET-AFTER", "ok", "ping after the restore", prefix: true);
         Assert.True(int.Parse(r.ValueOf("NC-AFTER"), CultureInfo.InvariantCulture) > 0, $"no TCP exchange after the restore. {r.Describe()}");
         r.AssertValue("CHUNKS-BAD", "0", "chunks read through the descriptor opened before the save");

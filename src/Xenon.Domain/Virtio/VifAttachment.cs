@@ -15,6 +15,9 @@ internal sealed class VifAttachment : IDisposable
 {
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The tap's own address on a bridge (Xen's vif-bridge uses the same).</summary>
+    internal static ReadOnlySpan<byte> HostSideMac => [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff];
+
     private readonly VifSpec _spec;
     private readonly int _domId;
     private readonly Action<string> _log;
@@ -63,6 +66,10 @@ internal sealed class VifAttachment : IDisposable
             }
             else
             {
+                // As Xen's vif-bridge: a bridge takes the lowest address among its ports, and a tap's random one would
+                // change the bridge's address whenever a domain is restarted or restored, leaving guests' ARP entries
+                // for the host pointing at the old one. fe:ff:ff:ff:ff:ff never wins over a real port's address.
+                tap.SetMacAddress(HostSideMac);
                 BridgePort.Add(spec.Bridge, tap.Name);
                 tap.SetLinkUp();
             }

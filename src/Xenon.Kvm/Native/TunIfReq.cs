@@ -19,6 +19,12 @@ internal unsafe struct TunIfReq
     /// <summary>ifr_mtu / ifr_ifindex / ifr_ivalue.</summary>
     [FieldOffset(16)] public int Value;
 
+    /// <summary>ifr_hwaddr.sa_family (ARPHRD_ETHER for an Ethernet address).</summary>
+    [FieldOffset(16)] public ushort HardwareFamily;
+
+    /// <summary>ifr_hwaddr.sa_data: the link-layer address (6 bytes for Ethernet) at its start.</summary>
+    [FieldOffset(18)] public fixed byte HardwareAddress[14];
+
     /// <summary>A request naming <paramref name="name"/> (already validated by <see cref="Net.InterfaceName"/>; empty lets the kernel choose).</summary>
     public static TunIfReq For(string name)
     {

@@ -23,6 +23,9 @@ internal static class TunIoctls
     internal const nuint SIOCGIFMTU = 0x8921;
     internal const nuint SIOCSIFMTU = 0x8922;
     internal const nuint SIOCGIFINDEX = 0x8933;
+    internal const nuint SIOCSIFHWADDR = 0x8924;
+    internal const nuint SIOCGIFHWADDR = 0x8927;
+    internal const ushort ARPHRD_ETHER = 1;
 
     /// <summary>Interface flags (ifr_flags): administratively up, and running (carrier).</summary>
     internal const short IFF_UP = 0x1;

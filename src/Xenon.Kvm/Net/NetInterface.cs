@@ -4,7 +4,7 @@ namespace Xenon.Kvm.Net;
 
 /// <summary>
 /// Administrative state of a host network interface by name, through the classic interface ioctls on an
-/// AF_INET datagram socket (SIOC[GS]IFFLAGS, SIOC[GS]IFMTU, SIOCGIFINDEX), so the toolstack needs no `ip`
+/// AF_INET datagram socket (SIOC[GS]IFFLAGS, SIOC[GS]IFMTU, SIOC[GS]IFHWADDR, SIOCGIFINDEX), so the toolstack needs no `ip`
 /// binary to bring a tap up. Each call opens and closes its own socket: these are set-up operations, not I/O.
 /// Setting needs CAP_NET_ADMIN.
 /// </summary>
@@ -37,6 +37,28 @@ public static unsafe class NetInterface
     }
 
     public static int GetMtu(string name) => GetValue(name, TunIoctls.SIOCGIFMTU, "SIOCGIFMTU");
+
+    /// <summary>Sets the interface's Ethernet address (SIOCSIFHWADDR). A tap takes it while down or up.</summary>
+    public static void SetMacAddress(string name, ReadOnlySpan<byte> mac)
+    {
+        InterfaceName.Validate(name);
+        if (mac.Length != 6) throw new ArgumentException($"an Ethernet address has 6 bytes, not {mac.Length}", nameof(mac));
+        using var socket = OpenSocket();
+        var request = TunIfReq.For(name);
+        request.HardwareFamily = TunIoctls.ARPHRD_ETHER;
+        mac.CopyTo(new Span<byte>(request.HardwareAddress, 6)); // 6 of the 14 sa_data bytes, checked above
+        Ioctl.Call(socket, $"SIOCSIFHWADDR({name})", TunIoctls.SIOCSIFHWADDR, &request);
+    }
+
+    /// <summary>The interface's Ethernet address (SIOCGIFHWADDR).</summary>
+    public static byte[] GetMacAddress(string name)
+    {
+        InterfaceName.Validate(name);
+        using var socket = OpenSocket();
+        var request = TunIfReq.For(name);
+        Ioctl.Call(socket, $"SIOCGIFHWADDR({name})", TunIoctls.SIOCGIFHWADDR, &request);
+        return new ReadOnlySpan<byte>(request.HardwareAddress, 6).ToArray();
+    }
 
     /// <summary>The interface index (for binding packet sockets, netlink requests).</summary>
     public static int GetIndex(string name) => GetValue(name, TunIoctls.SIOCGIFINDEX, "SIOCGIFINDEX");

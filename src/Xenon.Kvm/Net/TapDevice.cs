@@ -85,6 +85,9 @@ public sealed unsafe partial class TapDevice : IDisposable
 
     public void SetMtu(int mtu) => NetInterface.SetMtu(Name, mtu);
 
+    /// <summary>The host side's own Ethernet address (not the guest's, which its frames carry).</summary>
+    public void SetMacAddress(ReadOnlySpan<byte> mac) => NetInterface.SetMacAddress(Name, mac);
+
     public int GetMtu() => NetInterface.GetMtu(Name);
 
     public void Dispose() => Handle.Dispose();

@@ -16,11 +16,9 @@ trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
 in_ns() { ip netns exec "$ns" "$@"; }
 in_ns ip link set lo up
 in_ns ip link add xenbr0 type bridge
-# A fixed address, as a bridge with an uplink has: a bridge of vifs only takes its lowest port's MAC, so it would
-# change when the restored domain's tap (a new random MAC) replaces the old one, and the guest's ARP entry for
-# 10.77.0.1 would point nowhere until it expires (~30 s). Xen's vif-bridge avoids it by giving each vif
-# fe:ff:ff:ff:ff:ff; Xenon's taps keep a random MAC for now.
-in_ns ip link set xenbr0 address 02:00:0a:4d:00:01
+# No fixed bridge address: a bridge of vifs takes its lowest port's MAC, so the taps carry Xen's vif-bridge
+# address fe:ff:ff:ff:ff:ff and the bridge keeps it when the restored domain's new tap replaces the old one
+# (with a random tap MAC the guest's ARP entry for 10.77.0.1 would point nowhere for ~30 s after the restore).
 in_ns ip addr add 10.77.0.1/24 dev xenbr0
 in_ns ip link set xenbr0 up
 # A line for every TCP connection the guest makes (busybox nc serves one connection each).
@@ -79,6 +77,7 @@ set +e
 in_ns $XENON create "$cfg"; echo "CREATE-RC=$?"
 attach "$out1"
 wait_ticks "$out1" 4 1800 || echo "NO-TICKS-BEFORE-SAVE"
+echo "TAP-MAC=$(in_ns cat /sys/class/net/vif1.0/address 2>/dev/null)"
 
 t0=$(ms)
 in_ns $XENON save -c sr "$SCRATCH/keep.save"; echo "SAVE-KEEP-RC=$?"
