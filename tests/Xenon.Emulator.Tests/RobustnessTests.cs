@@ -176,9 +176,10 @@ public sealed class RobustnessTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         m.Cpu.Run(900_000);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // Usually exactly 0. The runtime occasionally allocates a little on this thread (tier-up/OSR bookkeeping);
-        // any per-instruction allocation would be tens of megabytes here.
-        Assert.True(allocated < 4096, $"{allocated} bytes allocated over 900k instructions");
+        // Usually exactly 0. The runtime occasionally allocates a few KiB on this thread (tier-up/OSR bookkeeping: 8 KiB
+        // seen in CI while other test assemblies kept the JIT busy). An allocation per instruction would be over 20 MB
+        // here, one per loop iteration (100k of them) over 2 MB: 64 KiB tells those apart from the runtime's noise.
+        Assert.True(allocated < 65_536, $"{allocated} bytes allocated over 900k instructions");
     }
 }
 
