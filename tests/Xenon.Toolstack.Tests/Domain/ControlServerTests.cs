@@ -92,4 +92,23 @@ public sealed class ControlServerTests : IDisposable
         }
         return sb.ToString();
     }
+
+    // save (docs/control-protocol.md): its arguments are checked before the domain is touched
+    [Theory]
+    [InlineData("{\"cmd\":\"save\"}", "save needs \\u0022path\\u0022")]
+    [InlineData("{\"cmd\":\"save\",\"path\":5}", "\\u0022path\\u0022 must be a string")]
+    [InlineData("{\"cmd\":\"save\",\"path\":\"rel/file\"}", "absolute path")]
+    [InlineData("{\"cmd\":\"save\",\"path\":\"/tmp/x\",\"keep\":\"yes\"}", "\\u0022keep\\u0022 must be true or false")]
+    [InlineData("{\"cmd\":\"save\",\"path\":\"/tmp/x\",\"keep\":true}", "the domain is not running")]
+    public void SaveRequestsAreCheckedAndRefusedWithTheReason(string request, string expected)
+    {
+        var reply = Handle(request);
+        Assert.StartsWith("{\"ok\":false,\"error\":", reply);
+        Assert.Contains(expected, reply);
+        Assert.False(File.Exists("/tmp/x"));
+    }
+
+    [Fact]
+    public void TheUnknownCommandErrorListsSave() =>
+        Assert.Contains("rename or save", Handle("{\"cmd\":\"nope\"}"));
 }
