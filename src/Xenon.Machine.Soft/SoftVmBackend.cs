@@ -1,5 +1,6 @@
 using Xenon.Emulator.Execution;
 using Xenon.Machine.Backend;
+using Xenon.Machine.Interrupts;
 using Xenon.Machine.Memory;
 using Xenon.Machine.Soft.Platform;
 using Xenon.Machine.State;
@@ -11,7 +12,7 @@ namespace Xenon.Machine.Soft;
 /// the machine's own <see cref="GuestMemory"/>, with the PIC pair and the PIT emulated here (where KVM has them in the
 /// kernel). Needs no /dev/kvm. Not yet: local APICs, IOAPIC, MSI, dirty logging (every page reads as dirty).
 /// </summary>
-public sealed class SoftVmBackend : IVmBackend
+public sealed partial class SoftVmBackend : IVmBackend
 {
     public const int GsiCount = SoftPlatform.GsiCount;
 
@@ -55,6 +56,10 @@ public sealed class SoftVmBackend : IVmBackend
             _platform = new SoftPlatform();
         }
     }
+
+    /// <summary>Without local APICs a message has nowhere to go: it is dropped and counted, as hardware drops an MSI
+    /// that matches no CPU.</summary>
+    public IMsiController Msi { get; } = new UnroutedMsi();
 
     public IIrqLine GetIrqLine(int gsi)
     {

@@ -1,3 +1,4 @@
+using Xenon.Machine.Interrupts;
 using Xenon.Machine.Memory;
 using Xenon.Machine.State;
 
@@ -19,6 +20,9 @@ public interface IVmBackend : IDisposable
 
     /// <summary>An interrupt input (GSI 0–23 on the IOAPIC; 0–15 also reach the PIC).</summary>
     IIrqLine GetIrqLine(int gsi);
+
+    /// <summary>Where devices send their MSI/MSI-X messages (the local APICs). Valid after <see cref="CreateInterruptControllers"/>.</summary>
+    IMsiController Msi { get; }
 
     /// <summary>CPUID leaves the backend can present to a guest (before topology and policy are applied).</summary>
     IReadOnlyList<CpuidEntry> GetSupportedCpuid();

@@ -1,4 +1,5 @@
 using Xenon.Machine.Backend;
+using Xenon.Machine.Interrupts;
 using Xenon.Machine.Memory;
 using Xenon.Machine.State;
 
@@ -24,6 +25,18 @@ internal sealed class ScriptedBackend : IVmBackend
     public void CreateInterruptControllers() { }
 
     public IIrqLine GetIrqLine(int gsi) => new Line(this, gsi);
+
+    public List<(ulong Address, uint Data)> Messages { get; } = [];
+
+    public IMsiController Msi => new RecordingMsi(this);
+
+    private sealed class RecordingMsi(ScriptedBackend owner) : IMsiController
+    {
+        public void SignalMsi(ulong address, uint data)
+        {
+            lock (owner.Messages) owner.Messages.Add((address, data));
+        }
+    }
 
     public IReadOnlyList<CpuidEntry> GetSupportedCpuid() => [new CpuidEntry(0, 0, false, 1, 0, 0, 0), new CpuidEntry(1, 0, false, 0, 0, 0, 0)];
 

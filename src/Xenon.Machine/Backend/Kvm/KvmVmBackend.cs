@@ -1,6 +1,7 @@
 using Xenon.Kvm;
 using Xenon.Kvm.Abi;
 using Xenon.Machine.Cpu;
+using Xenon.Machine.Interrupts;
 using Xenon.Machine.Memory;
 using Xenon.Machine.State;
 
@@ -22,6 +23,7 @@ public sealed class KvmVmBackend : IVmBackend
     private IReadOnlyList<CpuidEntry>? _supportedCpuid;
     private KvmStateSupport? _stateSupport;
     private bool _irqchip;
+    private KvmMsiController? _msi;
 
     /// <summary>Opens /dev/kvm and creates a VM.</summary>
     public KvmVmBackend() : this(KvmSystem.Open(), ownsSystem: true)
@@ -57,6 +59,18 @@ public sealed class KvmVmBackend : IVmBackend
             // KVM then also emulates port 0x61 (speaker gate, PIT channel 2 output), which TSC calibration polls
             Vm.CreatePit2(KvmPitConfig.SpeakerDummy);
             _irqchip = true;
+        }
+    }
+
+    public IMsiController Msi
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (!_irqchip) throw new InvalidOperationException("CreateInterruptControllers must be called before Msi");
+                return _msi ??= new KvmMsiController(Vm);
+            }
         }
     }
 
