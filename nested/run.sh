@@ -23,7 +23,8 @@
 #   -v       copy L1's console to stderr and print timings
 # Env: XENON_CACHE (assets from nested/build-host.sh, rebuilt when an input changed),
 #      XENON_NESTED_SKIP_BUILD=1 (use the assets as they are), XENON_NESTED_APPEND (L1 kernel args),
-#      TMPDIR (where run directories go).
+#      XENON_NESTED_SMP (L1 CPUs, default 1: with 2, TCG runs one host thread a CPU and leaves no core
+#      for anything else on a 2-core machine), TMPDIR (where run directories go).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
@@ -42,7 +43,8 @@ shift $((OPTIND - 1))
 SRC=$1; shift 2
 [ -d "$SRC" ] || { say "$SRC is not a directory"; exit 125; }
 SRC=$(cd "$SRC" && pwd)
-[[ $TMO =~ ^[0-9]+$ ]] && [[ $MEM =~ ^[0-9]+$ ]] || usage
+SMP=${XENON_NESTED_SMP:-1}
+[[ $TMO =~ ^[0-9]+$ ]] && [[ $MEM =~ ^[0-9]+$ ]] && [[ $SMP =~ ^[1-8]$ ]] || usage
 [ "$(id -u)" = 0 ] || { say "must run as root (loop mount, image building)"; exit 125; }
 now() { date +%s.%N; }
 T0=$(now)
@@ -101,7 +103,7 @@ cat "$L1/initrd.cpio" "$RUN/stage2.cpio" > "$RUN/initrd"
 
 # ------------------------------------------------------------------ boot L1
 : > "$RUN/out.log"; : > "$RUN/err.log"; : > "$RUN/status"; : > "$RUN/console.log"
-Q=(qemu-system-x86_64 -accel tcg -M q35 -cpu EPYC,+svm -smp 1 -m "$MEM"
+Q=(qemu-system-x86_64 -accel tcg -M q35 -cpu EPYC,+svm -smp "$SMP" -m "$MEM"
    -nodefaults -no-user-config -display none -monitor none -no-reboot
    -kernel "$L1/vmlinuz" -initrd "$RUN/initrd"
    -append "console=ttyS0 quiet panic=-1 ${XENON_NESTED_APPEND:-}"

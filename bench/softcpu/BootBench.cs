@@ -9,43 +9,49 @@ using Xenon.Machine.Memory;
 using Xenon.Machine.Soft;
 
 /// <summary>Boots DIR/vmlinuz + DIR/initrd.img (the default guest) on the soft backend with the PC platform devices and
-/// no disks, and reports the time to each of the guest's markers. Serial output goes to OUT.</summary>
+/// no disks, and reports the time to each of the guest's markers. Serial output goes to OUT. With a command after " -- "
+/// on the command line, the guest's /init runs it and prints XENON-CMD-RC instead of starting its shell.</summary>
 internal static class BootBench
 {
-    public const string DefaultCmdline = "console=ttyS0 nolapic noapic panic=-1";
-    private static readonly string[] Markers = ["Run /init", "XENON-INIT-OK", "XENON-SHELL"];
+    public const string DefaultCmdline = "console=ttyS0 panic=-1";
+    private static readonly string[] Markers = ["Run /init", "XENON-INIT-OK", "XENON-SHELL", "XENON-CMD-RC"];
+    private static readonly string[] FinalMarkers = ["XENON-SHELL", "XENON-CMD-RC"];
 
-    public static int Run(string dir, int seconds, string serialPath, string cmdline)
+    public static int Run(string dir, int seconds, string serialPath, string cmdline, int vcpus = 1)
     {
         var kernel = File.ReadAllBytes(Path.Combine(dir, "vmlinuz"));
         var initrd = File.ReadAllBytes(Path.Combine(dir, "initrd.img"));
         var sw = Stopwatch.StartNew();
         using var serial = new MarkerWatch(File.Create(serialPath), sw);
         var memory = GuestMemory.CreateX86(256 * X86Layout.MiB);
-        var backend = new SoftVmBackend(memory, 1);
+        var backend = new SoftVmBackend(memory, vcpus);
         backend.CreateInterruptControllers();
-        using var vm = new VirtualMachine(backend, memory, 1, m => Console.Error.WriteLine("[vm] " + m));
+        using var vm = new VirtualMachine(backend, memory, vcpus, m => Console.Error.WriteLine("[vm] " + m));
         using var platform = PcPlatform.Attach(vm, serial, m => Console.Error.WriteLine("[pc] " + m));
-        var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, cmdline, 1, 1);
+        var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, cmdline, vcpus, vcpus);
         var supported = backend.GetSupportedCpuid();
         vm.CreateVcpus(v =>
         {
-            v.SetCpuid(CpuidBuilder.Build(supported, 0, ApicIds.ForVcpu(0), 1));
+            v.SetCpuid(CpuidBuilder.Build(supported, v.Index, ApicIds.ForVcpu(v.Index), vcpus));
             v.ResetFpu();
+            if (v.Index != 0) return; // application processors wait for INIT/SIPI from the guest
             v.SetSpecialRegisters(plan.SpecialRegisters);
             v.SetRegisters(plan.Registers);
         });
-        var vcpu = (SoftVcpuBackend)vm.Vcpu(0);
+        var cpus = Enumerable.Range(0, vcpus).Select(i => (SoftVcpuBackend)vm.Vcpu(i)).ToArray();
+        var vcpu = cpus[0];
         vm.Start();
-        while (sw.Elapsed.TotalSeconds < seconds && !vm.Exited.IsCompleted && !serial.Seen(Markers[^1])) Thread.Sleep(100);
+        while (sw.Elapsed.TotalSeconds < seconds && !vm.Exited.IsCompleted && Final(serial) is null) Thread.Sleep(100);
         double t = sw.Elapsed.TotalSeconds;
-        long retired = vcpu.InstructionsRetired;
+        long retired = cpus.Sum(c => c.InstructionsRetired);
+        Console.WriteLine($"cmdline: {cmdline}; {vcpus} vCPU(s)");
         foreach (var m in Markers)
             Console.WriteLine(serial.At(m) is { } at ? $"{m,-14} {at,6:F1} s" : $"{m,-14}  (not reached in {seconds} s)");
         Console.WriteLine($"{retired / 1e6:F0} M instructions in {t:F1} s: {retired / t / 1e6:F1} M/s; PIT IRQs {backend.PitIrq0Count}; " +
-                          $"last unimplemented {vcpu.Cpu.LastUnimplemented}");
+                          $"MSIs {backend.MsiCounts}; last unimplemented {string.Join(",", cpus.Select(c => c.Cpu.LastUnimplemented))}");
+        foreach (var c in cpus.Skip(1)) Console.WriteLine($"vcpu{c.Index}: {c.RunState}, {c.InstructionsRetired / 1e6:F0} M instructions");
         if (vm.Exited.IsCompleted) Console.WriteLine($"machine exited: {vm.Exited.Result}");
-        else if (serial.At(Markers[^1]) is null)
+        else if (Final(serial) is null)
         {
             // a stall: what the CPU and the PIC were doing
             var pic = backend.GetPlatformState().PicMaster;
@@ -59,8 +65,10 @@ internal static class BootBench
                               $"thre-pending={uart.ThrEmptyInterruptPending}");
         }
         vm.RequestShutdown(ShutdownReason.PowerOff, "benchmark done");
-        return serial.At(Markers[^1]) is null ? 1 : 0;
+        return Final(serial) is null ? 1 : 0;
     }
+
+    private static double? Final(MarkerWatch serial) => FinalMarkers.Select(serial.At).FirstOrDefault(t => t is not null);
 
     private sealed class MarkerWatch(Stream file, Stopwatch clock) : ISerialOutput, IDisposable
     {

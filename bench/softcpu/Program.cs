@@ -6,7 +6,8 @@ using Xenon.Machine.Memory;
 using Xenon.Machine.Soft;
 
 // usage: SoftCpuBench GUEST.bin [seconds]
-//        SoftCpuBench boot KERNEL-DIR [seconds] [serial-log] [cmdline]
+//        SoftCpuBench boot KERNEL-DIR [seconds] [serial-log] [cmdline] [vcpus]
+//          (cmdline and vcpus also from XENON_SOFTCPU_CMDLINE and XENON_SOFTCPU_VCPUS, for run.sh)
 // The first form runs a 16-bit machine-test guest loaded at 0x1000 (1 MiB RAM, PIC + PIT, debug port 0xf4) on the soft
 // backend and prints the instructions retired each second, then the best and the mean of the last half.
 // The second boots the default guest's kernel and initrd (BootBench) and prints the time to each marker.
@@ -17,7 +18,8 @@ if (args.Length < 1)
 }
 if (args[0] == "boot")
     return BootBench.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 300, args.Length > 3 ? args[3] : "/dev/null",
-        args.Length > 4 ? args[4] : BootBench.DefaultCmdline);
+        args.Length > 4 ? args[4] : Environment.GetEnvironmentVariable("XENON_SOFTCPU_CMDLINE") ?? BootBench.DefaultCmdline,
+        args.Length > 5 ? int.Parse(args[5]) : int.TryParse(Environment.GetEnvironmentVariable("XENON_SOFTCPU_VCPUS"), out int n) ? n : 1);
 var code = File.ReadAllBytes(args[0]);
 int seconds = args.Length > 1 ? int.Parse(args[1]) : 10;
 

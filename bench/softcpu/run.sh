@@ -4,6 +4,10 @@
 #          instructions per second on a machine-test guest (tests/Xenon.System.Tests/Machine/guests/GUEST.S)
 #        bash bench/softcpu/run.sh boot [KERNEL-DIR (default /var/cache/xenon/guest/current)] [SECONDS (default 300)]
 #          the default guest's kernel and initrd to its shell marker (XENON-SHELL), times per marker; serial log in $out
+#        bash bench/softcpu/run.sh compare [RUNS (default 3)] [KERNEL-DIR]
+#          boot-to-marker side by side: the soft backend (boot mode above) and QEMU TCG (-M pc and -M microvm, installed
+#          if missing; qemu-boot.sh) on the same kernel, initrd and command line ($XENON_SOFTCPU_CMDLINE, default
+#          "console=ttyS0 panic=-1 quiet"), RUNS boots each, interleaved; medians, and the soft CPU's instructions/s.
 # Builds Release with tiered PGO; the first seconds run at JIT tier 0 and are slower (see docs/emulator.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,6 +16,37 @@ out=${TMPDIR:-/tmp}/xenon-softcpu-bench
 mkdir -p "$out"
 dotnet build "$here/SoftCpuBench.csproj" -c Release -o "$out/bin" 2>&1 | grep -E " error |rror\(s\)" | sort -u || true
 echo "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${1:-}" = compare ]; then
+    runs=${2:-3}
+    dir=${3:-/var/cache/xenon/guest/current}
+    export XENON_SOFTCPU_CMDLINE=${XENON_SOFTCPU_CMDLINE:-console=ttyS0 panic=-1 quiet}
+    echo "kernel: $dir ($(cat "$dir/version" 2>/dev/null || echo '?')); cmdline: $XENON_SOFTCPU_CMDLINE; $runs runs each"
+    echo "qemu: $( (command -v qemu-system-x86_64 >/dev/null && qemu-system-x86_64 --version | head -1) || echo 'not installed yet')"
+    res=$out/compare
+    rm -rf "$res"; mkdir -p "$res"
+    for i in $(seq 1 "$runs"); do
+        dotnet "$out/bin/SoftCpuBench.dll" boot "$dir" 600 "$res/soft-$i.log" "$XENON_SOFTCPU_CMDLINE" > "$res/soft-$i.txt" || true
+        awk -v i="$i" '/^XENON-INIT-OK|^XENON-SHELL|instructions in/ {print "  soft run " i ": " $0}' "$res/soft-$i.txt"
+        for m in pc microvm; do
+            bash "$here/qemu-boot.sh" "$m" "$dir" "$XENON_SOFTCPU_CMDLINE" 300 "$res/qemu-$m-$i.log" > "$res/qemu-$m-$i.txt"
+            echo "  qemu $m run $i: $(tr '\n' ' ' < "$res/qemu-$m-$i.txt")"
+        done
+        echo "  load $(cut -d' ' -f1-3 /proc/loadavg)"
+    done
+    # soft-N.txt: "XENON-SHELL     33.1 s" and "1701 M instructions in 33.1 s: 51.4 M/s; ..."
+    median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+    soft() { cat "$res"/soft-*.txt | awk -v m="$1" '$1 == m && $3 == "s" {print $2}' | median; }
+    qemu() { cat "$res"/qemu-"$1"-*.txt | awk -v m="$2" '$1 == m && $2 != "not-reached" {printf "%.2f\n", $2}' | median; }
+    mips=$(cat "$res"/soft-*.txt | awk '/instructions in/ {sub(":", "", $6); print $7}' | median)
+    minstr=$(cat "$res"/soft-*.txt | awk '/instructions in/ {print $1}' | median)
+    printf '\nmedian seconds to      %-14s %-14s\n' XENON-INIT-OK XENON-SHELL
+    printf '%-22s %-14s %-14s\n' "xenon soft" "$(soft XENON-INIT-OK)" "$(soft XENON-SHELL)" \
+        "qemu tcg -M pc" "$(qemu pc XENON-INIT-OK)" "$(qemu pc XENON-SHELL)" \
+        "qemu tcg -M microvm" "$(qemu microvm XENON-INIT-OK)" "$(qemu microvm XENON-SHELL)"
+    echo "soft CPU: median $minstr M instructions to the shell, $mips M instructions/s over the boot (idle included)"
+    echo "logs: $res"
+    exit 0
+fi
 if [ "${1:-}" = boot ]; then
     dir=${2:-/var/cache/xenon/guest/current}
     exec dotnet "$out/bin/SoftCpuBench.dll" boot "$dir" "${3:-300}" "$out/boot-serial.log"

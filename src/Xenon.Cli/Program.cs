@@ -11,7 +11,7 @@ internal static class Program
 
         Subcommands:
           create [-F] [-c] [-n] CONFIG [key=value ...]   create a domain from an xl.cfg file
-          list [-l] [-v] [DOMAIN]                         list domains (xl list's table; -l JSON, -v UUIDs)
+          list [-l] [-v] [-c] [DOMAIN]                    list domains (xl list's table; -l JSON, -v UUIDs, -c cpupools)
           shutdown [-w] DOMAIN                            press the domain's ACPI power button (-w: wait until it is gone)
           pause DOMAIN                                    stop the domain's vCPUs (unpause lets them run on)
           unpause DOMAIN                                  let a paused domain run on
@@ -19,6 +19,8 @@ internal static class Program
           destroy DOMAIN                                  stop the domain at once
           save [-c] DOMAIN FILE                           save the domain to FILE and end it (-c: keep it running)
           restore [-p] [-c] FILE                          continue a saved domain (-p: paused, -c: attach the console)
+          migrate [-s SSHCOMMAND] [-p] DOMAIN HOST        move the running domain live to HOST (or tcp:ADDR:PORT)
+          migrate-receive [--listen ADDR:PORT]            the receiving end of a migration (stdin/stdout, or one TCP connection)
           console [-t pv|serial] [-n 0] DOMAIN            attach to the domain's console (Ctrl-] detaches)
           mem-set DOMAIN MEM                              set the domain's memory target (the balloon), MEM in MiB or 512m, 1g
           rename DOMAIN NEWNAME                           rename a running domain
@@ -30,6 +32,12 @@ internal static class Program
           vcpu-set DOMAIN N                               refused unless N is the current count (no vCPU hotplug)
           mem-max DOMAIN MEM                              the ceiling mem-set may not go above
           sched-credit [-d DOMAIN [-w WEIGHT] [-c CAP]]   the domains' weights and caps (credit2: sched-credit2)
+          cpupool-list [-c] [POOL]                        the cpupools (-c: their CPUs)
+          cpupool-create [CONFIG] [key=value ...]         a new cpupool of free CPUs (name=, sched=, cpus=)
+          cpupool-destroy POOL / cpupool-rename POOL NEW  remove an empty cpupool / rename one
+          cpupool-cpu-add POOL CPUS                       add free CPUs to a cpupool (cpupool-cpu-remove frees them)
+          cpupool-migrate DOMAIN POOL                     move a domain to another cpupool
+          top [-b] [-i N] [-d DELAY]                      xentop's live table of the domains' CPU, memory, network and disk use
           info [KEY]                                      facts about the host (xl info)
           log [-n LINES] DOMAIN                           the domain's log (xl dmesg shows the hypervisor's; see docs/cli.md)
           help                                            this text
@@ -67,6 +75,10 @@ internal static class Program
                 return SaveCommand.Run(rest, e, ToolstackContext.FromEnvironment());
             case "restore":
                 return RestoreCommand.Run(rest, e, ToolstackContext.FromEnvironment());
+            case "migrate":
+                return MigrateCommand.Run(rest, e, ToolstackContext.FromEnvironment());
+            case "migrate-receive":
+                return MigrateReceiveCommand.Run(rest, e, ToolstackContext.FromEnvironment());
             case "console":
                 return ConsoleCommand.Run(rest, e, ToolstackContext.FromEnvironment());
             case "mem-set":
@@ -91,6 +103,22 @@ internal static class Program
                 return SchedCreditCommand.Run(rest, o, e, ToolstackContext.FromEnvironment(), credit2: false);
             case "sched-credit2":
                 return SchedCreditCommand.Run(rest, o, e, ToolstackContext.FromEnvironment(), credit2: true);
+            case "cpupool-list":
+                return CpupoolCommands.List(rest, o, e, ToolstackContext.FromEnvironment());
+            case "cpupool-create":
+                return CpupoolCommands.Create(rest, o, e, ToolstackContext.FromEnvironment());
+            case "cpupool-destroy":
+                return CpupoolCommands.Destroy(rest, e, ToolstackContext.FromEnvironment());
+            case "cpupool-rename":
+                return CpupoolCommands.Rename(rest, e, ToolstackContext.FromEnvironment());
+            case "cpupool-cpu-add":
+                return CpupoolCommands.CpuAdd(rest, e, ToolstackContext.FromEnvironment());
+            case "cpupool-cpu-remove":
+                return CpupoolCommands.CpuRemove(rest, e, ToolstackContext.FromEnvironment());
+            case "cpupool-migrate":
+                return CpupoolCommands.Migrate(rest, e, ToolstackContext.FromEnvironment());
+            case "top":
+                return TopCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
             case "info":
                 return InfoCommand.Run(rest, o, e, ToolstackContext.FromEnvironment());
             case "log":

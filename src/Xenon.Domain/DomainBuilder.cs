@@ -6,15 +6,19 @@ using Xenon.Machine.Backend.Kvm;
 using Xenon.Machine.Boot;
 using Xenon.Machine.Cpu;
 using Xenon.Machine.Memory;
+using Xenon.Machine.Soft;
 
 namespace Xenon.Domain;
 
-/// <summary>Builds a ready-to-start machine for a <see cref="DomainSpec"/>: memory, interrupt
-/// controllers, platform devices, kernel and boot tables, vCPUs with CPUID and boot state.</summary>
+/// <summary>Builds a ready-to-start machine for a <see cref="DomainSpec"/>: the CPU backend its <c>accel</c> asks for
+/// (KVM or the software CPU; the only place that chooses), memory, interrupt controllers, platform devices, kernel and
+/// boot tables, vCPUs with CPUID and boot state.</summary>
 public static class DomainBuilder
 {
     public static RunningDomain Build(DomainSpec spec, ISerialOutput console, Action<string> log)
     {
+        // First: a domain that cannot have the backend it asks for fails before anything is read or created.
+        var accel = SelectAccel(spec, log);
         var trace = BuildTrace.Start(log);
         byte[] kernel = ReadInput(spec.Kernel, "kernel");
         byte[] initrd = spec.Ramdisk is null ? [] : ReadInput(spec.Ramdisk, "ramdisk");
@@ -29,7 +33,7 @@ public static class DomainBuilder
             throw new DomainBuildException($"kernel {spec.Kernel}: {e.Message}", e);
         }
         trace.Mark("read kernel and initrd");
-        return BuildMachine(spec, console, log, trace, (vm, memory) =>
+        return BuildMachine(spec, accel, console, log, trace, (vm, memory) =>
         {
             var plan = DirectKernelBoot.Prepare(memory, kernel, initrd, spec.Cmdline, spec.Vcpus, spec.EffectiveMaxVcpus);
             trace.Mark("kernel, initrd, ACPI and boot tables");
@@ -53,13 +57,38 @@ public static class DomainBuilder
     /// <see cref="Build"/>, but no kernel is read or loaded and the vCPUs get no boot state: guest memory and every
     /// register come from the saved file (<see cref="SaveRestore.SavedDomainReader"/>).</summary>
     public static RunningDomain BuildForRestore(DomainSpec spec, ISerialOutput console, Action<string> log) =>
-        BuildMachine(spec, console, log, BuildTrace.Start(log), (vm, _) =>
+        BuildMachine(spec, SelectAccel(spec, log), console, log, BuildTrace.Start(log), (vm, _) =>
         {
             vm.CreateVcpus(_ => { });
             return null;
         });
 
-    private static RunningDomain BuildMachine(DomainSpec spec, ISerialOutput console, Action<string> log, BuildTrace trace,
+    /// <summary>The backend for <paramref name="spec"/> on this host, logged in one line with the reason.</summary>
+    private static AccelSelection SelectAccel(DomainSpec spec, Action<string> log)
+    {
+        AccelSelection accel;
+        try
+        {
+            accel = AccelSelection.Resolve(spec.Accel, HostVirtualization.Probe);
+        }
+        catch (AccelUnavailableException e)
+        {
+            throw new DomainBuildException(e.Message, e);
+        }
+        log($"domain {spec.Name}: accel {(accel.Backend == AccelMode.Kvm ? "kvm" : "soft")}: {accel.Reason}");
+        return accel;
+    }
+
+    private static IVmBackend CreateBackend(AccelSelection accel, DomainSpec spec, GuestMemory memory)
+    {
+        if (accel.Backend == AccelMode.Kvm) return new KvmVmBackend();
+        var soft = new SoftVmBackend(memory, spec.EffectiveMaxVcpus);
+        // Before any device exists: every DMA write must drop the decoded code it overwrites.
+        soft.ObserveDeviceWrites();
+        return soft;
+    }
+
+    private static RunningDomain BuildMachine(DomainSpec spec, AccelSelection accel, ISerialOutput console, Action<string> log, BuildTrace trace,
         Func<VirtualMachine, GuestMemory, BootPlan?> prepareVcpus)
     {
         var backends = DeviceBackends.Open(spec, log);
@@ -80,12 +109,12 @@ public static class DomainBuilder
         DomainDevices? devices = null;
         try
         {
-            var backend = new KvmVmBackend();
+            var backend = CreateBackend(accel, spec, memory);
             try
             {
                 backend.CreateInterruptControllers();
                 vm = new VirtualMachine(backend, memory, spec.Vcpus, log);
-                trace.Mark("kvm vm, irqchip, memory slots");
+                trace.Mark($"{backend.Name} vm, irqchip, memory slots");
             }
             catch
             {
@@ -93,7 +122,7 @@ public static class DomainBuilder
                 throw;
             }
             platform = PcPlatform.Attach(vm, console, log);
-            devices = DomainDevices.Attach(spec, vm, backend, platform.Pci, backends, log);
+            devices = DomainDevices.Attach(spec, vm, platform.Pci, backends, log);
             trace.Mark("platform and virtio devices");
             var plan = prepareVcpus(vm, memory);
             trace.Mark("vcpus");

@@ -1,5 +1,6 @@
 using Xenon.Devices.Legacy.Serial;
 using Xenon.Domain.Console;
+using Xenon.Domain.Migration;
 using Xenon.Domain.SaveRestore;
 using Xenon.Machine;
 
@@ -20,6 +21,7 @@ public sealed class DomainRunner
     private RunningDomain? _current;
     private volatile bool _destroyed;
     private volatile string? _savedTo;
+    private volatile string? _migratedTo;
 
     /// <param name="restore">Start from this saved file instead of booting the kernel (the spec must be the file's).</param>
     public DomainRunner(DomainSpec spec, Action<string> log, RestoreRequest? restore = null)
@@ -35,6 +37,10 @@ public sealed class DomainRunner
     /// <summary>Raised after each incarnation is built and started (console input is re-pointed to its UART).</summary>
     public event Action<RunningDomain>? Started;
 
+    /// <summary>Set before <see cref="Run"/> for a domain migrating in (xl migrate-receive): called with the first
+    /// incarnation, built without a kernel, instead of a boot; it returns once the guest runs, or throws.</summary>
+    public Action<RunningDomain>? Incoming { get; init; }
+
     public RunningDomain? Current
     {
         get { lock (_lock) return _current; }
@@ -47,12 +53,15 @@ public sealed class DomainRunner
         while (true)
         {
             incarnation++;
-            bool restoring = _restore is not null && incarnation == 1;
+            bool restoring = (_restore is not null || Incoming is not null) && incarnation == 1;
+            var built = System.Diagnostics.Stopwatch.StartNew();
+            IDisposable? imageCheck = null;
             var domain = restoring ? DomainBuilder.BuildForRestore(_spec, Console, _log) : DomainBuilder.Build(_spec, Console, _log);
             MachineExit exit;
             try
             {
-                if (restoring) Restore(domain, _restore!);
+                if (restoring && Incoming is { } incoming) incoming(domain);
+                else if (restoring) imageCheck = Restore(domain, _restore!, built);
                 else domain.Start();
                 // Only a started machine is offered to control requests (pause and save need running vCPU threads).
                 lock (_lock) _current = domain;
@@ -64,9 +73,12 @@ public sealed class DomainRunner
             {
                 lock (_lock) _current = null;
                 foreach (var line in domain.Devices.Describe()) _log($"domain {_spec.Name}: {line}");
+                // The image check reads guest memory's mappings: it stops before they go.
+                imageCheck?.Dispose();
                 domain.Dispose();
             }
             _log($"domain {_spec.Name}: {exit.Reason} ({exit.Detail})");
+            if (_migratedTo is not null) return new DomainOutcome(exit.Reason, $"migrated to {_migratedTo}", incarnation, Migrated: true);
             if (_savedTo is not null) return new DomainOutcome(exit.Reason, $"saved to {_savedTo}", incarnation, Saved: true);
             if (_destroyed) return new DomainOutcome(exit.Reason, exit.Detail, incarnation, Destroyed: true);
             var action = exit.Reason switch
@@ -75,7 +87,14 @@ public sealed class DomainRunner
                 ShutdownReason.Reboot => _spec.OnReboot,
                 _ => _spec.OnCrash,
             };
-            if (action is LifecycleAction.Restart or LifecycleAction.RenameRestart or LifecycleAction.CoredumpRestart or LifecycleAction.SoftReset)
+            bool restart = action is LifecycleAction.Restart or LifecycleAction.RenameRestart or LifecycleAction.CoredumpRestart or LifecycleAction.SoftReset;
+            if (restart && _restore is { NoMonitor: true })
+            {
+                // xl restore -e: nobody watches for the domain's death.
+                _log($"domain {_spec.Name}: restored with -e: {action} after {exit.Reason} does not apply");
+                restart = false;
+            }
+            if (restart)
             {
                 _log($"domain {_spec.Name}: {action} after {exit.Reason}");
                 continue;
@@ -84,12 +103,17 @@ public sealed class DomainRunner
         }
     }
 
-    private void Restore(RunningDomain domain, RestoreRequest request)
+    /// <returns>The background check of the memory images mapped from the file (dispose it before the domain), or null.</returns>
+    private IDisposable? Restore(RunningDomain domain, RestoreRequest request, System.Diagnostics.Stopwatch sinceBuild)
     {
+        var build = sinceBuild.Elapsed;
         _log($"domain {_spec.Name}: restoring from {request.Path}");
         using var reader = SavedDomainReader.Open(request.Path);
-        var result = reader.RestoreInto(domain, request.Paused);
-        _log($"domain {_spec.Name}: restored from {request.Path}: {result}{(request.Paused ? " (paused)" : "")}");
+        var result = reader.RestoreInto(domain, request.Paused, m => _log($"domain {_spec.Name}: {m}"));
+        // restore-to-running: from the domain process taking the request (build included) to the vCPUs running.
+        _log($"domain {_spec.Name}: restored from {request.Path}: {result}{(request.Paused ? " (paused)" : "")}; " +
+             $"restore-to-running {sinceBuild.Elapsed.TotalMilliseconds:0.0} ms (build {build.TotalMilliseconds:0.0} ms)");
+        return result.Verifier;
     }
 
     /// <summary>
@@ -99,13 +123,17 @@ public sealed class DomainRunner
     /// exits once the domain has ended). One save at a time.
     /// </summary>
     /// <exception cref="DomainSaveException">The save failed (the domain runs on); the message names the file and step.</exception>
-    public SaveResult Save(string path, bool keepRunning)
+    public SaveResult Save(string path, bool keepRunning) => Save(path, keepRunning, SaveRequestOptions.None);
+
+    /// <summary>xl save with its options: -p (<see cref="SaveRequestOptions.LeavePaused"/>) and CONFIG-FILE (<see cref="DomainCheckpoint"/>).</summary>
+    public SaveResult Save(string path, bool keepRunning, SaveRequestOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         lock (_saveLock)
         {
             if (_savedTo is not null) throw new DomainSaveException($"the domain has already been saved to {_savedTo}");
             var domain = Current ?? throw new DomainSaveException("the domain is not running");
-            var result = DomainSaver.Save(domain, path, keepRunning);
+            var result = DomainCheckpoint.Save(domain, domain.Spec, path, keepRunning, options.LeavePaused, options.ReadConfig(path));
             _log($"domain {_spec.Name}: saved to {result}{(keepRunning ? "; it runs on" : "")}");
             if (!keepRunning) _savedTo = path;
             return result;
@@ -116,6 +144,34 @@ public sealed class DomainRunner
     public void EndSaved()
     {
         if (_savedTo is { } path) Current?.Machine.RequestShutdown(ShutdownReason.PowerOff, $"saved to {path}");
+    }
+
+    /// <summary>
+    /// xl migrate: sends the running domain live over <paramref name="channel"/> (<see cref="MigrationSender"/>). On
+    /// success the domain stays paused and <see cref="EndMigrated"/> ends it with the outcome Migrated once the caller has
+    /// reported the result. One save or migration at a time.
+    /// </summary>
+    /// <exception cref="MigrationException">The migration failed; the message names the step. The domain runs on unless
+    /// <see cref="MigrationException.SourceRunning"/> is false (the destination may have it).</exception>
+    public MigrationResult Migrate(MigrationChannel channel, string destination, MigrationPolicy policy, bool leavePaused)
+    {
+        lock (_saveLock)
+        {
+            if (_savedTo is not null || _migratedTo is not null)
+                throw new MigrationException($"cannot migrate to {destination}: the domain has already been {(_savedTo is not null ? "saved" : "migrated")}", sourceRunning: true);
+            var domain = Current ?? throw new MigrationException($"cannot migrate to {destination}: the domain is not running", sourceRunning: true);
+            _log($"domain {_spec.Name}: migrating to {destination}");
+            var result = MigrationSender.Migrate(new DomainMigrationSource(domain, _log), channel, policy, destination, leavePaused, _log);
+            _log($"domain {_spec.Name}: migrated to {destination}: {result}");
+            _migratedTo = destination;
+            return result;
+        }
+    }
+
+    /// <summary>After a successful migration: ends the (paused) source; <see cref="Run"/> returns the outcome Migrated.</summary>
+    public void EndMigrated()
+    {
+        if (_migratedTo is { } destination) Current?.Machine.RequestShutdown(ShutdownReason.PowerOff, $"migrated to {destination}");
     }
 
     /// <summary>Ends the domain now, whatever its actions say (xl destroy).</summary>

@@ -49,6 +49,9 @@ public sealed record DomainSpec
     /// <summary>A virtio-rng device fed from the host's CSPRNG.</summary>
     public bool Rng { get; init; } = true;
 
+    /// <summary>The CPU backend (xl.cfg <c>accel</c>): KVM, the software CPU, or the best this host has (auto).</summary>
+    public Xenon.Machine.Backend.AccelMode Accel { get; init; } = Xenon.Machine.Backend.AccelMode.Auto;
+
     [JsonIgnore]
     public int EffectiveMaxVcpus => Math.Max(MaxVcpus, Vcpus);
 }

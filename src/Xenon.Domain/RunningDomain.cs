@@ -61,6 +61,7 @@ public sealed class RunningDomain : IDisposable, ISaveSource, IRestoreTarget
     MachineState ISaveSource.CaptureMachineState() => Machine.CaptureState();
     void IRestoreTarget.StartFromState(MachineState state) => Machine.StartFromState(state, paused: true);
     void IRestoreTarget.ResumeVcpus() => Machine.Resume();
+    void IRestoreTarget.Crash(string reason) => Machine.RequestShutdown(ShutdownReason.Crash, reason);
 
     public void Dispose()
     {

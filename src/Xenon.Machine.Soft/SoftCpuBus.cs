@@ -1,13 +1,15 @@
 using Xenon.Emulator.Memory;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Memory;
+using Xenon.Machine.Soft.Apic;
 using Xenon.Machine.Soft.Platform;
 
 namespace Xenon.Machine.Soft;
 
 /// <summary>
 /// What one soft vCPU sees of the machine: guest RAM straight from <see cref="GuestMemory"/>, the platform devices the
-/// backend emulates itself (PIC, PIT, as KVM does in the kernel), and every other port or MMIO access handed to the
+/// backend emulates itself (PIC, PIT, this vCPU's local APIC page, the IOAPIC, as KVM does in the kernel), and every
+/// other port or MMIO access handed to the
 /// exit handler of the current <see cref="SoftVcpuBackend.Run"/> call. One instance a vCPU, used only on its thread.
 /// </summary>
 internal sealed class SoftCpuBus : IPhysicalMemory, IPortIo
@@ -25,6 +27,9 @@ internal sealed class SoftCpuBus : IPhysicalMemory, IPortIo
         _vcpu = vcpu;
     }
 
+    /// <summary>This vCPU's local APIC (null without interrupt controllers): its page is visible to this vCPU only.</summary>
+    public LocalApic? Apic { get; set; }
+
     /// <summary>The handler of the Run call in progress (null outside Run: accesses then read all ones and drop writes).</summary>
     public IVcpuExitHandler? Handler { get; set; }
 
@@ -32,6 +37,8 @@ internal sealed class SoftCpuBus : IPhysicalMemory, IPortIo
 
     public ulong ReadMmio(ulong gpa, int size)
     {
+        if (Apic is { } apic && apic.Decodes(gpa)) return apic.Read((uint)(gpa & 0xFFF), size);
+        if (_platform is not null && SoftPlatform.IsIoApic(gpa)) return ReadIoApic(gpa, size);
         var data = _io.AsSpan(0, size);
         data.Fill(0xff);
         Handler?.Mmio(_vcpu, gpa, data, isWrite: false);
@@ -40,9 +47,26 @@ internal sealed class SoftCpuBus : IPhysicalMemory, IPortIo
 
     public void WriteMmio(ulong gpa, int size, ulong value)
     {
+        if (Apic is { } apic && apic.Decodes(gpa))
+        {
+            apic.Write((uint)(gpa & 0xFFF), size, value);
+            return;
+        }
+        if (_platform is not null && SoftPlatform.IsIoApic(gpa))
+        {
+            // IOREGSEL and IOWIN are 32-bit registers at 16-byte slots; a write of another width takes its low bytes
+            if ((gpa & 0xF) == 0) _platform.IoApic.Write((uint)(gpa & 0xFF0), (uint)value);
+            return;
+        }
         var data = _io.AsSpan(0, size);
         Store(data, value);
         Handler?.Mmio(_vcpu, gpa, data, isWrite: true);
+    }
+
+    private ulong ReadIoApic(ulong gpa, int size)
+    {
+        uint value = _platform!.IoApic.Read((uint)(gpa & 0xFF0)) >> (8 * (int)(gpa & 3));
+        return size >= 4 ? value : value & ((1u << (8 * size)) - 1);
     }
 
     public uint In(ushort port, int size)

@@ -18,12 +18,13 @@ public sealed partial class SoftVcpuBackend
     [
         Msr.SysenterCs, Msr.SysenterEsp, Msr.SysenterEip, Msr.Star, Msr.Lstar, Msr.Cstar, Msr.Sfmask, Msr.KernelGsBase,
         Msr.TscAux, Msr.Pat, Msr.MiscEnable, Msr.MtrrDefType, Msr.Tsc,
+        Clock.KvmClock.MsrSystemTimeNew, Clock.KvmClock.MsrWallClockNew, // after the TSC: the page is published once
     ];
 
     public void SetCpuid(ReadOnlySpan<CpuidEntry> entries)
     {
         _cpuid = entries.ToArray();
-        _cpu.Cpuid.SetTable(SoftCpuid.Mask(entries, _cpu.Cpuid));
+        _cpu.Cpuid.SetTable(SoftCpuid.Mask(entries, _cpu.Cpuid, localApic: _apic is not null));
     }
 
     public X86Registers GetRegisters()
@@ -60,7 +61,7 @@ public sealed partial class SoftVcpuBackend
             Tr = ToSegment(s.Tr), Ldt = ToSegment(s.Ldtr),
             Gdt = new X86DescriptorTable { Base = s.Gdtr.Base, Limit = s.Gdtr.Limit },
             Idt = new X86DescriptorTable { Base = s.Idtr.Base, Limit = s.Idtr.Limit },
-            Cr0 = s.Cr0, Cr2 = s.Cr2, Cr3 = s.Cr3, Cr4 = s.Cr4, Cr8 = s.Cr8, Efer = s.Efer, ApicBase = s.ApicBase,
+            Cr0 = s.Cr0, Cr2 = s.Cr2, Cr3 = s.Cr3, Cr4 = s.Cr4, Cr8 = _apic?.TaskPriorityClass ?? s.Cr8, Efer = s.Efer, ApicBase = s.ApicBase,
         };
     }
 
@@ -78,6 +79,7 @@ public sealed partial class SoftVcpuBackend
         s.Gdtr = new DescriptorTableRegister { Base = r.Gdt.Base, Limit = r.Gdt.Limit };
         s.Idtr = new DescriptorTableRegister { Base = r.Idt.Base, Limit = r.Idt.Limit };
         (s.Cr0, s.Cr2, s.Cr3, s.Cr4, s.Cr8, s.Efer, s.ApicBase) = (r.Cr0, r.Cr2, r.Cr3, r.Cr4, r.Cr8, r.Efer, r.ApicBase);
+        if (_apic is not null) _apic.TaskPriorityClass = r.Cr8 & 0xF; // CR8 is the APIC's TPR[7:4], as KVM_SET_SREGS sets it
         _cpu.StateChanged();
     }
 
@@ -135,6 +137,7 @@ public sealed partial class SoftVcpuBackend
             SpecialRegisters = GetSpecialRegisters(),
             Fpu = fpu,
             Msrs = [.. msrs],
+            Lapic = _apic?.Capture() ?? new byte[VcpuState.LapicSize],
             Events = new VcpuEvents
             {
                 InterruptShadow = s.InterruptShadow ? (byte)2 : (byte)0,
@@ -143,7 +146,7 @@ public sealed partial class SoftVcpuBackend
                 ValidFlags = EventsValid,
             },
             DebugRegisters = new X86DebugRegisters { Dr0 = s.Dr0, Dr1 = s.Dr1, Dr2 = s.Dr2, Dr3 = s.Dr3, Dr6 = s.Dr6, Dr7 = s.Dr7 },
-            RunState = _runState == VcpuRunState.Uninitialized ? VcpuRunState.Uninitialized
+            RunState = _runState is VcpuRunState.Uninitialized or VcpuRunState.InitReceived ? _runState
                 : s.Halted ? VcpuRunState.Halted : VcpuRunState.Runnable,
             TscKhz = (uint)(System.Diagnostics.Stopwatch.Frequency / 1000),
         };
@@ -167,7 +170,15 @@ public sealed partial class SoftVcpuBackend
         _cpu.NmiBlocked = state.Events.NmiMasked;
         var d = state.DebugRegisters;
         (s.Dr0, s.Dr1, s.Dr2, s.Dr3, s.Dr6, s.Dr7) = (d.Dr0, d.Dr1, d.Dr2, d.Dr3, d.Dr6, d.Dr7);
-        _runState = state.RunState == VcpuRunState.Uninitialized ? VcpuRunState.Uninitialized : VcpuRunState.Runnable;
+        // the page after the special registers: it carries the TPR that SetSpecialRegisters took from CR8
+        if (_apic is not null) _apic.Restore(state.Lapic);
+        _runState = state.RunState switch
+        {
+            VcpuRunState.Uninitialized => VcpuRunState.Uninitialized,
+            // KVM's "SIPI received" is an AP about to start from the registers it was given: runnable here
+            VcpuRunState.InitReceived => _apic is null ? VcpuRunState.Uninitialized : VcpuRunState.InitReceived,
+            _ => VcpuRunState.Runnable,
+        };
         s.Halted = state.RunState == VcpuRunState.Halted;
         _cpu.StateChanged();
     }

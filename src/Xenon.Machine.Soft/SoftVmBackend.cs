@@ -2,6 +2,7 @@ using Xenon.Emulator.Execution;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Interrupts;
 using Xenon.Machine.Memory;
+using Xenon.Machine.Soft.Clock;
 using Xenon.Machine.Soft.Platform;
 using Xenon.Machine.State;
 
@@ -10,7 +11,8 @@ namespace Xenon.Machine.Soft;
 /// <summary>
 /// The software-CPU implementation of <see cref="IVmBackend"/> (issue 6): vCPUs are <c>Xenon.Emulator</c> CPUs running on
 /// the machine's own <see cref="GuestMemory"/>, with the PIC pair and the PIT emulated here (where KVM has them in the
-/// kernel). Needs no /dev/kvm. Not yet: local APICs, IOAPIC, MSI, dirty logging (every page reads as dirty).
+/// kernel), and with a local APIC per vCPU, the IOAPIC and MSI delivery. Needs no /dev/kvm. Not yet: dirty logging
+/// (every page reads as dirty).
 /// </summary>
 public sealed partial class SoftVmBackend : IVmBackend
 {
@@ -21,6 +23,7 @@ public sealed partial class SoftVmBackend : IVmBackend
     private readonly Lock _gate = new();
     private readonly List<GuestMemoryRegion> _mapped = [];
     private SoftPlatform? _platform;
+    private bool _disposed;
 
     /// <param name="memory">The machine's guest memory (the same object the machine and its devices use).</param>
     /// <param name="vcpuCount">How many vCPUs the machine will create (CPUID topology).</param>
@@ -37,6 +40,9 @@ public sealed partial class SoftVmBackend : IVmBackend
     /// <summary>All vCPUs share it: a write to a page holding decoded code drops that code everywhere. Devices that write
     /// guest RAM behind the CPUs' backs (DMA) must call <see cref="CodePageTracker.NotifyWrite"/>.</summary>
     public CodePageTracker CodePages { get; } = new();
+
+    // kvmclock, which every vCPU offers (CPUID 0x40000000 "KVMKVMKVM"): the guest's clocksource without a port exit per read.
+    internal KvmClock Clock { get; } = new();
 
     /// <summary>IRQ 0 pulses from the PIT so far (null before <see cref="CreateInterruptControllers"/>).</summary>
     public long? PitIrq0Count => _platform is { } p ? Interlocked.Read(ref p.Pit.Irq0Count) : null;
@@ -57,9 +63,11 @@ public sealed partial class SoftVmBackend : IVmBackend
         }
     }
 
-    /// <summary>Without local APICs a message has nowhere to go: it is dropped and counted, as hardware drops an MSI
-    /// that matches no CPU.</summary>
-    public IMsiController Msi { get; } = new UnroutedMsi();
+    /// <summary>Delivers MSIs to the local APICs (any thread). Valid after <see cref="CreateInterruptControllers"/>.</summary>
+    public IMsiController Msi => Platform("Msi").Msi;
+
+    /// <summary>MSIs delivered and dropped so far (diagnostics; null before <see cref="CreateInterruptControllers"/>).</summary>
+    public (long Delivered, long Dropped)? MsiCounts => _platform is { } p ? (p.Msi.DeliveredCount, p.Msi.DroppedCount) : null;
 
     public IIrqLine GetIrqLine(int gsi)
     {
@@ -68,14 +76,15 @@ public sealed partial class SoftVmBackend : IVmBackend
         return Platform("GetIrqLine").Line(gsi);
     }
 
-    public IReadOnlyList<CpuidEntry> GetSupportedCpuid() => SoftCpuid.Supported(new CpuidModel { LogicalProcessors = (uint)_vcpuCount });
+    public IReadOnlyList<CpuidEntry> GetSupportedCpuid() =>
+        SoftCpuid.Supported(SoftCpuid.Model(0, _vcpuCount));
 
     public IVcpuBackend CreateVcpu(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         SoftPlatform? platform;
         lock (_gate) platform = _platform;
-        return new SoftVcpuBackend(index, _memory, CodePages, platform, Math.Max(_vcpuCount, index + 1));
+        return new SoftVcpuBackend(index, _memory, CodePages, platform, Math.Max(_vcpuCount, index + 1), Clock);
     }
 
     /// <summary>No write tracking yet: every page is reported dirty, which is always safe for a migration (it resends all).</summary>
@@ -86,12 +95,21 @@ public sealed partial class SoftVmBackend : IVmBackend
         for (ulong p = 0; p < pages && (int)(p / 64) < bitmap.Length; p++) bitmap[(int)(p / 64)] |= 1UL << (int)(p % 64);
     }
 
-    public PlatformState GetPlatformState() => SoftPlatformStateTransfer.Capture(Platform("GetPlatformState"));
+    /// <summary>The platform devices, and kvmclock's current value in <see cref="PlatformState.ClockNs"/> (KVM_GET_CLOCK's).</summary>
+    public PlatformState GetPlatformState()
+    {
+        var state = SoftPlatformStateTransfer.Capture(Platform("GetPlatformState"));
+        state.ClockNs = (ulong)Math.Max(0, Clock.NowNs);
+        return state;
+    }
 
+    /// <summary>Restores the devices, and kvmclock continues from <see cref="PlatformState.ClockNs"/> (0, from a state that
+    /// carried no clock, leaves it running as it is). Every vCPU's pvclock page is republished.</summary>
     public void SetPlatformState(PlatformState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         SoftPlatformStateTransfer.Restore(Platform("SetPlatformState"), state);
+        if (state.ClockNs is not 0 and <= long.MaxValue) Clock.Set((long)state.ClockNs);
     }
 
     private SoftPlatform Platform(string what)
@@ -102,6 +120,11 @@ public sealed partial class SoftVmBackend : IVmBackend
 
     public void Dispose()
     {
-        lock (_gate) _platform?.Dispose();
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _platform?.Dispose();
+        }
     }
 }

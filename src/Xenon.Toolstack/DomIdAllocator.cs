@@ -59,7 +59,9 @@ public static class DomIdAllocator
     private static FileStream Lock(string path)
     {
         // FileShare.None takes an exclusive flock on Unix; another toolstack holding it makes the open fail at once.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        // Holders keep it for file writes only, but on a starved host (a spinning guest beside us on one CPU under
+        // emulation) a holder's few steps took over 30 s: wait as long as a domain may take to start.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
             try

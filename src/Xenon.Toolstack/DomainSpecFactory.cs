@@ -25,6 +25,7 @@ public static class DomainSpecFactory
         Vifs = MapVifs(c.Vifs, domId),
         Channels = MapChannels(c.Channels),
         Rng = c.Rng,
+        Accel = c.Accel,
     };
 
     private static ChannelSpec[] MapChannels(IReadOnlyList<XlChannelSpec> channels)

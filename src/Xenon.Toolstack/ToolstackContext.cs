@@ -28,6 +28,24 @@ public sealed record ToolstackContext(string RunRoot, string LogDir, string XenS
 
     public Scheduling.CpuCgroup? FindCgroup() => Cgroup ?? Scheduling.CgroupMounts.Discover();
 
+    /// <summary>The cpuset controller the domains' pools are enforced with; null: discovered (tests point it at a fake tree).</summary>
+    public Scheduling.CpusetCgroup? Cpuset { get; init; }
+
+    /// <summary>No cpuset controller is used even if the host has one (tests that must not touch the host's).</summary>
+    public bool NoCpuset { get; init; }
+
+    /// <remarks>A context with a fake CPU cgroup and no cpuset gets none: a test never reaches the host's controller.</remarks>
+    public Scheduling.CpusetCgroup? FindCpuset() =>
+        NoCpuset ? null : Cpuset ?? (Cgroup is not null ? null : Scheduling.CgroupMounts.DiscoverCpuset());
+
+    /// <summary>The host's CPU count; null: from /proc/cpuinfo (tests fix it).</summary>
+    public int? HostCpus { get; init; }
+
+    public int NrCpus => HostCpus ?? XenStore.HostInfo.Read().NrCpus;
+
+    /// <summary>The cpupools (cpupools.json in the runtime root).</summary>
+    public Scheduling.CpuPoolTable LoadPools() => Scheduling.CpuPoolTable.Load(RunRoot, NrCpus);
+
     public string DomainsDirectory => Path.Combine(RunRoot, "domains");
 
     public DomainRuntimeDirectory DirectoryFor(string name) => new(Path.Combine(DomainsDirectory, name));

@@ -57,6 +57,95 @@ public sealed class LockTests
         Assert.Equal(2UL * Iterations, m.R64(Counter));
     }
 
+    [Theory]
+    [InlineData(Counter + 0x1000 - 4)] // across a page boundary (adjacent physical pages)
+    [InlineData(Counter + 0x40 - 3)]   // across a cache line
+    [InlineData(Counter + 1)]          // misaligned within a line
+    public void AMisalignedLockedOperandIsAtomicToo(ulong address)
+    {
+        var m = new TestMachine();
+        m.Assemble(TestMachine.CodeBase, a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(ecx, Iterations);
+            a.mov(rdi, address);
+            a.Label(ref loop);
+            a.mov(eax, 1);
+            a.@lock.xadd(__qword_ptr[rdi], rax);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
+        var second = new Cpu(m.Memory, m.Cpu.CodePages);
+        CopyState(m.Cpu, second);
+        var t1 = new Thread(() => m.Cpu.Run(long.MaxValue));
+        var t2 = new Thread(() => second.Run(long.MaxValue));
+        t1.Start();
+        t2.Start();
+        t1.Join();
+        t2.Join();
+        Assert.Equal(2UL * Iterations, m.R64(address));
+    }
+
+    [Fact]
+    public void CodeRewrittenByAnotherCpuIsSeenAfterTheWritersSignal()
+    {
+        // CPU A rewrites the immediate of "mov eax, imm32" in a routine CPU B keeps calling, then raises a flag; B,
+        // once it sees the flag, must get the new value on its next call (cross-modifying code with a signal), every
+        // round, however the decoding of that page interleaves with the stores.
+        const ulong Routine = TestMachine.CodeBase + 0x800, Flag = Counter + 0x100, Seen = Counter + 0x200;
+        const int Rounds = 2000;
+        var m = new TestMachine();
+        m.Assemble(Routine, a =>
+        {
+            a.mov(eax, 0);
+            a.ret();
+        });
+        // B: loop { call routine; if flag != 0 and eax != last seen: seen = eax, ack }; halt when eax == Rounds
+        m.Assemble(TestMachine.CodeBase, a =>
+        {
+            var loop = a.CreateLabel();
+            var done = a.CreateLabel();
+            a.mov(rdi, Flag);
+            a.Label(ref loop);
+            a.mov(rbx, __qword_ptr[rdi]);          // the flag (A's round number), read before the call
+            a.mov(rax, Routine);
+            a.call(rax);
+            a.cmp(rax, rbx);
+            a.jb(done);                            // the flag says round N, the code still returned less: stale code
+            a.mov(__qword_ptr[Seen], rax);
+            a.cmp(eax, Rounds);
+            a.jne(loop);
+            a.Label(ref done);
+            a.hlt();
+        });
+        var writer = new Cpu(m.Memory, m.Cpu.CodePages);
+        CopyState(m.Cpu, writer);
+        writer.State.Rip = TestMachine.CodeBase + 0x400;
+        m.Assemble(TestMachine.CodeBase + 0x400, a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(ecx, 1);
+            a.mov(rsi, Routine + 1); // the imm32 of the mov
+            a.mov(rdi, Flag);
+            a.Label(ref loop);
+            a.mov(__dword_ptr[rsi], ecx);
+            a.mov(__qword_ptr[rdi], rcx);
+            for (int i = 0; i < 50; i++) a.pause();
+            a.inc(ecx);
+            a.cmp(ecx, Rounds + 1);
+            a.jne(loop);
+            a.hlt();
+        });
+        var t1 = new Thread(() => m.Cpu.Run(2_000_000_000));
+        var t2 = new Thread(() => writer.Run(2_000_000_000));
+        t1.Start();
+        t2.Start();
+        t1.Join();
+        t2.Join();
+        Assert.Equal((ulong)Rounds, m.R64(Seen));
+    }
+
     private static void CopyState(Cpu from, Cpu to)
     {
         var a = from.State;

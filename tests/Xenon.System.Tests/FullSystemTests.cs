@@ -330,7 +330,15 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertValue("BAD-RC", "1", "restore of a corrupted file");
         r.AssertValue("BAD-NAMES-OFFSET", "yes", "the error names the offset");
         r.AssertValue("BAD-PROCESS", "gone", "no domain process is left after a refused restore");
+        r.AssertValue("TRUNC-RC", "1", "restore of a file cut inside its memory image");
+        r.AssertValue("TRUNC-SAYS", "truncated", "the error says the file is truncated");
+        r.AssertValue("TRUNC-PROCESS", "gone", "no domain process is left after a refused restore");
+        r.AssertValue("CORRUPT-OUTCOME", "Crash 3", "a corrupt memory image stops the restored domain as crashed", prefix: true);
+        r.AssertValue("CORRUPT-NAMES-CHUNK", "yes", "the crash names the chunk");
+        r.AssertValue("CORRUPT-PROCESS", "gone", "the crashed domain's process ends");
         r.AssertValue("RESTORE-RC", "0", "restore -p exit status");
+        r.AssertValue("RESTORE-MAPPED", "yes", "the restore maps memory from the file");
+        r.AssertValue("IMAGE-VERIFIED", "yes", "the background check of the mapped memory passes");
         r.AssertValue("PAUSED-TICKS", "0", "a domain restored with -p does not run");
         r.AssertValue("UNPAUSE-RC", "0", "unpause exit status");
         r.AssertValue("TICKS-CONTINUOUS", "yes", "the guest's count goes on by one across save and restore");
@@ -348,5 +356,72 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertValue("CHUNKS-BAD", "0", "chunks read through the descriptor opened before the save");
         r.AssertValue("COUNTS-ON-DISK", "all", "every count written before and after the save is on the disk");
         r.AssertValue("DESTROY-RC", "0", "destroy of the restored domain");
+    }
+
+    [Fact]
+    public void Migrate_moves_the_running_guest_between_hosts_and_a_refused_migration_leaves_it_running()
+    {
+        ScenarioResult r = host.Result("migrate");
+        r.AssertExit(0);
+        r.AssertValue("CREATE-RC", "0", "create exit status");
+        r.AssertValue("BAD-RC", "1", "migrate through a pipe that corrupts the stream");
+        r.AssertValue("BAD-REFUSED", "yes", "the error says the destination refused the stream");
+        r.AssertValue("BAD-SOURCE-RUNS", "yes", "the source counts on after the refused migration");
+        r.AssertValue("BAD-DEST-PROCESS", "gone", "no domain process is left on the destination after a refused migration");
+        r.AssertValue("MIGRATE-RC", "0", "migrate to tcp:ADDR:PORT exit status");
+        r.AssertValue("RECEIVE-RC", "0", "migrate-receive --listen exit status");
+        r.AssertValue("OUTCOME", "Migrated 6", "outcome of the migrated source domain", prefix: true);
+        r.AssertValue("SOURCE-PROCESS", "gone", "the source's domain process after the migration");
+        r.AssertValue("SOURCE-TAP", "gone", "the source's tap after the migration");
+        r.AssertValue("DEST-LISTED", "yes", "xenon list on the destination shows the domain");
+        Assert.True(int.Parse(r.ValueOf("TICKS-AFTER"), CultureInfo.InvariantCulture) >= 6, $"the guest did not count on at the destination. {r.Describe()}");
+        r.AssertValue("TICKS-CONTINUOUS", "yes", "the guest's count goes on by one across both migrations");
+        r.AssertValue("BOOT-IDS", "1", "one boot id: the guest did not reboot");
+        r.AssertValue("SEED-SUMS", "1", "the hash of 8 MiB of random data in guest memory is the same throughout");
+        r.AssertValue("STREAM-GROWS", "yes", "the TCP stream from the guest goes on after the move");
+        r.AssertValue("STREAM-CONTINUOUS", "yes", "the TCP stream's lines arrived once each, in order, across the moves");
+        r.AssertValue("BACK-RC", "0", "migrate -s SSHCOMMAND back to the first host");
+        r.AssertValue("DESTROY-RC", "0", "destroy of the domain back on the first host");
+    }
+
+    [Fact]
+    public void A_cpupool_of_cpu_1_confines_a_guest_and_cpupool_migrate_moves_it_back()
+    {
+        ScenarioResult r = host.Result("cpupool");
+        r.AssertExit(0);
+        r.AssertValue("CREATE-RC", "0", "create of the spinning guest");
+        if (r.ValueOf("CPUS") == "1") Assert.Skip($"the scenario's host has one CPU: no second CPU for a pool. {r.Describe()}");
+
+        r.AssertValue("REMOVE-RC", "0", "cpupool-cpu-remove Pool-0 1");
+        r.AssertValue("POOL-CREATE-RC", "0", "cpupool-create name=p1 cpus=1");
+        r.AssertValue("POOL-LIST", "1", "cpupool-list -c: p1 holds CPU 1");
+        r.AssertValue("ALLOWED-IN-POOL", "1", "the vCPU thread's Cpus_allowed_list in p1");
+        r.AssertValue("RAN-ON-IN-POOL", "1", "the CPUs the vCPU thread was seen running on in p1");
+        r.AssertValue("LIST-POOL", "p1", "list -c's Cpupool column");
+        r.AssertValue("DESTROY-BUSY-RC", "1", "cpupool-destroy of a pool holding a domain");
+        r.AssertValue("MIGRATE-RC", "0", "cpupool-migrate spin Pool-0");
+        r.AssertValue("ALLOWED-MIGRATED", "0", "the vCPU thread's Cpus_allowed_list after the move to Pool-0");
+        r.AssertValue("RAN-ON-MIGRATED", "0", "the CPUs the vCPU thread ran on after the move");
+        r.AssertValue("DESTROY-RC", "0", "cpupool-destroy of the emptied pool");
+        r.AssertValue("ADD-RC", "0", "cpupool-cpu-add Pool-0 1");
+    }
+
+    [Fact]
+    public void Top_shows_a_spinning_guest_list_l_prints_libxl_json_and_a_restart_keeps_its_pin()
+    {
+        ScenarioResult r = host.Result("cpupool");
+        r.AssertExit(0);
+        r.AssertValue("CREATE-RC", "0", "create of the spinning guest");
+        r.AssertValue("TOP-RC", "0", "top -b -i 2");
+        r.AssertValue("TOP-HEADERS", "2", "one table header per batch iteration");
+        Assert.True(double.TryParse(r.ValueOf("TOP-SPIN-CPU"), NumberStyles.Float, CultureInfo.InvariantCulture, out double share),
+            $"no CPU(%) for the guest in top's second iteration. {r.Describe()}");
+        Assert.True(share > 30, $"top shows the spinning guest at {share}% of a CPU. {r.Describe()}");
+        r.AssertValue("LIST-L", "libxl", "list -l prints libxl's c_info and b_info");
+        r.AssertValue("PIN-RC", "0", "vcpu-pin spin 0 PIN");
+        r.AssertValue("REBOOT-RC", "0", "reboot (on_reboot restart)");
+        r.AssertValue("NEW-THREAD", "yes", "the restart built a new vCPU thread");
+        r.AssertValue("ALLOWED-AFTER-RESTART", r.ValueOf("EXPECTED-PIN"), "the new vCPU thread's Cpus_allowed_list: the pin again");
+        r.AssertValue("DESTROY-DOMAIN-RC", "0", "destroy of the guest");
     }
 }

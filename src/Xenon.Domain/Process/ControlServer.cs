@@ -136,6 +136,8 @@ public sealed class ControlServer : IDisposable
                 return $"{{\"ok\":true,\"name\":{JsonSerializer.Serialize(d.Spec.Name, DomainSpecJsonContext.Default.String)},\"state\":\"{(d.Machine.IsPaused ? "paused" : "running")}\",\"vcpus\":{d.Spec.Vcpus}," +
                     $"\"memory_mib\":{d.RamMiB - balloonMiB},\"target_mib\":{d.RamMiB - targetBalloonMiB},\"max_memory_mib\":{d.RamMiB}," +
                     $"\"balloon_inflated_pages\":{balloon?.InflatedPages ?? 0},\"balloon_discard_failures\":{balloon?.DiscardFailures ?? 0}}}";
+            case "stats":
+                return _runner.Current is { } measured ? DomainStatsReply.Format(measured) : Error("the domain is not running");
             case "pause":
                 if (_runner.Current is not { } toPause) return Error("the domain is not running");
                 toPause.Machine.Pause();
@@ -159,22 +161,30 @@ public sealed class ControlServer : IDisposable
                 if (_rename is null) return Error("this domain cannot be renamed");
                 return _rename(name) is { } why ? Error(why) : Ok();
             case "save":
-                string saveReply = Save(path, keep);
+                var saveOptions = SaveRestore.SaveRequestOptions.Parse(line, out string? saveOptionsError);
+                if (saveOptions is null) return Error(saveOptionsError!);
+                // xl save -p keeps the domain (paused), as -c does (running).
+                keep |= saveOptions.LeavePaused;
+                string saveReply = Save(path, keep, saveOptions);
                 if (!keep) afterReply = _runner.EndSaved;
                 return saveReply;
+            case "migrate":
+                string migrateReply = Migration.MigrateRequest.Handle(_runner, line, out bool migrated);
+                if (migrated) afterReply = _runner.EndMigrated;
+                return migrateReply;
             default:
-                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, pause, unpause, info, mem-set, rename or save)");
+                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, pause, unpause, info, stats, mem-set, rename, save or migrate)");
         }
     }
 
     // xl save: the path must be absolute (this process's working directory is not the client's).
-    private string Save(string? path, bool keep)
+    private string Save(string? path, bool keep, SaveRestore.SaveRequestOptions options)
     {
         if (string.IsNullOrEmpty(path)) return Error("save needs \"path\"");
         if (!System.IO.Path.IsPathFullyQualified(path)) return Error($"save needs an absolute path, not \"{path}\"");
         try
         {
-            var r = _runner.Save(path, keep);
+            var r = _runner.Save(path, keep, options);
             return FormattableString.Invariant(
                 $"{{\"ok\":true,\"bytes\":{r.Bytes},\"data_pages\":{r.DataPages},\"zero_pages\":{r.ZeroPages},\"devices\":{r.Devices},\"downtime_ms\":{r.Downtime.TotalMilliseconds:0.###}}}");
         }

@@ -10,7 +10,9 @@ namespace Xenon.Domain.Process;
 /// </summary>
 public static class DomainProcess
 {
-    public static int Run(DomainRuntimeDirectory dir, TextWriter log)
+    /// <param name="prepare">Called with the runner before it runs (the toolstack hooks its <see cref="DomainRunner.Started"/>
+    /// to re-apply vCPU placement at each restart); null: nothing.</param>
+    public static int Run(DomainRuntimeDirectory dir, TextWriter log, Action<DomainRunner, Action<string>>? prepare = null)
     {
         var logAction = new Action<string>(m =>
         {
@@ -29,10 +31,11 @@ public static class DomainProcess
             return 1;
         }
         dir.WriteFile("pid", $"{Environment.ProcessId}\n");
-        var runner = new DomainRunner(spec, logAction, restore);
+        var runner = new DomainRunner(spec, logAction, restore) { Incoming = Migration.IncomingMigration.For(dir, logAction) };
         using var console = new ConsoleSocketServer(runner, dir.ConsoleSocket);
         using var control = new ControlServer(runner, dir.ControlSocket, dir.MoveTo);
         runner.Started += _ => dir.WriteFile("state", "running\n");
+        prepare?.Invoke(runner, logAction);
         using var term = global::System.Runtime.InteropServices.PosixSignalRegistration.Create(
             global::System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Destroy(); });
         try

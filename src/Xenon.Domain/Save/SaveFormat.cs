@@ -6,8 +6,12 @@ public static class SaveFormat
     /// <summary>The eight bytes every stream starts with.</summary>
     public static ReadOnlySpan<byte> Magic => "XENONSAV"u8;
 
-    /// <summary>The format version this build writes and reads.</summary>
-    public const uint Version = 1;
+    /// <summary>The format version this build writes. Version 2 added the MemoryImage record (a file's memory as
+    /// page-aligned images that a restore maps instead of reading).</summary>
+    public const uint Version = 2;
+
+    /// <summary>The oldest version this build reads: a version-1 file (memory as MemoryPages only) is restored eagerly.</summary>
+    public const uint OldestReadableVersion = 1;
 
     /// <summary>magic, version, flags, uuid, name length, reserved (the name and the header CRC follow).</summary>
     public const int HeaderFixedSize = 8 + 4 + 4 + 16 + 2 + 2;
@@ -40,6 +44,26 @@ public static class SaveFormat
     public const ulong PageKindZero = 1;
 
     public const int MaxRegions = 64;
+
+    /// <summary>A MemoryImage's data starts at a multiple of this in the file (the host page size, for mmap).</summary>
+    public const int ImageAlignment = 4096;
+
+    /// <summary>The span of guest memory one CRC-32C of a MemoryImage covers (the writer's choice; the record says).</summary>
+    public const int DefaultImageChunkSize = 2 << 20;
+    public const int MinImageChunkSize = PageSize;
+    public const int MaxImageChunkSize = 64 << 20;
+
+    /// <summary>region index, chunk size, image offset, data pages, chunk count, reserved (the chunk table follows).</summary>
+    public const int ImageRecordFixedSize = 4 + 4 + 8 + 8 + 4 + 4;
+
+    /// <summary>A chunk table entry: CRC-32C (u32), then the kind (u32).</summary>
+    public const int ImageChunkEntrySize = 8;
+
+    /// <summary>The chunk's bytes are in the file (its zero pages as holes).</summary>
+    public const uint ImageChunkData = 0;
+
+    /// <summary>The chunk is all zero: nothing of it is read (its bytes in the file are a hole), and its CRC field is 0.</summary>
+    public const uint ImageChunkZero = 1;
     public const int MaxDeviceIdBytes = 128;
     public const int EndPayloadSize = 24;
 }

@@ -15,14 +15,17 @@ public readonly ref struct SaveRecord
     private readonly string? _deviceId;
     private readonly int _vcpuIndex;
     private readonly MemoryRegionEntry[]? _regions;
+    private readonly MemoryRegionEntry _imageRegion;
 
-    internal SaveRecord(RecordContext context, ReadOnlySpan<byte> payload, string? deviceId = null, int vcpuIndex = -1, MemoryRegionEntry[]? regions = null)
+    internal SaveRecord(RecordContext context, ReadOnlySpan<byte> payload, string? deviceId = null, int vcpuIndex = -1, MemoryRegionEntry[]? regions = null,
+        MemoryRegionEntry imageRegion = default)
     {
         _context = context;
         _payload = payload;
         _deviceId = deviceId;
         _vcpuIndex = vcpuIndex;
         _regions = regions;
+        _imageRegion = imageRegion;
     }
 
     public SaveRecordType Type => _context.Type;
@@ -55,6 +58,10 @@ public readonly ref struct SaveRecord
 
     /// <summary>MemoryPages: the batch.</summary>
     public MemoryPagesView MemoryPages => new(_context, Expect(SaveRecordType.MemoryPages)._payload);
+
+    /// <summary>MemoryImage: the region, where its image lies in the file, and its chunk table (the reader has already
+    /// skipped the image itself).</summary>
+    public MemoryImageView MemoryImage => new(Expect(SaveRecordType.MemoryImage)._payload, _imageRegion);
 
     /// <summary>MemoryRegionMap: the regions (also kept by the reader as <see cref="SaveStreamReader.RegionMap"/>).</summary>
     public IReadOnlyList<MemoryRegionEntry> Regions => Expect(SaveRecordType.MemoryRegionMap)._regions!;

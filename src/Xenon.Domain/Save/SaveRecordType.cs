@@ -23,4 +23,8 @@ public enum SaveRecordType : uint
 
     /// <summary>One device's state: its id, then its blob (Xenon.Devices.State).</summary>
     DeviceState = 6,
+
+    /// <summary>(Version 2, files only.) One memory region as a page-aligned image that follows the record in the
+    /// file, with a CRC-32C per chunk; a restore maps it instead of reading it.</summary>
+    MemoryImage = 7,
 }

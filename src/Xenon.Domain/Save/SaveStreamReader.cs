@@ -18,7 +18,7 @@ namespace Xenon.Domain.Save;
 /// The stream is read forward only (a socket works); nothing is trusted before the record's CRC has been checked,
 /// and no buffer is grown beyond bytes actually received.
 /// </remarks>
-public sealed class SaveStreamReader : IDisposable
+public sealed partial class SaveStreamReader : IDisposable
 {
     private const int ReadChunk = 1 << 20;
 
@@ -35,6 +35,9 @@ public sealed class SaveStreamReader : IDisposable
     private bool _sawConfig;
     private bool _sawPlatform;
     private bool _ended;
+    private bool _sawPages;
+    private bool[]? _imaged;
+    private uint _version;
     private ulong _records, _dataPages, _zeroPages;
 
     public SaveStreamReader(Stream stream, SaveReaderLimits? limits = null, bool ownsStream = false)
@@ -61,6 +64,12 @@ public sealed class SaveStreamReader : IDisposable
     /// <summary>Bytes consumed so far.</summary>
     public long Offset => _offset;
 
+    /// <summary>The stream's format version (once the header is read): 1 or 2.</summary>
+    public uint FormatVersion => _version;
+
+    /// <summary>True once a MemoryImage record was read: the stream's memory is in images (a file), not in MemoryPages.</summary>
+    public bool HasMemoryImages => _imaged is not null;
+
     public SaveHeader ReadHeader()
     {
         if (_header is not null) return _header;
@@ -71,8 +80,10 @@ public sealed class SaveStreamReader : IDisposable
             throw HeaderError(0, "magic", $"expected \"XENONSAV\", found {Printable(fixedPart[..8])}: not a Xenon save stream");
         ReadExactly(fixedPart[8..12], "version");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(fixedPart[8..]);
-        if (version != SaveFormat.Version)
-            throw HeaderError(8, "version", $"format version {version} is not supported (this build reads version {SaveFormat.Version})");
+        if (version is < SaveFormat.OldestReadableVersion or > SaveFormat.Version)
+            throw HeaderError(8, "version", version > SaveFormat.Version
+                ? $"format version {version} is not supported (this build reads versions {SaveFormat.OldestReadableVersion}–{SaveFormat.Version}): saved by a newer Xenon"
+                : $"format version {version} is not supported (this build reads versions {SaveFormat.OldestReadableVersion}–{SaveFormat.Version})");
         ReadExactly(fixedPart[12..16], "flags");
         ReadExactly(fixedPart[16..32], "uuid");
         ReadExactly(fixedPart[32..34], "name length");
@@ -99,6 +110,7 @@ public sealed class SaveStreamReader : IDisposable
         if (!Utf8.IsValid(name[..nameLength]))
             throw HeaderError(SaveFormat.HeaderFixedSize, "name", "is not valid UTF-8");
         var uuid = new Guid(fixedPart[16..32], bigEndian: true);
+        _version = version;
         _header = new SaveHeader(Encoding.UTF8.GetString(name[..nameLength]), uuid, (SaveFlags)(flags & SaveFlagMasks.Known));
         return _header;
     }
@@ -181,8 +193,16 @@ public sealed class SaveStreamReader : IDisposable
                 _regions = ParseRegions(c, p);
                 break;
             case SaveRecordType.MemoryPages:
+                if (_imaged is not null) throw c.Error(-SaveFormat.RecordHeaderSize, "type", "MemoryPages in a stream whose memory is in MemoryImage records");
+                _sawPages = true;
                 CheckPages(c, p);
                 break;
+            case SaveRecordType.MemoryImage:
+            {
+                var region = CheckImage(c, p);
+                _records++;
+                return new SaveRecord(c, p, regions: _regions, imageRegion: region);
+            }
             case SaveRecordType.VcpuState:
             {
                 if (p.Length < 8) throw c.Error(0, "vcpu index", $"payload of {p.Length} bytes is shorter than its 8-byte head");
@@ -289,6 +309,8 @@ public sealed class SaveStreamReader : IDisposable
     {
         if (p.Length != SaveFormat.EndPayloadSize) throw c.Error(-8, "length", $"{p.Length} bytes; End holds {SaveFormat.EndPayloadSize}");
         if (_regions is null) throw c.Error(-SaveFormat.RecordHeaderSize, "type", "End before any MemoryRegionMap");
+        if (_imaged is not null && Array.IndexOf(_imaged, false) is int missing and >= 0)
+            throw c.Error(-SaveFormat.RecordHeaderSize, "type", $"region {missing} has no MemoryImage record");
         ulong records = BinaryPrimitives.ReadUInt64LittleEndian(p), data = BinaryPrimitives.ReadUInt64LittleEndian(p[8..]),
             zero = BinaryPrimitives.ReadUInt64LittleEndian(p[16..]);
         if (records != _records) throw c.Error(0, "total records", $"End counts {records} records, the stream had {_records}: records are missing or added");

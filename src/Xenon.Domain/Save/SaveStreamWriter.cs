@@ -16,7 +16,7 @@ namespace Xenon.Domain.Save;
 /// <see cref="InvalidOperationException"/>): DomainConfig first, one MemoryRegionMap before any MemoryPages, End last.
 /// The writer does not own <paramref name="stream"/> unless told so.
 /// </remarks>
-public sealed class SaveStreamWriter : IDisposable
+public sealed partial class SaveStreamWriter : IDisposable
 {
     private const int StagingSize = 256 << 10;
 
@@ -32,6 +32,8 @@ public sealed class SaveStreamWriter : IDisposable
     private MemoryRegionEntry[]? _regions;
     private bool _wroteConfig;
     private bool _ended;
+    private bool _wrotePages, _wroteImages;
+    private long _written;
     private ulong _records, _dataPages, _zeroPages;
 
     public SaveStreamWriter(Stream stream, SaveHeader header, bool ownsStream = false)
@@ -104,6 +106,8 @@ public sealed class SaveStreamWriter : IDisposable
         ArgumentNullException.ThrowIfNull(memory);
         var regions = _regions ?? throw new InvalidOperationException("MemoryPages need the MemoryRegionMap first");
         RequireOpen();
+        if (_wroteImages) throw new InvalidOperationException("a stream holds its memory either as MemoryImage or as MemoryPages records, not both");
+        _wrotePages = true;
         _entries ??= ArrayPool<ulong>.Shared.Rent(SaveFormat.PagesPerRecord);
         while (!pfns.IsEmpty)
         {
@@ -368,6 +372,7 @@ public sealed class SaveStreamWriter : IDisposable
     {
         if (_staged == 0) return;
         _stream.Write(_staging!, 0, _staged);
+        _written += _staged;
         _staged = 0;
     }
 }

@@ -43,7 +43,7 @@ public static class DomainSaver
                     writer.WriteDomainConfig(Encoding.UTF8.GetBytes(source.ConfigJson));
                     step = "writing guest memory";
                     writer.WriteMemoryRegionMap(source.Memory);
-                    writer.WriteAllMemory(source.Memory);
+                    writer.WriteMemoryImages(source.Memory);
                     step = "writing the vCPU state";
                     for (int i = 0; i < machine.Vcpus.Count; i++) writer.WriteVcpuState(i, VcpuStateCodec.Encode(machine.Vcpus[i]));
                     writer.WritePlatformState(PlatformStateCodec.Encode(machine.Platform));

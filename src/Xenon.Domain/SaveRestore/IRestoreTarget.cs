@@ -19,4 +19,8 @@ public interface IRestoreTarget
     void StartFromState(MachineState state);
 
     void ResumeVcpus();
+
+    /// <summary>Stops the domain as crashed (a memory image found corrupt after the domain started); the reason names
+    /// the file, chunk and offsets. Called from a background thread, at most once.</summary>
+    void Crash(string reason);
 }

@@ -7,23 +7,32 @@ using Xenon.Machine.State;
 namespace Xenon.Domain.SaveRestore;
 
 /// <summary>
-/// xl restore, eagerly: opens a saved domain file and reads its header and configuration (<see cref="Open"/>), so
-/// that the caller can build the domain; then <see cref="RestoreInto"/> reads the rest in one pass: memory straight
-/// into the guest, the vCPU, platform and device records kept until the End record and the end of the file have
-/// been checked. Only then does anything run, so a corrupt or truncated file never starts a half-restored guest.
-/// Every error names the file, and for a malformed stream the offset and record.
+/// xl restore: opens a saved domain file and reads its header and configuration (<see cref="Open"/>), so that the
+/// caller can build the domain; then <see cref="RestoreInto"/> reads the rest in one pass, keeping the vCPU, platform
+/// and device records until the End record and the end of the file have been checked. Only then does anything run,
+/// so a truncated file, or one whose records are corrupt, never starts a half-restored guest.
+/// Memory: a version-2 file holds each region as a page-aligned image (MemoryImage), which is mapped privately from
+/// the file over guest RAM (lazy: pages come in on first touch, so the restore does not grow with memory size) and
+/// verified against its chunk CRCs by a background <see cref="MemoryImageVerifier"/> once the domain runs. A
+/// version-1 file (MemoryPages) is read into guest memory as before. Every error names the file, and for a
+/// malformed stream the offset and record.
 /// </summary>
 public sealed class SavedDomainReader : IDisposable
 {
     private readonly string _path;
+    private readonly FileStream _file;
     private readonly SaveStreamReader _reader;
+    private readonly Stopwatch _sinceOpen;
+    private bool _fileHandedOver;
 
-    private SavedDomainReader(string path, SaveStreamReader reader, SaveHeader header, string configJson)
+    private SavedDomainReader(string path, FileStream file, SaveStreamReader reader, SaveHeader header, string configJson, Stopwatch sinceOpen)
     {
         _path = path;
+        _file = file;
         _reader = reader;
         Header = header;
         ConfigJson = configJson;
+        _sinceOpen = sinceOpen;
     }
 
     public SaveHeader Header { get; }
@@ -33,39 +42,71 @@ public sealed class SavedDomainReader : IDisposable
 
     public static SavedDomainReader Open(string path)
     {
-        Stream stream;
+        var clock = Stopwatch.StartNew();
+        FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20);
+            // A small buffer: a version-2 file's records are small and its images are skipped, not read.
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 << 10);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new DomainRestoreException($"cannot open {path}: {e.Message}", e);
         }
-        var reader = new SaveStreamReader(stream, ownsStream: true);
+        var reader = new SaveStreamReader(stream);
         try
         {
             var header = reader.ReadHeader();
             if (!reader.TryReadRecord(out var first) || first.Type != SaveRecordType.DomainConfig)
                 throw new DomainRestoreException($"{path}: the first record is not the domain configuration");
             string json = Encoding.UTF8.GetString(first.DomainConfigJson);
-            return new SavedDomainReader(path, reader, header, json);
+            return new SavedDomainReader(path, stream, reader, header, json, clock);
         }
         catch (Exception e)
         {
             reader.Dispose();
+            stream.Dispose();
             throw Wrap(path, e);
         }
     }
 
+    /// <summary>
+    /// Reads and checks the rest of the file's records without restoring anything: what the toolstack does before it
+    /// starts a domain process, so that a truncated file or a corrupt record is refused at once. A version-2 file's
+    /// records are small and its images are skipped, so this costs little; a version-1 file would be read whole, so
+    /// its check is left to the restore itself. The reader cannot restore afterwards (it has reached the end).
+    /// </summary>
+    public void CheckRecords()
+    {
+        if (_reader.FormatVersion < 2) return;
+        try
+        {
+            while (_reader.TryReadRecord(out _))
+            {
+            }
+            _reader.ExpectEndOfStream();
+        }
+        catch (Exception e)
+        {
+            throw Wrap(_path, e);
+        }
+    }
+
+    /// <summary>The file's format version (1: memory as pages, read eagerly; 2: memory images, mapped).</summary>
+    public uint FormatVersion => _reader.FormatVersion;
+
     /// <summary>Fills <paramref name="target"/> from the rest of the file and starts it (parked if <paramref name="paused"/>).
-    /// On failure the target is in no useful state: the caller discards it.</summary>
-    public RestoreResult RestoreInto(IRestoreTarget target, bool paused)
+    /// On failure the target is in no useful state: the caller discards it. A lazily mapped restore returns a started
+    /// <see cref="RestoreResult.Verifier"/>, which the caller disposes before the target's memory goes; it calls
+    /// <see cref="IRestoreTarget.Crash"/> if an image turns out corrupt.</summary>
+    public RestoreResult RestoreInto(IRestoreTarget target, bool paused, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         var clock = Stopwatch.StartNew();
+        MemoryImageVerifier? verifier = null;
         try
         {
+            var images = new List<MemoryImageLayout>();
             var vcpus = new VcpuState?[target.VcpuCount];
             PlatformState? platform = null;
             var devices = new List<(string Id, byte[] State, long Offset)>();
@@ -82,6 +123,10 @@ public sealed class SavedDomainReader : IDisposable
                         // The writer puts the map first; the reader has checked that order.
                         if (!regionsChecked) throw RecordError(record, 0, "region map", "memory pages before the region map");
                         record.MemoryPages.ApplyTo(target.Memory, memoryIsZero: true);
+                        break;
+                    case SaveRecordType.MemoryImage:
+                        if (!regionsChecked) throw RecordError(record, 0, "region map", "a memory image before the region map");
+                        images.Add(record.MemoryImage.ToLayout());
                         break;
                     case SaveRecordType.VcpuState:
                         int index = record.VcpuIndex;
@@ -116,8 +161,19 @@ public sealed class SavedDomainReader : IDisposable
             for (int i = 0; i < vcpus.Length; i++)
                 if (vcpus[i] is null) throw new DomainRestoreException($"{_path}: no state for vCPU {i}");
             if (platform is null) throw new DomainRestoreException($"{_path}: no platform state");
+            var read = clock.Elapsed;
+
+            var placement = MemoryImagePlacement.Place(_path, _file.SafeFileHandle, target.Memory, images);
+            var mapped = clock.Elapsed;
+            if (placement.AnyMapped)
+            {
+                // From here the handle is the verifier's: it outlives this reader, as long as the mapping is in use.
+                _fileHandedOver = true;
+                verifier = new MemoryImageVerifier(_path, _file.SafeFileHandle, target.Memory, images, placement.Mapped, target.Crash);
+            }
 
             target.StartFromState(new MachineState(vcpus!, platform));
+            var started = clock.Elapsed;
             var restore = target.DeviceStates.BeginRestore();
             foreach (var (id, state, offset) in devices)
             {
@@ -131,11 +187,31 @@ public sealed class SavedDomainReader : IDisposable
                 }
             }
             restore.Complete();
+            var devicesDone = clock.Elapsed;
             if (!paused) target.ResumeVcpus();
-            return new RestoreResult(totals.DataPages, totals.ZeroPages, devices.Count, clock.Elapsed);
+            var running = clock.Elapsed;
+            if (verifier is not null && log is not null)
+                verifier.Finished += (problem, took) => log(problem is null
+                    ? $"verified the memory images of {_path}: {verifier.ChunksVerified} chunks, {verifier.BytesRead >> 20} MiB read, in {took.TotalMilliseconds:0} ms"
+                    : $"memory image check failed after {took.TotalMilliseconds:0} ms: {problem}");
+            // Started only once the guest runs: it competes for the CPU, and nothing waits for it.
+            verifier?.Start();
+            return new RestoreResult(totals.DataPages, totals.ZeroPages, devices.Count, running)
+            {
+                FormatVersion = _reader.FormatVersion,
+                MappedBytes = placement.MappedBytes,
+                ReadBytes = placement.ReadBytes,
+                ReadTime = read,
+                MapTime = mapped - read,
+                StateTime = started - mapped,
+                DevicesTime = devicesDone - started,
+                SinceOpen = _sinceOpen.Elapsed,
+                Verifier = verifier,
+            };
         }
         catch (Exception e)
         {
+            verifier?.Dispose();
             throw Wrap(_path, e);
         }
     }
@@ -163,9 +239,13 @@ public sealed class SavedDomainReader : IDisposable
     private static Exception Wrap(string path, Exception e) => e switch
     {
         DomainRestoreException => e,
-        SaveFormatException or DeviceStateException or IOException => new DomainRestoreException($"{path}: {e.Message}", e),
+        SaveFormatException or DeviceStateException or IOException or MemoryImageException => new DomainRestoreException($"{path}: {e.Message}", e),
         _ => new DomainRestoreException($"cannot restore {path}: {e.Message}", e),
     };
 
-    public void Dispose() => _reader.Dispose();
+    public void Dispose()
+    {
+        _reader.Dispose();
+        if (!_fileHandedOver) _file.Dispose();
+    }
 }

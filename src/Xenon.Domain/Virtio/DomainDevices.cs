@@ -8,8 +8,6 @@ using Xenon.Kvm;
 using Xenon.Devices.Virtio.Pci;
 using Xenon.Devices.Virtio.Net;
 using Xenon.Machine;
-using Xenon.Machine.Backend.Kvm;
-using Xenon.Machine.Interrupts;
 using Xenon.Machine.Memory;
 
 namespace Xenon.Domain.Virtio;
@@ -61,13 +59,14 @@ public sealed class DomainDevices : IDisposable
     private readonly List<VirtioNet> _nics = [];
 
     /// <summary>Puts the devices on <paramref name="pci"/> (taking over the <paramref name="backends"/>) and places every BAR.
-    /// Disks first, in the order of the spec, so xvda is the guest's vda; then the vifs.</summary>
-    public static DomainDevices Attach(DomainSpec spec, VirtualMachine vm, KvmVmBackend kvm, PciRoot pci, DeviceBackends backends, Action<string> log)
+    /// Disks first, in the order of the spec, so xvda is the guest's vda; then the vifs. Their interrupts go through the
+    /// machine's backend (<c>vm.Backend.Msi</c>), whichever CPU backend that is.</summary>
+    public static DomainDevices Attach(DomainSpec spec, VirtualMachine vm, PciRoot pci, DeviceBackends backends, Action<string> log)
     {
         var devices = new DomainDevices();
         try
         {
-            var msi = new MsiControllerSink(new KvmMsiController(kvm.Vm));
+            var msi = new MsiControllerSink(vm.Backend.Msi);
             for (int i = 0; i < spec.Disks.Count; i++)
             {
                 var disk = spec.Disks[i];
@@ -82,7 +81,7 @@ public sealed class DomainDevices : IDisposable
                     backend.Dispose();
                     throw;
                 }
-                devices._hosts.Add(new VirtioDeviceHost($"virtio-blk-{disk.Vdev}", blk, vm.Memory, kvm.Vm, pci, msi, log, backend));
+                devices._hosts.Add(new VirtioDeviceHost($"virtio-blk-{disk.Vdev}", blk, vm.Memory, vm.Backend, pci, msi, log, backend));
                 devices._disks.Add(blk);
             }
             for (int i = 0; i < spec.Vifs.Count; i++)
@@ -101,24 +100,24 @@ public sealed class DomainDevices : IDisposable
                     attachment.Dispose();
                     throw;
                 }
-                var host = new VirtioDeviceHost($"virtio-net-{vif.IfName}", nic, vm.Memory, kvm.Vm, pci, msi, log, nic, tapBackend, attachment);
+                var host = new VirtioDeviceHost($"virtio-net-{vif.IfName}", nic, vm.Memory, vm.Backend, pci, msi, log, nic, tapBackend, attachment);
                 devices._hosts.Add(host);
                 nic.TransmitCoalesceNanoseconds = TransmitCoalesceNanoseconds;
                 nic.AttachTo(host.Loop);
                 devices._nics.Add(nic);
             }
-            if (spec.Channels.Count > 0) devices.Console = AttachConsole(devices, spec, vm, kvm, pci, msi, backends, log);
+            if (spec.Channels.Count > 0) devices.Console = AttachConsole(devices, spec, vm, pci, msi, backends, log);
             if (spec.Rng)
             {
                 var rng = new VirtioRng(vm.Memory);
-                devices._hosts.Add(new VirtioDeviceHost("virtio-rng", rng, vm.Memory, kvm.Vm, pci, msi, log, rng));
+                devices._hosts.Add(new VirtioDeviceHost("virtio-rng", rng, vm.Memory, vm.Backend, pci, msi, log, rng));
                 devices.Rng = rng;
             }
             // Every domain has a balloon, as every Xen guest has its balloon driver: memory= below maxmem= starts it
             // inflated, and mem-set moves it.
             VirtioPciDevice? balloonTransport = null;
             var balloon = new VirtioBalloon(vm.Memory, () => balloonTransport?.NotifyConfigChanged());
-            var balloonHost = new VirtioDeviceHost("virtio-balloon", balloon, vm.Memory, kvm.Vm, pci, msi, log);
+            var balloonHost = new VirtioDeviceHost("virtio-balloon", balloon, vm.Memory, vm.Backend, pci, msi, log);
             devices._hosts.Add(balloonHost);
             balloonTransport = balloonHost.Device;
             devices.Balloon = balloon;
@@ -137,7 +136,7 @@ public sealed class DomainDevices : IDisposable
 
     /// <summary>One virtio-console whose ports are the spec's channels, in order (port 0 is the first channel).
     /// Backends wake the device's I/O thread through an eventfd, so their input reaches the guest on that thread.</summary>
-    private static VirtioConsole AttachConsole(DomainDevices devices, DomainSpec spec, VirtualMachine vm, KvmVmBackend kvm, PciRoot pci,
+    private static VirtioConsole AttachConsole(DomainDevices devices, DomainSpec spec, VirtualMachine vm, PciRoot pci,
         MsiControllerSink msi, DeviceBackends backends, Action<string> log)
     {
         var owned = new List<IDisposable>();
@@ -157,7 +156,7 @@ public sealed class DomainDevices : IDisposable
             console = new VirtioConsole(vm.Memory, ports, () => wake.Signal());
             // The host disposes these after its loop has stopped: the backends, then the wake eventfd.
             owned.Reverse();
-            host = new VirtioDeviceHost("virtio-console", console, vm.Memory, kvm.Vm, pci, msi, log, [.. owned]);
+            host = new VirtioDeviceHost("virtio-console", console, vm.Memory, vm.Backend, pci, msi, log, [.. owned]);
         }
         catch
         {

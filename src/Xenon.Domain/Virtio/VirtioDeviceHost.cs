@@ -3,23 +3,25 @@ using Xenon.Devices.Pci.Msi;
 using Xenon.Devices.Virtio;
 using Xenon.Devices.Virtio.Pci;
 using Xenon.Kvm;
+using Xenon.Machine.Backend;
 using Xenon.Machine.IoEvents;
 using Xenon.Machine.Memory;
 
 namespace Xenon.Domain.Virtio;
 
 /// <summary>
-/// One virtio device on the domain's PCI bus with its own I/O thread: each queue's doorbell is an ioeventfd at
-/// the notify address inside the register BAR (moved with the BAR when the guest reprograms it), served by an
-/// <see cref="IoEventLoop"/>, so guest kicks never run device code on a vCPU thread. Completions go out as MSI-X
-/// messages from that thread.
+/// One virtio device on the domain's PCI bus with its own I/O thread: each queue's doorbell signals an eventfd served
+/// by an <see cref="IoEventLoop"/>, so guest kicks never run device code on a vCPU thread. Where the backend offers
+/// ioeventfds (<see cref="IIoEventFdSupport"/>: KVM) the doorbell is bound at the notify address inside the register
+/// BAR (moved with the BAR when the guest reprograms it) and a kick costs no exit; elsewhere (the soft CPU) the kick is
+/// an MMIO write whose handler signals the same eventfd. Completions go out as MSI-X messages from that thread.
 /// </summary>
 internal sealed class VirtioDeviceHost : IDisposable
 {
     /// <summary>Linux's virtio-pci driver rings a doorbell with a 16-bit write of the queue index.</summary>
     private const uint DoorbellWidth = 2;
 
-    private readonly KvmVm _kvm;
+    private readonly IIoEventFdSupport? _ioEventFds;
     private readonly PciRoot _pci;
     private readonly Action<string> _log;
     private readonly IDisposable[] _owned;
@@ -37,10 +39,10 @@ internal sealed class VirtioDeviceHost : IDisposable
     private readonly ManualResetEventSlim _released = new(true);
     private volatile bool _stopAfterQuiesce;
 
-    public VirtioDeviceHost(string name, IVirtioDevice device, GuestMemory memory, KvmVm kvm, PciRoot pci, IMsiSink msi,
+    public VirtioDeviceHost(string name, IVirtioDevice device, GuestMemory memory, IVmBackend backend, PciRoot pci, IMsiSink msi,
         Action<string> log, params IDisposable[] owned)
     {
-        _kvm = kvm;
+        _ioEventFds = backend as IIoEventFdSupport;
         _pci = pci;
         _log = log;
         _owned = owned;
@@ -138,11 +140,12 @@ internal sealed class VirtioDeviceHost : IDisposable
 
     private void BindDoorbells(ulong barAddress)
     {
+        if (_ioEventFds is null) return;
         int bound = 0;
         try
         {
             for (; bound < _kicks.Length; bound++)
-                _kvm.RegisterIoEventFd(_kicks[bound], barAddress + Device.NotifyAddress(bound), DoorbellWidth, pio: false);
+                _ioEventFds.RegisterIoEventFd(_kicks[bound], barAddress + Device.NotifyAddress(bound), DoorbellWidth, pio: false);
             _doorbellBase = barAddress;
         }
         catch (KvmException e)
@@ -151,7 +154,7 @@ internal sealed class VirtioDeviceHost : IDisposable
             _log($"{Device.Name}: cannot bind queue doorbells at 0x{barAddress:x} to ioeventfds ({e.Message}); using MMIO exits");
             for (int q = 0; q < bound; q++)
             {
-                try { _kvm.UnregisterIoEventFd(_kicks[q], barAddress + Device.NotifyAddress(q), DoorbellWidth, pio: false); }
+                try { _ioEventFds.UnregisterIoEventFd(_kicks[q], barAddress + Device.NotifyAddress(q), DoorbellWidth, pio: false); }
                 catch (KvmException) { /* the binding goes away with the eventfd at dispose */ }
             }
         }
@@ -159,13 +162,13 @@ internal sealed class VirtioDeviceHost : IDisposable
 
     private void UnbindDoorbells()
     {
-        if (_doorbellBase is not { } old) return;
+        if (_doorbellBase is not { } old || _ioEventFds is null) return;
         _doorbellBase = null;
         for (int q = 0; q < _kicks.Length; q++)
         {
             try
             {
-                _kvm.UnregisterIoEventFd(_kicks[q], old + Device.NotifyAddress(q), DoorbellWidth, pio: false);
+                _ioEventFds.UnregisterIoEventFd(_kicks[q], old + Device.NotifyAddress(q), DoorbellWidth, pio: false);
             }
             catch (KvmException e)
             {

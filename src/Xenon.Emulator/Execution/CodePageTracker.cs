@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Xenon.Emulator.Execution;
 
 /// <summary>
@@ -11,6 +13,23 @@ public sealed class CodePageTracker
     private int[] _generation = new int[1 << 20];
     private byte[] _hasCode = new byte[1 << 20];
     private readonly Lock _grow = new();
+    private int _cpus;
+
+    /// <summary>A CPU that uses this tracker (SMP: from the second one on, writes order themselves against decoding).</summary>
+    internal void AddCpu() => Interlocked.Increment(ref _cpus);
+
+    /// <summary>
+    /// After a CPU stored to RAM page <paramref name="page"/>: drops decoded code there. With several CPUs the store
+    /// must be visible before the "holds code" flag is read (x86 lets a load pass an earlier store): otherwise a CPU
+    /// decoding that page right now could copy the old bytes while this one sees no code yet, and cache stale code
+    /// for good. The decoder does the mirror image (flag, fence, bytes), see <see cref="Cpu"/>'s Decode.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void AfterWrite(ulong page)
+    {
+        if (_cpus > 1) Interlocked.MemoryBarrier();
+        if (HasCode(page)) NotifyPageWrite(page);
+    }
 
     internal int Generation(ulong page) => page < (ulong)_generation.Length ? Volatile.Read(ref _generation[page]) : 0;
 
@@ -24,6 +43,7 @@ public sealed class CodePageTracker
     public void NotifyWrite(ulong gpa, int length)
     {
         if (length <= 0) return;
+        Interlocked.MemoryBarrier(); // the device's stores before the flags are read (see AfterWrite)
         for (ulong page = gpa >> 12, last = (gpa + (ulong)length - 1) >> 12; page <= last; page++) NotifyPageWrite(page);
     }
 

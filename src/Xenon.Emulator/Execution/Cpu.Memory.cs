@@ -142,17 +142,22 @@ public sealed partial class Cpu
             case 4: BinaryPrimitives.WriteUInt32LittleEndian(ram, (uint)value); break;
             default: BinaryPrimitives.WriteUInt64LittleEndian(ram, value); break;
         }
-        if (_code.HasCode(pa >> 12)) _code.NotifyPageWrite(pa >> 12);
+        _code.AfterWrite(pa >> 12);
     }
 
     /// <summary>
     /// LOCK: replaces <paramref name="expected"/> with <paramref name="value"/> atomically when the operand is naturally
-    /// inside one page of RAM; returns false if memory no longer held <paramref name="expected"/> (the caller recomputes).
-    /// Split or MMIO operands are written plainly (no host atomic exists for them).
+    /// in RAM; returns false if memory no longer held <paramref name="expected"/> (the caller recomputes). A misaligned
+    /// operand, even one across a cache line, is one host LOCK CMPXCHG on the same bytes (the host CPU makes that
+    /// atomic, as the guest's would). One that crosses into another page is atomic too when the two guest pages are
+    /// adjacent in the same RAM region (the kernel's direct map: host memory is contiguous there). Otherwise (pages
+    /// mapped apart, or MMIO) no host atomic covers it and it is written plainly; a guest doing that would be taking a
+    /// split lock across pages, which Linux never does.
     /// </summary>
     internal bool CompareExchangePhys(in PhysRef r, ulong expected, ulong value)
     {
-        Span<byte> ram = r.Split == r.Size ? _mem.GetRam(r.Phys1, r.Size) : [];
+        bool adjacent = r.Split == r.Size || r.Phys2 == r.Phys1 + (ulong)r.Split;
+        Span<byte> ram = adjacent ? _mem.GetRam(r.Phys1, r.Size) : [];
         if (ram.IsEmpty)
         {
             WritePhys(in r, value);
@@ -165,7 +170,11 @@ public sealed partial class Cpu
             4 => Interlocked.CompareExchange(ref MemoryMarshal.Cast<byte, uint>(ram)[0], (uint)value, (uint)expected) == (uint)expected,
             _ => Interlocked.CompareExchange(ref MemoryMarshal.Cast<byte, ulong>(ram)[0], value, expected) == expected,
         };
-        if (ok && _code.HasCode(r.Phys1 >> 12)) _code.NotifyPageWrite(r.Phys1 >> 12);
+        if (ok)
+        {
+            _code.AfterWrite(r.Phys1 >> 12);
+            if (r.Split != r.Size) _code.AfterWrite(r.Phys2 >> 12);
+        }
         return ok;
     }
 

@@ -181,8 +181,14 @@ public sealed partial class Cpu
         bool cacheable = !ram.IsEmpty;
         byte[] buf = _reader.Buffer;
         int length;
+        int generation = 0;
         if (cacheable)
         {
+            // Flag the page as code before reading its bytes, and read the generation in between: a CPU storing to
+            // the page concurrently either sees the flag (and moves the generation on) or stored before the copy.
+            _code.MarkCode(phys >> 12);
+            Interlocked.MemoryBarrier();
+            generation = _code.Generation(phys >> 12);
             ram.CopyTo(buf);
             length = inPage;
         }
@@ -190,11 +196,11 @@ public sealed partial class Cpu
         {
             // Fetch from MMIO (ROM): one instruction's worth, never cached.
             length = Math.Min(inPage, 15);
+            generation = _code.Generation(phys >> 12);
             for (int i = 0; i < length; i++) buf[i] = (byte)_mem.ReadMmio(phys + (ulong)i, 1);
         }
 
         Decoder decoder = bitness == 64 ? _decoder64 : bitness == 32 ? _decoder32 : _decoder16;
-        int generation = _code.Generation(phys >> 12);
         Instruction[] decoded = _decodeBuffer;
         int count = 0;
         _reader.Position = 0;
@@ -216,6 +222,14 @@ public sealed partial class Cpu
             if (_reader.Position >= length) break;
         }
 
+        // A store from another CPU cleared the flag or moved the generation while the bytes were copied: run what was
+        // decoded once, uncached (the generation check ends it after its first instruction if it went stale).
+        if (cacheable)
+        {
+            Interlocked.MemoryBarrier();
+            if (!_code.HasCode(phys >> 12) || _code.Generation(phys >> 12) != generation) cacheable = false;
+        }
+
         // Only a complete block enters the cache (a half-built one must never be found).
         DecodedBlock block = cacheable ? _blocks.Rent(phys) : _scratch;
         if (cacheable && block.Instructions.Length != count) block.Instructions = new Instruction[count];
@@ -225,7 +239,6 @@ public sealed partial class Cpu
         block.LinearStart = rip;
         block.Bitness = bitness;
         block.Generation = generation;
-        if (cacheable) _code.MarkCode(phys >> 12);
         return block;
     }
 

@@ -1,4 +1,5 @@
 using Iced.Intel;
+using Xenon.Emulator.Memory;
 using Xenon.Emulator.State;
 using static Xenon.Emulator.State.ControlBits;
 
@@ -18,7 +19,7 @@ public sealed partial class Cpu
         int n = cr - Register.CR0;
         if (!toCr)
         {
-            ulong v = n switch { 0 => _s.Cr0, 2 => _s.Cr2, 3 => _s.Cr3, 4 => _s.Cr4, 8 => _s.Cr8, _ => ulong.MaxValue };
+            ulong v = n switch { 0 => _s.Cr0, 2 => _s.Cr2, 3 => _s.Cr3, 4 => _s.Cr4, 8 => Cr8, _ => ulong.MaxValue };
             if (v == ulong.MaxValue && n != 0) return Fault(Vector.UD);
             WriteReg(i.Op0Register, _s.Is64BitCode ? v : (uint)v);
             return true;
@@ -46,8 +47,12 @@ public sealed partial class Cpu
     {
         if ((v & ~0xFUL) != 0) return Fault(Vector.GP, 0);
         _s.Cr8 = v;
+        if (Interrupts is ITaskPriority apic) apic.TaskPriorityClass = v;
         return true;
     }
+
+    // With a local APIC, CR8 is a view of its TPR (which the guest may also have written through MMIO).
+    private ulong Cr8 => Interrupts is ITaskPriority apic ? apic.TaskPriorityClass : _s.Cr8;
 
     internal bool WriteCr0(ulong v)
     {
@@ -253,16 +258,24 @@ public sealed partial class Cpu
             case Msr.MtrrDefType: v = _s.MtrrDefType; return true;
             case 0x8B: v = 0; return true; // microcode revision
             case 0x179: case 0x17A: v = 0; return true; // MCG_CAP / MCG_STATUS: no machine-check banks
+            case Msr.ArchCapabilities when Cpuid.ArchCapabilities != 0: v = Cpuid.ArchCapabilities; return true;
         }
-        return false;
+        return ExtraMsrs is { } extra && extra.TryRead(msr, out v);
     }
 
     public bool WriteMsr(uint msr, ulong v)
     {
         switch (msr)
         {
-            case Msr.Tsc: _s.TscOffset = (long)v - HostTsc(); return true;
-            case Msr.ApicBase: _s.ApicBase = v; return true;
+            case Msr.Tsc:
+                _s.TscOffset = (long)v - HostTsc();
+                ExtraMsrs?.TscChanged();
+                return true;
+            case Msr.ApicBase:
+                // reserved: bits 0-7 and 9, x2APIC enable (bit 10: not offered), and above MAXPHYADDR
+                if ((v & (0x6FFUL | ~((1UL << Memory.Mmu.PhysicalAddressBits) - 1))) != 0) return false;
+                _s.ApicBase = v;
+                return true;
             case Msr.Efer:
             {
                 const ulong allowed = EferSCE | EferLME | EferNXE;
@@ -289,7 +302,7 @@ public sealed partial class Cpu
             case Msr.MtrrDefType: _s.MtrrDefType = v; return true;
             case 0x8B: return true;
         }
-        return false;
+        return ExtraMsrs is { } extra && extra.TryWrite(msr, v);
     }
 
     private void ExecCpuid()

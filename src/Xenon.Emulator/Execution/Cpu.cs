@@ -24,6 +24,7 @@ public sealed partial class Cpu
         _mem = memory;
         _mmu = new Mmu(_s, memory);
         _code = codePages ?? new CodePageTracker();
+        _code.AddCpu();
         _blocks = new BlockCache();
         Io = io;
         Interrupts = interrupts;
@@ -36,6 +37,9 @@ public sealed partial class Cpu
     public IPortIo? Io { get; set; }
     public IInterruptSource? Interrupts { get; set; }
     public CpuidModel Cpuid { get; }
+
+    /// <summary>MSRs the machine implements beyond the core's own (null: none). Set before the CPU runs.</summary>
+    public IMsrExtension? ExtraMsrs { get; set; }
     public CodePageTracker CodePages => _code;
 
     /// <summary>Instructions retired since creation.</summary>

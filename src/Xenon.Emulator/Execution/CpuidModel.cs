@@ -18,6 +18,29 @@ public sealed class CpuidModel
     /// <summary>Advertise BMI1 (TZCNT); off by default: F3 0F BC then executes as BSF, as on CPUs without BMI1.</summary>
     public bool Bmi1 { get; init; }
 
+    /// <summary>Present KVM's hypervisor leaves with kvmclock (the "new" MSR pair and the stable bit), for a machine whose
+    /// <see cref="Cpu.ExtraMsrs"/> implements MSR_KVM_SYSTEM_TIME_NEW and MSR_KVM_WALL_CLOCK_NEW. Off: leaf 0x40000000
+    /// answers "XenonEmulatr" and a guest looks for no paravirtual clock.</summary>
+    public bool KvmClock { get; init; }
+
+    /// <summary>Leaf 0x80000007 EDX bit 8, invariant TSC: the guest TSC is the host's monotonic clock, which never changes
+    /// rate or stops. Linux turns it into CONSTANT_TSC/NONSTOP_TSC only on its vendor paths (Intel, AMD, …), not the generic one.</summary>
+    public bool InvariantTsc { get; init; }
+
+    /// <summary>IA32_ARCH_CAPABILITIES (MSR 0x10A, offered by leaf 7 EDX bit 29 when non-zero). An interpreter does not
+    /// speculate, so the "not affected" bits are true of it; without them Linux on an Intel vendor string turns on page
+    /// table isolation (a CR3 switch, here a TLB flush, on every kernel entry) and other mitigations for nothing.</summary>
+    public ulong ArchCapabilities { get; init; }
+
+    /// <summary>The ARCH_CAPABILITIES bits that only say "not affected": RDCL_NO, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO,
+    /// SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO, ITS_NO. None of them promises an MSR or instruction.</summary>
+    public const ulong NotAffected = (1UL << 0) | (1UL << 4) | (1UL << 5) | (1UL << 6) | (1UL << 8) | (1UL << 13) | (1UL << 14) |
+        (1UL << 15) | (1UL << 20) | (1UL << 24) | (1UL << 26) | (1UL << 27) | (1UL << 62);
+
+    /// <summary>KVM_CPUID_FEATURES EAX with <see cref="KvmClock"/>: KVM_FEATURE_CLOCKSOURCE2 (bit 3) and
+    /// KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (bit 24). Nothing else KVM offers (async PF, steal time, PV EOI, PV unhalt) exists here.</summary>
+    public const uint KvmFeatures = (1u << 3) | (1u << 24);
+
     public const uint Leaf1Edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 13) |
         (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
     public const uint Leaf1Ecx = (1u << 13) | (1u << 23) | (1u << 31); // CX16, POPCNT, hypervisor
@@ -74,13 +97,21 @@ public sealed class CpuidModel
                 edx = Leaf1Edx | (LogicalProcessors > 1 ? 1u << 28 : 0);
                 break;
             case 7:
-                if (subleaf == 0 && Bmi1) ebx = 1u << 3;
+                if (subleaf != 0) break;
+                if (Bmi1) ebx = 1u << 3;
+                if (ArchCapabilities != 0) edx = 1u << 29;
                 break;
             case 0x40000000:
-                eax = 0x40000000;
-                Chars("XenonEmulatr", 0, out ebx);
-                Chars("XenonEmulatr", 4, out ecx);
-                Chars("XenonEmulatr", 8, out edx);
+            {
+                string signature = KvmClock ? "KVMKVMKVM" : "XenonEmulatr";
+                eax = KvmClock ? 0x40000001u : 0x40000000u;
+                Chars(signature, 0, out ebx);
+                Chars(signature, 4, out ecx);
+                Chars(signature, 8, out edx);
+                break;
+            }
+            case 0x40000001:
+                if (KvmClock) eax = KvmFeatures;
                 break;
             case 0x80000000:
                 eax = 0x80000008;
@@ -100,6 +131,9 @@ public sealed class CpuidModel
                 Chars(Brand, off + 12, out edx);
                 break;
             }
+            case 0x80000007:
+                if (InvariantTsc) edx = 1u << 8;
+                break;
             case 0x80000008:
                 eax = (48u << 8) | Memory.Mmu.PhysicalAddressBits;
                 break;

@@ -33,3 +33,13 @@ public interface IInterruptSource
     /// <summary>Acknowledges the highest-priority pending interrupt and returns its vector (the INTA cycle).</summary>
     int AcknowledgeInterrupt();
 }
+
+/// <summary>
+/// An interrupt source that owns the task priority (a local APIC): MOV CR8 reads and writes its TPR[7:4], so CR8 and the
+/// memory-mapped TPR stay one register, as on hardware.
+/// </summary>
+public interface ITaskPriority
+{
+    /// <summary>CR8: the priority class (0–15) below which maskable interrupts are held back.</summary>
+    ulong TaskPriorityClass { get; set; }
+}

@@ -30,5 +30,5 @@ public static class Msr
     public const uint Tsc = 0x10, ApicBase = 0x1B, MtrrCap = 0xFE, SysenterCs = 0x174, SysenterEsp = 0x175, SysenterEip = 0x176,
         MiscEnable = 0x1A0, Pat = 0x277, MtrrDefType = 0x2FF, Efer = 0xC0000080, Star = 0xC0000081, Lstar = 0xC0000082,
         Cstar = 0xC0000083, Sfmask = 0xC0000084, FsBase = 0xC0000100, GsBase = 0xC0000101, KernelGsBase = 0xC0000102,
-        TscAux = 0xC0000103;
+        TscAux = 0xC0000103, ArchCapabilities = 0x10A;
 }

@@ -10,7 +10,7 @@ internal sealed class Pit8254 : IDisposable
     private readonly Lock _lock = new();
     private readonly Action _irq0;
     private readonly Thread _thread;
-    private readonly AutoResetEvent _reprogrammed = new(false);
+    private readonly Clock.DeadlineWaiter _reprogrammed = new();
     private volatile bool _disposed;
     private bool _speakerData;
     private int _refresh;
@@ -19,6 +19,10 @@ internal sealed class Pit8254 : IDisposable
     // not scheduled): delivered one at a time as the guest takes them, so the guest's tick count keeps up with real
     // time (KVM's and QEMU's "delay" lost-tick policy). Bounded so that a long stall does not replay for ever.
     private const long MaxBacklog = 1000;
+    private static readonly long OneMillisecond = System.Diagnostics.Stopwatch.Frequency / 1000;
+    // Edges closer together than this are merged, as KVM's PIT clamps its period to 200 µs: the timer thread no longer
+    // sleeps in whole milliseconds, so a count of 1 would otherwise pulse as fast as the thread can run.
+    private static readonly long MinEdgeSpacing = System.Diagnostics.Stopwatch.Frequency / 5000;
     private readonly Func<bool>? _irq0Latched;
     private long _backlog;
     private bool _channel0Changed; // under _lock
@@ -78,7 +82,7 @@ internal sealed class Pit8254 : IDisposable
             }
             if (port == 0x40 || (port == 0x43 && value >> 6 == 0)) _channel0Changed = true;
         }
-        _reprogrammed.Set();
+        _reprogrammed.Wake();
     }
 
     private void WriteControl(byte value, long now)
@@ -162,7 +166,7 @@ internal sealed class Pit8254 : IDisposable
             change(Channels);
             _channel0Changed = true;
         }
-        _reprogrammed.Set();
+        _reprogrammed.Wake();
     }
 
     public T Inspect<T>(Func<PitChannel[], long, T> read)
@@ -208,16 +212,14 @@ internal sealed class Pit8254 : IDisposable
             }
             if (pending is not { } due)
             {
-                _reprogrammed.WaitOne(_backlog > 0 ? 1 : Timeout.Infinite);
+                _reprogrammed.Wait(_backlog > 0 ? now + OneMillisecond : long.MaxValue);
                 continue;
             }
             long waitTicks = due - now;
             if (waitTicks > 0)
             {
-                double ms = waitTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
                 // with a backlog, Irq0Taken wakes the thread; the millisecond bound covers a request the guest cleared otherwise
-                var wait = _backlog > 0 ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(Math.Ceiling(ms));
-                if (_reprogrammed.WaitOne(wait)) continue;
+                if (_reprogrammed.Wait(_backlog > 0 ? Math.Min(due, now + OneMillisecond) : due)) continue;
                 if (PitChannel.Now() < due) continue;
             }
             if (_disposed) break;
@@ -231,7 +233,7 @@ internal sealed class Pit8254 : IDisposable
             Volatile.Write(ref _backlog, Math.Min(MaxBacklog, _backlog + owed));
             pending = null;
             // past this edge and the ones just counted as owed; one PIT tick more absorbs the rounding between host and PIT time
-            handled = Math.Max(handled, PitChannel.TimeAfter(due, late * period + 1));
+            handled = Math.Max(handled, Math.Max(PitChannel.TimeAfter(due, late * period + 1), due + MinEdgeSpacing));
         }
     }
 
@@ -243,7 +245,7 @@ internal sealed class Pit8254 : IDisposable
     /// <summary>The CPU took IRQ 0 (INTA): the next owed edge may go now. Any thread.</summary>
     public void Irq0Taken()
     {
-        if (Volatile.Read(ref _backlog) > 0 && !_disposed) _reprogrammed.Set();
+        if (Volatile.Read(ref _backlog) > 0 && !_disposed) _reprogrammed.Wake();
     }
 
     private void Pulse()
@@ -255,7 +257,7 @@ internal sealed class Pit8254 : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        _reprogrammed.Set();
+        _reprogrammed.Shutdown();
         // only once the thread is gone: it may still be waiting on the event
         if (_thread.Join(TimeSpan.FromSeconds(2))) _reprogrammed.Dispose();
     }

@@ -1,38 +1,85 @@
 using Xenon.Machine.Backend;
+using Xenon.Machine.Memory;
+using Xenon.Machine.Soft.Apic;
 
 namespace Xenon.Machine.Soft.Platform;
 
 /// <summary>
-/// The interrupt controllers and timer the soft backend emulates itself, where KVM has them in the kernel: the PIC pair
-/// and the PIT (with port 0x61). Their ports never reach the machine's port bus. The PIC's output goes to the boot vCPU.
+/// The interrupt controllers and timers the soft backend emulates itself, where KVM has them in the kernel: the PIC pair,
+/// the PIT (with port 0x61), the IOAPIC, the APIC bus the vCPUs' local APICs join, their timer thread, and MSI. Their
+/// ports and MMIO never reach the machine's buses.
+/// GSI wiring, as the MADT describes it: ISA IRQ n (line n, n &lt; 16) drives PIC input n and IOAPIC pin n, except the
+/// PIT's IRQ 0, which is IOAPIC pin 2 (the interrupt source override), and IRQ 2, the PIC cascade, which has no PIC input;
+/// lines 16–23 reach only the IOAPIC.
 /// </summary>
 internal sealed class SoftPlatform : IDisposable
 {
     public const int GsiCount = 24;
+    public const int PitIoApicPin = 2;
 
     private readonly SoftIrqLine[] _lines = new SoftIrqLine[GsiCount];
-    private Action? _wakeBootVcpu;
 
     public SoftPlatform()
     {
-        Pic = new DualPic(() => Volatile.Read(ref _wakeBootVcpu)?.Invoke());
+        Apics = new ApicBus();
+        Pic = new DualPic(WakePicTargets);
+        IoApic = new IoApic(Apics);
+        Apics.EoiListener = IoApic.EndOfInterrupt;
+        Timers = new ApicTimerService(Apics);
+        Msi = new SoftMsiController(Apics);
         for (int i = 0; i < GsiCount; i++) _lines[i] = new SoftIrqLine(this, i);
-        Pit = new Pit8254(() => _lines[0].Pulse(), () => Pic.Irq0Requested);
+        Pit = new Pit8254(() => _lines[0].Pulse(), Irq0Latched);
         Pic.Irq0Acknowledged = Pit.Irq0Taken;
     }
 
     public DualPic Pic { get; }
     public Pit8254 Pit { get; }
-
-    /// <summary>Set by the boot vCPU: called whenever the PIC starts asserting its output.</summary>
-    public void SetBootVcpuWake(Action? wake) => Volatile.Write(ref _wakeBootVcpu, wake);
+    public IoApic IoApic { get; }
+    public ApicBus Apics { get; }
+    public ApicTimerService Timers { get; }
+    public SoftMsiController Msi { get; }
 
     public IIrqLine Line(int gsi) => _lines[gsi];
 
     internal void SetLevel(int gsi, bool high)
     {
-        // GSI 0–15 are the ISA IRQs (the PIC's inputs); 16–23 exist only on an IOAPIC, which this backend does not have yet.
-        if (gsi < 16) Pic.SetIrq(gsi, high);
+        if (gsi < 16 && gsi != 2) Pic.SetIrq(gsi, high);
+        IoApic.SetLevel(gsi == 0 ? PitIoApicPin : gsi, high);
+    }
+
+    /// <summary>Joins a vCPU's local APIC to the bus, the timer thread and the PIT's pacing.</summary>
+    public void Attach(LocalApic apic)
+    {
+        apic.Timers = Timers;
+        apic.Acknowledged = VectorAcknowledged;
+        Apics.Add(apic);
+    }
+
+    public void Detach(LocalApic apic)
+    {
+        Apics.Remove(apic);
+        apic.Timers = null;
+    }
+
+    // The PIC began asserting its output: wake the vCPUs it reaches (LINT0 as ExtINT), the boot vCPU on a PC.
+    private void WakePicTargets()
+    {
+        foreach (var apic in Apics.Apics)
+            if (apic.AcceptsPic) apic.Host.InterruptPending();
+    }
+
+    // IRQ 0 is requested and not yet taken on whichever controller routes it (a new edge now would be lost): the PIC's
+    // IR0 while unmasked, or IOAPIC pin 2's vector in some local APIC's IRR. The PIT owes the edge instead.
+    private bool Irq0Latched()
+    {
+        if (Pic.Irq0Requested && (Volatile.Read(ref Pic.Master.Imr) & 1) == 0) return true;
+        int vector = IoApic.VectorOf(PitIoApicPin);
+        return vector >= 16 && Apics.IsRequestedAnywhere(vector);
+    }
+
+    private void VectorAcknowledged(int vector)
+    {
+        if (vector == IoApic.VectorOf(PitIoApicPin)) Pit.Irq0Taken();
     }
 
     public bool TryRead(ushort port, int size, out uint value)
@@ -66,10 +113,17 @@ internal sealed class SoftPlatform : IDisposable
         return false;
     }
 
-    public void Dispose() => Pit.Dispose();
+    /// <summary>The IOAPIC's page: served here for every vCPU.</summary>
+    public static bool IsIoApic(ulong gpa) => gpa - X86Layout.IoApicBase < 0x1000;
+
+    public void Dispose()
+    {
+        Pit.Dispose();
+        Timers.Dispose();
+    }
 }
 
-/// <summary>A GSI of the soft platform: ISA IRQs reach the PIC pair.</summary>
+/// <summary>A GSI of the soft platform (see <see cref="SoftPlatform"/> for where each one goes).</summary>
 internal sealed class SoftIrqLine(SoftPlatform platform, int gsi) : IIrqLine
 {
     public int Gsi { get; } = gsi;

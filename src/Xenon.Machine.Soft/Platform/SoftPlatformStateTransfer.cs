@@ -2,7 +2,7 @@ using Xenon.Machine.State;
 
 namespace Xenon.Machine.Soft.Platform;
 
-/// <summary>The soft PIC pair and PIT to and from the backend-neutral <see cref="PlatformState"/> (the fields KVM's
+/// <summary>The soft PIC pair, IOAPIC and PIT to and from the backend-neutral <see cref="PlatformState"/> (the fields KVM's
 /// irqchip and PIT2 state use, so a state moves between backends where both model the same device).</summary>
 internal static class SoftPlatformStateTransfer
 {
@@ -38,12 +38,14 @@ internal static class SoftPlatformStateTransfer
             }
             return pit;
         });
-        state.ClockNs = 0; // no paravirtual clock on this backend
+        state.Ioapic = platform.IoApic.Capture();
+        state.ClockNs = 0; // kvmclock belongs to the backend, which fills it in (SoftVmBackend.GetPlatformState)
         return state;
     }
 
     public static void Restore(SoftPlatform platform, PlatformState state)
     {
+        platform.IoApic.Restore(state.Ioapic);
         platform.Pic.WithLock(pic =>
         {
             FromState(pic.Master, state.PicMaster);

@@ -1,20 +1,21 @@
 using Xenon.Kvm;
+using Xenon.Machine.Backend;
 
 namespace Xenon.Machine.IoEvents;
 
 /// <summary>A guest MMIO doorbell wired straight to a device callback: a guest write of <see cref="Length"/> bytes
-/// to <see cref="Address"/> signals an eventfd inside KVM (no exit to user space), and the
+/// to <see cref="Address"/> signals an eventfd inside the backend (KVM: no exit to user space), and the
 /// <see cref="IoEventLoop"/> runs the callback. Used for virtio queue-notify registers. Dispose to unwire.</summary>
 public sealed class IoEventBinding : IDisposable
 {
-    private readonly KvmVm _vm;
+    private readonly IIoEventFdSupport _backend;
     private readonly IoEventRegistration _registration;
     private readonly ulong? _datamatch;
     private int _disposed;
 
-    private IoEventBinding(KvmVm vm, EventFd eventFd, IoEventRegistration registration, ulong address, uint length, ulong? datamatch)
+    private IoEventBinding(IIoEventFdSupport backend, EventFd eventFd, IoEventRegistration registration, ulong address, uint length, ulong? datamatch)
     {
-        _vm = vm;
+        _backend = backend;
         EventFd = eventFd;
         _registration = registration;
         Address = address;
@@ -31,9 +32,9 @@ public sealed class IoEventBinding : IDisposable
 
     /// <param name="callback">Runs on the loop thread with the number of writes since the last call (coalesced).</param>
     /// <param name="datamatch">If set, only writes of this value trigger (e.g. one queue index of a shared notify register).</param>
-    public static IoEventBinding Create(KvmVm vm, IoEventLoop loop, ulong address, uint length, Action<ulong> callback, ulong? datamatch = null)
+    public static IoEventBinding Create(IIoEventFdSupport backend, IoEventLoop loop, ulong address, uint length, Action<ulong> callback, ulong? datamatch = null)
     {
-        ArgumentNullException.ThrowIfNull(vm);
+        ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(loop);
         if (length is not (0 or 1 or 2 or 4 or 8)) throw new ArgumentOutOfRangeException(nameof(length), length, "must be 0, 1, 2, 4 or 8");
         var eventFd = EventFd.Create(nonBlocking: true);
@@ -42,8 +43,8 @@ public sealed class IoEventBinding : IDisposable
         {
             // The loop watches first so that no doorbell rung between the two steps is lost: it stays counted in the eventfd.
             registration = loop.Register(eventFd, callback);
-            vm.RegisterIoEventFd(eventFd, address, length, pio: false, datamatch);
-            return new IoEventBinding(vm, eventFd, registration, address, length, datamatch);
+            backend.RegisterIoEventFd(eventFd, address, length, pio: false, datamatch);
+            return new IoEventBinding(backend, eventFd, registration, address, length, datamatch);
         }
         catch
         {
@@ -53,14 +54,14 @@ public sealed class IoEventBinding : IDisposable
         }
     }
 
-    /// <summary>Removes the KVM ioeventfd first (so later guest writes exit to user space as plain MMIO again),
+    /// <summary>Removes the backend's ioeventfd first (so later guest writes exit to user space as plain MMIO again),
     /// then the loop registration, then closes the eventfd.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            _vm.UnregisterIoEventFd(EventFd, Address, Length, pio: false, _datamatch);
+            _backend.UnregisterIoEventFd(EventFd, Address, Length, pio: false, _datamatch);
         }
         finally
         {

@@ -13,6 +13,7 @@ public sealed unsafe class GuestMemory : IDisposable
 {
     private readonly GuestMemoryRegion[] _regions;
     private readonly HostMemoryMapping[] _mappings;
+    private IGuestMemoryWriteObserver? _writeObserver;
 
     private GuestMemory(GuestMemoryRegion[] regions, HostMemoryMapping[] mappings)
     {
@@ -70,6 +71,29 @@ public sealed unsafe class GuestMemory : IDisposable
         }
         return new GuestMemory(regions, maps);
     }
+
+    /// <summary>Who is told of writes that did not come from a vCPU (see <see cref="NotifyWritten"/>): the soft CPU
+    /// backend, whose decoded code they may make stale. Null (the KVM case) makes the notification a null check. Set it
+    /// before devices run; it can be set once (to replace it, set null first).</summary>
+    public IGuestMemoryWriteObserver? WriteObserver
+    {
+        get => Volatile.Read(ref _writeObserver);
+        set
+        {
+            if (value is not null && Interlocked.CompareExchange(ref _writeObserver, value, null) is { } existing && !ReferenceEquals(existing, value))
+                throw new InvalidOperationException("guest memory already has a write observer");
+            if (value is null) Volatile.Write(ref _writeObserver, null);
+        }
+    }
+
+    /// <summary>
+    /// Devices call this after they wrote guest RAM through a span or host address from this class (DMA into a
+    /// virtio buffer, a used-ring entry), so that a backend caching decoded guest code drops what the write made
+    /// stale. After, not before: code decoded while the write was in progress is dropped too. The vCPUs' own writes
+    /// need no call. A null check when no <see cref="WriteObserver"/> is set.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void NotifyWritten(ulong gpa, int length) => _writeObserver?.OnGuestMemoryWritten(gpa, length);
 
     public GuestMemoryRegion? FindRegion(ulong gpa)
     {
@@ -129,7 +153,11 @@ public sealed unsafe class GuestMemory : IDisposable
             if (!r.Contains(gpa)) continue;
             ulong offset = gpa - r.GuestAddress;
             if (length > r.Size - offset) return false;
-            return HostPageRelease.TryRelease(_mappings[i], offset, length, out _);
+            if (!HostPageRelease.TryRelease(_mappings[i], offset, length, out _)) return false;
+            // The pages now read as zero: to a backend that decoded code there, that is a write.
+            const int Chunk = 1 << 30;
+            for (ulong done = 0; done < length; done += Chunk) NotifyWritten(gpa + done, (int)Math.Min(length - done, Chunk));
+            return true;
         }
         return false;
     }
@@ -140,14 +168,21 @@ public sealed unsafe class GuestMemory : IDisposable
         return span;
     }
 
-    public void Write(ulong gpa, ReadOnlySpan<byte> data) => data.CopyTo(GetSpan(gpa, data.Length));
+    public void Write(ulong gpa, ReadOnlySpan<byte> data)
+    {
+        data.CopyTo(GetSpan(gpa, data.Length));
+        NotifyWritten(gpa, data.Length);
+    }
 
     public void Read(ulong gpa, Span<byte> data) => GetSpan(gpa, data.Length).CopyTo(data);
 
     public T Read<T>(ulong gpa) where T : unmanaged => MemoryMarshal.Read<T>(GetSpan(gpa, Unsafe.SizeOf<T>()));
 
     public void Write<T>(ulong gpa, in T value) where T : unmanaged
-        => MemoryMarshal.Write(GetSpan(gpa, Unsafe.SizeOf<T>()), in value);
+    {
+        MemoryMarshal.Write(GetSpan(gpa, Unsafe.SizeOf<T>()), in value);
+        NotifyWritten(gpa, Unsafe.SizeOf<T>());
+    }
 
     public void Dispose()
     {

@@ -58,6 +58,7 @@ public static class CreateCommand
         }
         foreach (var w in config.Warnings) stderr.WriteLine(w.ToString());
         if (ReadPlacement(config, stderr) is not { } affinity) return ExitError;
+        if (ReadPool(config, context, stderr) is not { } pool) return ExitError;
 
         if (options.DryRun)
         {
@@ -66,14 +67,14 @@ public static class CreateCommand
         }
 
         if (!options.Foreground)
-            return StartDetached(options, config, affinity, stderr, context);
+            return StartDetached(options, config, affinity, pool, stderr, context);
 
         // A foreground domain is registered like a detached one (its runtime directory names this process),
         // so that it holds its name and domain id while it runs.
         DomainSpec spec;
         try
         {
-            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish, context.RunRoot);
+            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, spec) => Publish(dir, spec, config), context.RunRoot);
         }
         catch (DomainNameInUseException e)
         {
@@ -89,7 +90,7 @@ public static class CreateCommand
         PublishToXenStore(context, stderr);
         // This process is the domain's: its vCPU threads appear while RunForeground builds the machine.
         var self = new Domains.LiveDomain(spec.Name, spec.DomId, spec, Environment.ProcessId, runtime);
-        new Thread(() => ApplyPlacement(context, self, config, affinity, TimeSpan.FromSeconds(120), stderr))
+        new Thread(() => ApplyPlacement(context, self, config, affinity, pool, TimeSpan.FromSeconds(120), stderr))
             { IsBackground = true, Name = "placement" }.Start();
         int status = RunForeground(spec, runtime, options.Console, stderr);
         runtime.WriteFile("outcome", $"Foreground {status}\n");
@@ -104,9 +105,11 @@ public static class CreateCommand
         XenStoreLauncher.PublishOrStartInBackground(context, stderr);
 
     // The runtime directory names this process until a domain process (detached case) writes its own pid.
-    private static void Publish(DomainRuntimeDirectory dir, DomainSpec spec)
+    // config.json is libxl's view of the domain (create -n's JSON), which list -l prints.
+    private static void Publish(DomainRuntimeDirectory dir, DomainSpec spec, DomainConfig config)
     {
         DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(spec));
+        DomainRuntimeDirectory.WriteAtomically(System.IO.Path.Combine(dir.Path, ListCommand.LibxlConfigFile), DomainConfigJson.ToJson(config));
         DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
     }
 
@@ -114,6 +117,12 @@ public static class CreateCommand
     {
         var log = new Action<string>(m => stderr.WriteLine($"xenon: {m}"));
         var runner = new DomainRunner(spec, log);
+        // A restart makes new vCPU threads: they get their pins again (the first start is ApplyPlacement's).
+        runner.Started += domain =>
+        {
+            foreach (var problem in Scheduling.RestartPlacement.Apply(runtime, Environment.ProcessId, domain.Spec.Vcpus))
+                log($"domain {spec.Name}: vCPU placement not restored: {problem}");
+        };
         // The control socket makes shutdown, destroy and mem-set work on a foreground domain too.
         using var control = new ControlServer(runner, runtime.ControlSocket, runtime.MoveTo);
         using var stdoutStream = global::System.Console.OpenStandardOutput();
@@ -175,21 +184,39 @@ public static class CreateCommand
         return affinity;
     }
 
-    private static void ApplyPlacement(ToolstackContext context, Domains.LiveDomain d, DomainConfig config, List<string?> affinity,
-        TimeSpan wait, TextWriter stderr)
+    // xl.cfg pool=: the pool must exist and have CPUs (libxl refuses an unknown one before building anything).
+    private static int? ReadPool(DomainConfig config, ToolstackContext context, TextWriter stderr)
     {
-        foreach (var w in Scheduling.DomainScheduling.ApplyAtCreate(context, d, config.CpuWeight, config.Cap, affinity, wait))
+        if (config.Pool is null) return Scheduling.CpuPool.Pool0Id;
+        var pool = context.LoadPools().Find(config.Pool);
+        if (pool is null)
+        {
+            stderr.WriteLine($"{config.Source}: pool: Illegal pool specified: {config.Pool} (xenon cpupool-list shows the pools)");
+            return null;
+        }
+        if (pool.Cpus.Count == 0)
+        {
+            stderr.WriteLine($"{config.Source}: pool: cpupool {pool.Name} has no CPUs (xenon cpupool-cpu-add {pool.Name} CPUS)");
+            return null;
+        }
+        return pool.Id;
+    }
+
+    private static void ApplyPlacement(ToolstackContext context, Domains.LiveDomain d, DomainConfig config, List<string?> affinity,
+        int pool, TimeSpan wait, TextWriter stderr)
+    {
+        foreach (var w in Scheduling.DomainScheduling.ApplyAtCreate(context, d, config.CpuWeight, config.Cap, affinity, wait, pool))
             stderr.WriteLine($"xenon: warning: domain {d.Name}: {w}");
     }
 
-    private static int StartDetached(CreateOptions options, DomainConfig config, List<string?> affinity, TextWriter stderr, ToolstackContext context)
+    private static int StartDetached(CreateOptions options, DomainConfig config, List<string?> affinity, int pool, TextWriter stderr, ToolstackContext context)
     {
         var dir = context.DirectoryFor(config.Name);
         DomainSpec spec;
         try
         {
             // The pid file is written by the domain process; until then this process holds the directory.
-            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), Publish, context.RunRoot);
+            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, spec) => Publish(dir, spec, config), context.RunRoot);
         }
         catch (DomainNameInUseException e)
         {
@@ -224,7 +251,7 @@ public static class CreateCommand
             return ExitError;
         }
         if (new Domains.DomainRegistry(context).Find(config.Name) is { } live)
-            ApplyPlacement(context, live, config, affinity, TimeSpan.FromSeconds(10), stderr);
+            ApplyPlacement(context, live, config, affinity, pool, TimeSpan.FromSeconds(10), stderr);
         if (!options.Console)
         {
             if (!options.Quiet) stderr.WriteLine($"Started domain {config.Name} (log: {logFile})");

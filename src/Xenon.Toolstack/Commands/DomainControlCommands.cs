@@ -85,13 +85,9 @@ public static class DomainControlCommands
             stderr.WriteLine(ShutdownUsage);
             return 1;
         }
-        if (CommandSupport.Find(new DomainRegistry(context), line.Operands[0], stderr) is not { } d) return 1;
-        if (ControlClient.Send(d.Directory, "shutdown") is { } error)
-        {
-            stderr.WriteLine($"xenon shutdown: {line.Operands[0]}: {error}");
-            return 1;
-        }
+        if (FindAndSend(line.Operands[0], "shutdown", "xenon shutdown", stderr, context, out var found) != 0) return 1;
         if (!line.Has('w')) return 0;
+        var d = found!;
         stderr.WriteLine($"Waiting for 1 domains");
         int status = ConsoleClient.WaitForOutcome(d.Directory, TimeSpan.FromMinutes(10), stderr);
         stderr.WriteLine($"Domain {d.DomId} has been shut down, reason code {status}");
@@ -110,13 +106,7 @@ public static class DomainControlCommands
             stderr.WriteLine(RebootUsage);
             return 1;
         }
-        if (CommandSupport.Find(new DomainRegistry(context), line.Operands[0], stderr) is not { } d) return 1;
-        if (ControlClient.Send(d.Directory, "reboot") is { } error)
-        {
-            stderr.WriteLine($"xenon reboot: {line.Operands[0]}: {error}");
-            return 1;
-        }
-        return 0;
+        return FindAndSend(line.Operands[0], "reboot", "xenon reboot", stderr, context, out _);
     }
 
     /// <summary>xl pause: every vCPU stops (devices keep their state); unpause lets them run on.</summary>
@@ -128,20 +118,31 @@ public static class DomainControlCommands
 
     private static int SimpleControl(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context, string command, string usage)
     {
-        if (args.Count != 1 || args[0].StartsWith('-'))
-        {
-            stderr.WriteLine(usage);
-            return 1;
-        }
-        if (CommandSupport.IsDom0(args[0]))
+        if (OneDomainOperand(args, usage, stderr) is not { } dom) return 1;
+        if (CommandSupport.IsDom0(dom))
         {
             stderr.WriteLine($"xenon {command}: Domain-0 (the host) cannot be {command}d");
             return 1;
         }
-        if (CommandSupport.Find(new DomainRegistry(context), args[0], stderr) is not { } d) return 1;
-        if (ControlClient.Send(d.Directory, command) is { } error)
+        return FindAndSend(dom, command, $"xenon {command}", stderr, context, out _);
+    }
+
+    // The shape of pause, unpause and destroy: one operand, the domain, and no options.
+    private static string? OneDomainOperand(IReadOnlyList<string> args, string usage, TextWriter stderr)
+    {
+        if (args.Count == 1 && !args[0].StartsWith('-')) return args[0];
+        stderr.WriteLine(usage);
+        return null;
+    }
+
+    /// <summary>xl's find_domain, then one control request; xl-style errors. 0 on success, else 1.</summary>
+    private static int FindAndSend(string dom, string command, string errorPrefix, TextWriter stderr, ToolstackContext context, out LiveDomain? found)
+    {
+        found = CommandSupport.Find(new DomainRegistry(context), dom, stderr);
+        if (found is null) return 1;
+        if (ControlClient.Send(found.Directory, command) is { } error)
         {
-            stderr.WriteLine($"xenon {command}: {args[0]}: {error}");
+            stderr.WriteLine($"{errorPrefix}: {dom}: {error}");
             return 1;
         }
         return 0;
@@ -151,23 +152,14 @@ public static class DomainControlCommands
 
     public static int Destroy(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
-        if (args.Count != 1 || args[0].StartsWith('-'))
-        {
-            stderr.WriteLine(DestroyUsage);
-            return 1;
-        }
-        if (CommandSupport.IsDom0(args[0]))
+        if (OneDomainOperand(args, DestroyUsage, stderr) is not { } dom) return 1;
+        if (CommandSupport.IsDom0(dom))
         {
             stderr.WriteLine("xenon: Domain-0 (the host) cannot be destroyed");
             return 1;
         }
-        if (CommandSupport.Find(new DomainRegistry(context), args[0], stderr) is not { } d) return 1;
-        if (ControlClient.Send(d.Directory, "destroy") is { } error)
-        {
-            stderr.WriteLine($"xenon destroy: {args[0]}: {error}");
-            return 1;
-        }
-        ConsoleClient.WaitForOutcome(d.Directory, TimeSpan.FromSeconds(30), TextWriter.Null);
+        if (FindAndSend(dom, "destroy", "xenon destroy", stderr, context, out var d) != 0) return 1;
+        ConsoleClient.WaitForOutcome(d!.Directory, TimeSpan.FromSeconds(30), TextWriter.Null);
         ForgetIfGone(context);
         return 0;
     }

@@ -13,11 +13,16 @@ namespace Xenon.Toolstack.Commands;
 /// </summary>
 public static class ListCommand
 {
-    public const string Usage = "Usage: xenon list [-l] [-v] [Domain]";
+    public const string Usage = "Usage: xenon list [-l] [-v] [-c] [Domain]";
+
+    /// <summary>The file in a created domain's runtime directory holding its configuration as libxl JSON (what
+    /// <c>create -n</c> prints); list -l prints it.</summary>
+    public const string LibxlConfigFile = "config.json";
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, ToolstackContext context)
     {
-        var line = CommandSupport.Parse(args, [new OptionSpec('l', "long"), new OptionSpec('v', "verbose")], "xenon list", Usage, stderr);
+        var line = CommandSupport.Parse(args, [new OptionSpec('l', "long"), new OptionSpec('v', "verbose"), new OptionSpec('c', "cpupool")],
+            "xenon list", Usage, stderr);
         if (line is null) return CommandSupport.Failure;
         if (line.Operands.Count > 1)
         {
@@ -51,16 +56,18 @@ public static class ListCommand
 
         if (line.Has('l'))
         {
-            stdout.WriteLine(LongJson(domains));
+            stdout.WriteLine(LongJson(domains, context.LoadPools()));
             return 0;
         }
         bool verbose = line.Has('v');
-        stdout.WriteLine(verbose ? XlFormat.ListHeader + XlFormat.ListVerboseHeader : XlFormat.ListHeader);
+        var pools = line.Has('c') ? context.LoadPools() : null;
+        stdout.WriteLine((verbose ? XlFormat.ListHeader + XlFormat.ListVerboseHeader : XlFormat.ListHeader) + (pools is null ? "" : XlFormat.ListPoolHeader));
         if (dom0)
         {
             var host = HostInfo.Read();
             stdout.WriteLine(XlFormat.ListRow("Domain-0", 0, host.TotalMemoryKiB / 1024, host.NrCpus, XlFormat.StateLetters(true, false),
-                DomainUsage.HostBusySeconds()) + (verbose ? XlFormat.ListVerboseSuffix(Guid.Empty) : ""));
+                DomainUsage.HostBusySeconds()) + (verbose ? XlFormat.ListVerboseSuffix(Guid.Empty) : "")
+                + (pools is null ? "" : XlFormat.ListPoolSuffix(pools.Pool0.Name)));
         }
         foreach (var d in domains)
         {
@@ -69,7 +76,8 @@ public static class ListCommand
             // A paused domain's vCPU threads are parked: neither running nor blocked (xl shows "--p---").
             string state = paused ? XlFormat.StateLetters(false, false, paused: true) : XlFormat.StateLetters(running, !running);
             stdout.WriteLine(XlFormat.ListRow(d.Name, d.DomId, memory, d.Spec.Vcpus, state, seconds)
-                + (verbose ? XlFormat.ListVerboseSuffix(d.Spec.Uuid) : ""));
+                + (verbose ? XlFormat.ListVerboseSuffix(d.Spec.Uuid) : "")
+                + (pools is null ? "" : XlFormat.ListPoolSuffix(CpupoolCommands.PoolNameOf(pools, d))));
         }
         return 0;
     }
@@ -87,12 +95,15 @@ public static class ListCommand
         return (mib, paused);
     }
 
-    /// <summary>xl list -l: a JSON array of {"domid": N, "config": …}; the config is the domain spec the domain
-    /// process runs (docs/cli.md), not libxl's c_info/b_info.</summary>
-    public static string LongJson(IReadOnlyList<LiveDomain> domains)
+    /// <summary>
+    /// xl list -l: a JSON array of {"domid": N, "config": …} where the config is libxl's domain configuration as
+    /// <c>create -n</c> printed it for this domain (kept in the runtime directory's config.json), with the current
+    /// name and pool. A domain without one (restored from a save file) shows the domain spec its process runs.
+    /// </summary>
+    public static string LongJson(IReadOnlyList<LiveDomain> domains, Scheduling.CpuPoolTable? pools = null)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartArray();
             foreach (var d in domains)
@@ -100,11 +111,37 @@ public static class ListCommand
                 w.WriteStartObject();
                 w.WriteNumber("domid", d.DomId);
                 w.WritePropertyName("config");
-                w.WriteRawValue(DomainSpecJson.Serialize(d.Spec with { Name = d.Name }));
+                if (LibxlConfig(d, pools) is { } config) config.WriteTo(w);
+                else w.WriteRawValue(DomainSpecJson.Serialize(d.Spec with { Name = d.Name }));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    // config.json with c_info's name, poolid and pool_name brought up to date (rename, cpupool-migrate).
+    private static System.Text.Json.Nodes.JsonObject? LibxlConfig(LiveDomain d, Scheduling.CpuPoolTable? pools)
+    {
+        try
+        {
+            if (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(d.Directory.Path, LibxlConfigFile))) is not System.Text.Json.Nodes.JsonObject config)
+                return null;
+            if (config["c_info"] is System.Text.Json.Nodes.JsonObject cInfo)
+            {
+                cInfo["name"] = d.Name;
+                if (pools is not null)
+                {
+                    var pool = pools.PoolOf(Scheduling.DomainPolicy.Load(d.Directory).Pool);
+                    cInfo["poolid"] = pool.Id;
+                    cInfo["pool_name"] = pool.Name;
+                }
+            }
+            return config;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
     }
 }

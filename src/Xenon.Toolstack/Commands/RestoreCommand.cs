@@ -9,34 +9,52 @@ using Xenon.Toolstack.XenStore;
 namespace Xenon.Toolstack.Commands;
 
 /// <summary>
-/// <c>xenon restore [-p] [-c] FILE</c>, as xl restore: reads the saved domain's header and configuration, registers
-/// the domain under its saved name (a new domain id, as Xen gives one) and starts a detached domain process that
-/// builds the same machine without a kernel, fills it from FILE and continues the guest where it was saved.
-/// -p leaves it paused (<c>xenon unpause</c> runs it), -c attaches the console. A corrupt, truncated or foreign file
-/// is refused with the offset at fault, and no domain is left behind.
+/// <c>xenon restore [-p] [-e] [-d] [-V] [-c] [CONFIG-FILE] FILE</c>, as xl restore: reads the saved domain's header
+/// and configuration, registers the domain under its saved name (a new domain id, as Xen gives one) and starts a
+/// detached domain process that builds the same machine without a kernel, maps its memory from FILE and continues the
+/// guest where it was saved. -p leaves it paused (<c>xenon unpause</c> runs it), -c attaches the console, -e leaves
+/// the domain's end unwatched (its on_* restart actions do not apply), -d prints the configuration and the domain
+/// process's restore timings, -V says that there is no VNC viewer. CONFIG-FILE (xl.cfg) replaces the saved
+/// configuration. A corrupt, truncated or foreign file is refused with the offset at fault, and no domain is left behind.
 /// </summary>
 public static class RestoreCommand
 {
-    public const string Usage = "Usage: xenon restore [-p] [-c] <CheckpointFile>\n  -p  leave the domain paused after restoring it\n  -c  attach to the domain's console";
+    public const string Usage = "Usage: xenon restore [-p] [-e] [-d] [-V] [-c] [<ConfigFile>] <CheckpointFile>\n" +
+                                "  -p  leave the domain paused after restoring it\n" +
+                                "  -e  do not watch for the domain's death: on_poweroff/on_reboot/on_crash restarts do not happen\n" +
+                                "  -d  print the configuration and the restore's timings\n" +
+                                "  -V  (xl: start a VNC viewer) Xenon domains have no graphical console; use -c\n" +
+                                "  -c  attach to the domain's console\n" +
+                                "  <ConfigFile>  use this xl.cfg instead of the saved configuration";
+
+    /// <summary>What -V prints: there is nothing to view.</summary>
+    public const string NoVncViewer =
+        "xenon restore: -V: there is no VNC viewer to start: Xenon domains have no graphical console (no VNC server); the restore goes on, use -c or 'xenon console' for the serial console";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(300);
 
     public static int Run(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
-        var line = CommandSupport.Parse(args, [new OptionSpec('p'), new OptionSpec('c')], "xenon restore", Usage, stderr);
+        var line = CommandSupport.Parse(args,
+            [new OptionSpec('p'), new OptionSpec('e'), new OptionSpec('d'), new OptionSpec('V'), new OptionSpec('c')], "xenon restore", Usage, stderr);
         if (line is null) return CommandSupport.Failure;
-        if (line.Operands.Count != 1)
+        if (line.Operands.Count is not (1 or 2))
         {
-            stderr.WriteLine(line.Operands.Count == 2 ? "xenon restore: a replacement config file is not supported" : Usage);
+            stderr.WriteLine(Usage);
             return CommandSupport.Failure;
         }
+        bool debug = line.Has('d');
+        if (line.Has('V')) stderr.WriteLine(NoVncViewer);
         var clock = Stopwatch.StartNew();
-        string path = Path.GetFullPath(line.Operands[0]);
+        string path = Path.GetFullPath(line.Operands[^1]);
+        string? configFile = line.Operands.Count == 2 ? line.Operands[0] : null;
         DomainSpec saved;
         try
         {
             using var reader = SavedDomainReader.Open(path);
             saved = DomainSpecJson.Deserialize(reader.ConfigJson, $"{path}: the saved domain configuration");
+            // Every record checked before any domain process starts (cheap: the memory images are skipped).
+            reader.CheckRecords();
         }
         catch (Exception e) when (e is DomainRestoreException or InvalidDataException)
         {
@@ -49,14 +67,24 @@ public static class RestoreCommand
             return CommandSupport.Failure;
         }
         stderr.WriteLine($"Loading new save file {path} (domain {saved.Name})");
+        Config.DomainConfig? replacement = null;
+        if (configFile is not null)
+        {
+            replacement = SaveRestoreConfig.Load(configFile, saved, "xenon restore", stderr);
+            if (replacement is null) return CommandSupport.Failure;
+            stderr.WriteLine($"Using the configuration from {configFile} (domain {replacement.Name}) instead of the saved one");
+        }
 
         bool paused = line.Has('p');
+        var request = new RestoreRequest(path, paused) { NoMonitor = line.Has('e') };
+        string name = replacement?.Name ?? saved.Name;
         DomainSpec spec;
         try
         {
-            // A new domain id, as Xen gives a restored domain; the rest of the configuration is the saved one.
-            spec = DomIdAllocator.Reserve(saved.Name, id => saved with { DomId = id },
-                (dir, s) => Publish(dir, s, new RestoreRequest(path, paused)), context.RunRoot);
+            // A new domain id, as Xen gives a restored domain; the rest of the configuration is the saved one (or CONFIG-FILE's).
+            spec = DomIdAllocator.Reserve(name,
+                id => replacement is null ? saved with { DomId = id } : SaveRestoreConfig.ToSpec(replacement, saved, id),
+                (dir, s) => Publish(dir, s, request), context.RunRoot);
         }
         catch (DomainNameInUseException e)
         {
@@ -65,9 +93,10 @@ public static class RestoreCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"xenon: cannot register domain {saved.Name} under {context.RunRoot}: {e.Message}");
+            stderr.WriteLine($"xenon: cannot register domain {name} under {context.RunRoot}: {e.Message}");
             return CommandSupport.Failure;
         }
+        if (debug) stderr.WriteLine(DomainSpecJson.Serialize(spec));
 
         var dir = context.DirectoryFor(spec.Name);
         Directory.CreateDirectory(context.LogDir);
@@ -85,8 +114,32 @@ public static class RestoreCommand
             return CommandSupport.Failure;
         }
         stderr.WriteLine($"Restored domain {spec.Name} (id {spec.DomId}) from {path} in {clock.Elapsed.TotalMilliseconds:0} ms{(paused ? ", paused" : "")} (log: {logFile})");
+        if (debug) foreach (var l in RestoreLogLines(logFile)) stderr.WriteLine($"  {l}");
+        if (request.NoMonitor) stderr.WriteLine($"Domain {spec.Name}: -e: its on_poweroff/on_reboot/on_crash restarts will not happen; it ends at its first shutdown");
         if (!line.Has('c')) return 0;
         return ConsoleClient.Attach(dir, stderr) ?? 0;
+    }
+
+    /// <summary>The domain process's log lines about this restore (for -d): the build steps, the restore and its timings.</summary>
+    internal static IEnumerable<string> RestoreLogLines(string logFile)
+    {
+        string[] lines;
+        try
+        {
+            using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            lines = reader.ReadToEnd().Split('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [$"(cannot read {logFile}: {e.Message})"];
+        }
+        // The log may hold earlier domains of that name: from the last restore on.
+        int from = Array.FindLastIndex(lines, l => l.Contains(": restoring from ", StringComparison.Ordinal));
+        if (from < 0) return [];
+        int buildFrom = from;
+        while (buildFrom > 0 && lines[buildFrom - 1].Contains("build:", StringComparison.Ordinal)) buildFrom--;
+        return lines[buildFrom..].Where(l => l.Length > 0 && (l.Contains("restor", StringComparison.Ordinal) || l.Contains("build:", StringComparison.Ordinal) || l.Contains("memory image", StringComparison.Ordinal)));
     }
 
     private static void Publish(DomainRuntimeDirectory dir, DomainSpec spec, RestoreRequest request)

@@ -9,24 +9,32 @@ using Xenon.Toolstack.XenStore;
 namespace Xenon.Toolstack.Commands;
 
 /// <summary>
-/// <c>xenon save [-c] DOMAIN FILE</c>, as xl save: the domain process pauses the guest, writes it to FILE
-/// (docs/save-format.md; FILE.tmp renamed once complete) and, without -c, ends it; the domain is then gone, as after
-/// destroy, and <c>xenon restore FILE</c> continues it. With -c, or if the save fails, it runs on and no file is left.
+/// <c>xenon save [-c] [-p] DOMAIN FILE [CONFIG-FILE]</c>, as xl save: the domain process pauses the guest, writes it to
+/// FILE (docs/save-format.md; FILE.tmp renamed once complete) and, without -c or -p, ends it; the domain is then gone,
+/// as after destroy, and <c>xenon restore FILE</c> continues it. -c leaves it running, -p leaves it paused (a snapshot
+/// either way). CONFIG-FILE (xl.cfg) is stored in FILE instead of the domain's own configuration. If the save fails,
+/// the domain runs on as before and no file is left.
 /// </summary>
 public static class SaveCommand
 {
-    public const string Usage = "Usage: xenon save [-c] <Domain> <CheckpointFile>\n  -c  leave the domain running after saving it";
+    public const string Usage = "Usage: xenon save [-c] [-p] <Domain> <CheckpointFile> [<ConfigFile>]\n" +
+                                "  -c  leave the domain running after saving it\n" +
+                                "  -p  leave the domain paused after saving it\n" +
+                                "  <ConfigFile>  store this xl.cfg in the file instead of the domain's configuration";
+
+    /// <summary>The replacement configuration handed to the domain process, in its runtime directory while the save runs.</summary>
+    public const string ReplacementSpecFile = "save-config.json";
 
     /// <summary>Writing a large guest to a slow disk takes a while; the domain process answers when the file is complete.</summary>
     public static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(10);
 
     public static int Run(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
-        var line = CommandSupport.Parse(args, [new OptionSpec('c')], "xenon save", Usage, stderr);
+        var line = CommandSupport.Parse(args, [new OptionSpec('c'), new OptionSpec('p')], "xenon save", Usage, stderr);
         if (line is null) return CommandSupport.Failure;
-        if (line.Operands.Count != 2)
+        if (line.Operands.Count is not (2 or 3))
         {
-            stderr.WriteLine(line.Operands.Count == 3 ? "xenon save: a replacement config file is not supported" : Usage);
+            stderr.WriteLine(Usage);
             return CommandSupport.Failure;
         }
         string domain = line.Operands[0];
@@ -35,13 +43,35 @@ public static class SaveCommand
             stderr.WriteLine("xenon save: Domain-0 (the host) cannot be saved");
             return CommandSupport.Failure;
         }
-        bool keep = line.Has('c');
+        bool paused = line.Has('p');
+        bool keep = line.Has('c') || paused;
         if (CommandSupport.Find(new DomainRegistry(context), domain, stderr) is not { } d) return CommandSupport.Failure;
         string path = Path.GetFullPath(line.Operands[1]);
-        stderr.WriteLine($"Saving to {path} (domain {d.DomId})");
+        string? specFile = null;
+        if (line.Operands.Count == 3)
+        {
+            string configFile = line.Operands[2];
+            if (SaveRestoreConfig.Load(configFile, d.Spec, "xenon save", stderr) is not { } config) return CommandSupport.Failure;
+            var replacement = SaveRestoreConfig.ToSpec(config, d.Spec, d.DomId);
+            specFile = Path.Combine(d.Directory.Path, ReplacementSpecFile);
+            DomainRuntimeDirectory.WriteAtomically(specFile, DomainSpecJson.Serialize(replacement));
+            stderr.WriteLine($"Saving the configuration from {configFile} in place of the domain's");
+        }
+        stderr.WriteLine($"Saving to {path} (domain {d.DomId}){(paused ? "; it stays paused" : "")}");
         var start = DateTime.UtcNow;
-        string members = $",\"path\":{JsonSerializer.Serialize(path, ToolstackJsonContext.Default.String)},\"keep\":{(keep ? "true" : "false")}";
-        var reply = ControlClient.Query(d.Directory, "save", members, ReplyTimeout, out string? error);
+        string members = $",\"path\":{JsonSerializer.Serialize(path, ToolstackJsonContext.Default.String)},\"keep\":{(keep ? "true" : "false")}" +
+                         (paused ? ",\"paused\":true" : "") +
+                         (specFile is null ? "" : $",\"config\":{JsonSerializer.Serialize(specFile, ToolstackJsonContext.Default.String)}");
+        JsonElement? reply;
+        string? error;
+        try
+        {
+            reply = ControlClient.Query(d.Directory, "save", members, ReplyTimeout, out error);
+        }
+        finally
+        {
+            if (specFile is not null) File.Delete(specFile);
+        }
         if (reply is null)
         {
             stderr.WriteLine($"xenon save: {domain}: {error}");

@@ -9,7 +9,7 @@ namespace Xenon.Toolstack.Commands;
 /// <c>xenon sched-credit</c> and <c>xenon sched-credit2</c> [-d DOMAIN [-w WEIGHT] [-c CAP]] [-p POOL] [-s], as xl:
 /// without -w/-c they print xl's table (the pool line, then Name/ID/Weight/Cap rows), with them they set the
 /// domain's weight and cap. Both schedulers mean the same here: the host's CFS, with weight as the domain
-/// cgroup's CPU weight and cap as its CFS bandwidth quota (docs/scheduling.md). There is one pool, Pool-0.
+/// cgroup's CPU weight and cap as its CFS bandwidth quota (docs/scheduling.md). The listing goes pool by pool.
 /// </summary>
 public static class SchedCreditCommand
 {
@@ -20,9 +20,9 @@ public static class SchedCreditCommand
         : "Usage: xenon sched-credit [-d <Domain> [-w[=WEIGHT]] [-c[=CAP]]] [-p CPUPOOL] [-s]";
 
     /// <summary>xl's pool line. The values are Xen's defaults, shown for xl's layout: CFS has no such knobs here.</summary>
-    public static string PoolLine(bool credit2) => credit2
-        ? $"Cpupool {Pool0}: ratelimit=1000us"
-        : $"Cpupool {Pool0}: tslice=30ms ratelimit=1000us migration-delay=0us";
+    public static string PoolLine(bool credit2, string pool = Pool0) => credit2
+        ? $"Cpupool {pool}: ratelimit=1000us"
+        : $"Cpupool {pool}: tslice=30ms ratelimit=1000us migration-delay=0us";
 
     /// <summary>xl's header: <c>"%-33s %4s %6s %4s"</c>.</summary>
     public static readonly string Header = $"{"Name",-33} {"ID",4} {"Weight",6} {"Cap",4}";
@@ -64,7 +64,9 @@ public static class SchedCreditCommand
             stderr.WriteLine("Must specify schedparam to set schedule parameter values.");
             return CommandSupport.Failure;
         }
-        if (pool is not null && pool != Pool0 && pool != "0")
+        var pools = context.LoadPools();
+        Scheduling.CpuPool? onlyPool = null;
+        if (pool is not null && (onlyPool = pools.Find(pool)) is null)
         {
             stderr.WriteLine($"unknown cpupool '{pool}'");
             return CommandSupport.Failure;
@@ -77,20 +79,27 @@ public static class SchedCreditCommand
                     "the host's CFS schedules the domains (docs/scheduling.md)");
                 return CommandSupport.Failure;
             }
-            stdout.WriteLine(PoolLine(credit2));
+            foreach (var p in pools.Pools)
+                if (Shows(p, onlyPool, credit2)) stdout.WriteLine(PoolLine(credit2, p.Name));
             return 0;
         }
 
         var registry = new DomainRegistry(context);
         if (dom is null)
         {
-            stdout.WriteLine(PoolLine(credit2));
-            stdout.WriteLine(Header);
-            stdout.WriteLine(Row(Config.DomainName.Host, 0, SchedParams.DefaultWeight, 0));
-            foreach (var d in registry.List())
+            // As xl: each pool of this scheduler, its parameters, then its domains.
+            var domains = registry.List();
+            foreach (var p in pools.Pools)
             {
-                var p = DomainPolicy.Load(d.Directory);
-                stdout.WriteLine(Row(d.Name, d.DomId, p.Weight, p.Cap));
+                if (!Shows(p, onlyPool, credit2)) continue;
+                stdout.WriteLine(PoolLine(credit2, p.Name));
+                stdout.WriteLine(Header);
+                if (p.IsPool0) stdout.WriteLine(Row(Config.DomainName.Host, 0, SchedParams.DefaultWeight, 0));
+                foreach (var d in domains)
+                {
+                    var policy = DomainPolicy.Load(d.Directory);
+                    if (pools.PoolOf(policy.Pool).Id == p.Id) stdout.WriteLine(Row(d.Name, d.DomId, policy.Weight, policy.Cap));
+                }
             }
             return 0;
         }
@@ -146,6 +155,11 @@ public static class SchedCreditCommand
         }
         return 0;
     }
+
+    // xl lists the pools whose scheduler the command is for. Pool-0 is the host's own pool: both commands show it,
+    // since both schedulers are the host's CFS here.
+    private static bool Shows(Scheduling.CpuPool p, Scheduling.CpuPool? only, bool credit2) =>
+        (only is null || only.Id == p.Id) && (p.IsPool0 || p.Scheduler == (credit2 ? "credit2" : "credit"));
 
     // xl takes strtol's value; a number that is not one is refused here rather than read as 0.
     private static int? ParseInt(string? text) =>

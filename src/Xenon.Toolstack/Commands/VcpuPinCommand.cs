@@ -9,7 +9,8 @@ namespace Xenon.Toolstack.Commands;
 /// <c>xenon vcpu-pin [-f] DOMAIN VCPU|all HARD [SOFT]</c>, as xl vcpu-pin: HARD (an xl CPU list, or "-" to leave
 /// it) becomes the hard affinity of the vCPU's thread (sched_setaffinity) and is recorded in the domain's policy,
 /// so a vCPU that is offline now gets it when listed and vcpu-list shows it. Linux has no soft affinity for
-/// threads: SOFT may only be "-" or "all" (what every vCPU has).
+/// threads: SOFT may only be "-" or "all" (what every vCPU has). Within a cpupool the thread runs on the pin's CPUs
+/// that are in the pool; a pin naming none of them is refused, as Xen does.
 /// </summary>
 public static class VcpuPinCommand
 {
@@ -50,7 +51,7 @@ public static class VcpuPinCommand
         if (CommandSupport.Find(new DomainRegistry(context), dom, stderr) is not { } d) return CommandSupport.Failure;
         if (hard == "-") return 0;
 
-        int hostCpus = XenStore.HostInfo.Read().NrCpus;
+        int hostCpus = context.NrCpus;
         if (DomainScheduling.Normalise(hard, hostCpus, out string? error) is not { } cpus)
         {
             stderr.WriteLine(error);
@@ -67,10 +68,19 @@ public static class VcpuPinCommand
         using (DomIdAllocator.LockRegistry(context.RunRoot))
         {
             var policy = DomainPolicy.Load(d.Directory);
+            // As Xen: a hard affinity must name a CPU of the domain's cpupool; the vCPU runs where both allow.
+            var pool = context.LoadPools().PoolOf(policy.Pool);
+            if (!PoolPlacement.Intersects(list, pool.Cpus))
+            {
+                stderr.WriteLine($"xenon: Domain {d.DomId}: CPUs {cpus} are not in its cpupool {pool.Name} (CPUs {CpuRange.Format(pool.Cpus)})");
+                stderr.WriteLine(vcpu < 0 ? "Could not set affinity." : $"Could not set affinity for vcpu `{vcpu}'.");
+                return CommandSupport.Failure;
+            }
+            var effective = PoolPlacement.Effective(cpus, pool.Cpus);
             var threads = VcpuThreadInfo.Read(d.Pid);
             for (int v = vcpu < 0 ? 0 : vcpu; v < (vcpu < 0 ? count : vcpu + 1); v++)
             {
-                if (DomainScheduling.Pin(threads, v, list) is { } problem)
+                if (DomainScheduling.Pin(threads, v, effective) is { } problem)
                 {
                     stderr.WriteLine($"xenon: Domain {d.DomId}: vcpu {v}: {problem}");
                     stderr.WriteLine(vcpu < 0 ? "Could not set affinity." : $"Could not set affinity for vcpu `{v}'.");

@@ -12,6 +12,12 @@ public static class XlFormat
     public static string ListRow(string name, int domId, ulong memMiB, int vcpus, string state, double seconds) =>
         $"{name,-40} {domId,5} {memMiB,5} {vcpus,5}     {state}  {F1(seconds),8}";
 
+    /// <summary>What xl list -c adds to the header.</summary>
+    public const string ListPoolHeader = "         Cpupool";
+
+    /// <summary>What xl list -c appends to a row: <c>"%16s"</c>, the domain's cpupool.</summary>
+    public static string ListPoolSuffix(string pool) => $"{pool,16}";
+
     /// <summary>What xl list -v appends: the UUID, the shutdown reason code ("-" while running), the security label.</summary>
     public static string ListVerboseSuffix(Guid uuid) => $" {uuid:D} {"-",8} {"-",16}";
 

@@ -58,6 +58,9 @@ public sealed class DomainConfig
     /// <summary><c>rng</c> (Xenon's key, default 1): a virtio-rng device fed from the host's CSPRNG.</summary>
     public bool Rng { get; init; } = true;
 
+    /// <summary><c>accel</c> (Xenon's key, named after QEMU's -accel): the CPU backend, default auto (docs/xl-cfg.md).</summary>
+    public Xenon.Machine.Backend.AccelMode Accel { get; init; } = Xenon.Machine.Backend.AccelMode.Auto;
+
     /// <summary><c>cpus</c> as written (a string like "0-3,^1" or a list of them), unparsed.</summary>
     public ConfigValue? Cpus { get; init; }
 

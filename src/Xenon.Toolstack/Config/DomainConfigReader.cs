@@ -1,3 +1,5 @@
+using Xenon.Machine.Backend;
+
 namespace Xenon.Toolstack.Config;
 
 /// <summary>
@@ -22,6 +24,7 @@ public static class DomainConfigReader
         "on_poweroff", "on_reboot", "on_crash",
         "disk", "vif", "cpus", "pool", "cpu_weight", "cap",
         "channel", "rng",
+        "accel",
     };
 
     /// <summary>
@@ -101,6 +104,7 @@ public static class DomainConfigReader
             Vifs = ReadVifs(settings, warnings),
             Channels = ReadChannels(settings),
             Rng = (settings.GetInteger("rng", 0, 1) ?? 1) == 1,
+            Accel = ReadAccel(settings),
             Cpus = settings.Find("cpus")?.Value,
             Pool = settings.GetString("pool"),
             CpuWeight = (int?)settings.GetInteger("cpu_weight", 1, 65535),
@@ -338,6 +342,16 @@ public static class DomainConfigReader
             _ => null,
         };
     }
+
+    /// <summary><c>accel</c> (Xenon's key, as QEMU's -accel): "auto" (default), "kvm" or "soft".</summary>
+    private static AccelMode ReadAccel(XlConfig settings) => settings.GetString("accel") switch
+    {
+        null or "auto" => AccelMode.Auto,
+        "kvm" => AccelMode.Kvm,
+        "soft" => AccelMode.Soft,
+        var other => throw ConfigException.At(settings.Find("accel")!,
+            $"unknown accelerator {XlStringEscapes.Quote(other)}; expected \"auto\", \"kvm\" or \"soft\""),
+    };
 
     private static ShutdownAction ReadAction(XlConfig settings, string key, ShutdownAction fallback)
     {

@@ -23,7 +23,27 @@ public static class CgroupMounts
     }
 
     /// <param name="readFile">Reads a file (a v2 mount's cgroup.controllers); throws IOException if absent.</param>
-    public static CpuCgroup? Find(string mountinfo, Func<string, string> readFile)
+    public static CpuCgroup? Find(string mountinfo, Func<string, string> readFile) =>
+        FindController(mountinfo, readFile, "cpu") is { } m ? new CpuCgroup(m.MountPoint, m.Version) : null;
+
+    /// <summary>The cpuset controller's root (cpupools), or null if none is mounted.</summary>
+    public static CpusetCgroup? DiscoverCpuset()
+    {
+        try
+        {
+            return FindCpuset(File.ReadAllText("/proc/self/mountinfo"), File.ReadAllText);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>As <see cref="Find"/> for the <c>cpuset</c> controller: a v1 hierarchy with it wins over cgroup2.</summary>
+    public static CpusetCgroup? FindCpuset(string mountinfo, Func<string, string> readFile) =>
+        FindController(mountinfo, readFile, "cpuset") is { } m ? new CpusetCgroup(m.MountPoint, m.Version) : null;
+
+    private static (string MountPoint, CgroupVersion Version)? FindController(string mountinfo, Func<string, string> readFile, string controller)
     {
         string? v2 = null;
         foreach (var line in mountinfo.Split('\n'))
@@ -35,14 +55,14 @@ public static class CgroupMounts
             var right = line[(sep + 3)..].Split(' ');
             if (left.Length < 5 || right.Length < 3) continue;
             string mountPoint = Unescape(left[4]);
-            if (right[0] == "cgroup" && HasOption(right[2], "cpu")) return new CpuCgroup(mountPoint, CgroupVersion.V1);
+            if (right[0] == "cgroup" && HasOption(right[2], controller)) return (mountPoint, CgroupVersion.V1);
             if (right[0] == "cgroup2" && v2 is null) v2 = mountPoint;
         }
         if (v2 is null) return null;
         try
         {
             foreach (var c in readFile(Path.Combine(v2, "cgroup.controllers")).Split(' ', '\n'))
-                if (c == "cpu") return new CpuCgroup(v2, CgroupVersion.V2);
+                if (c == controller) return (v2, CgroupVersion.V2);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -8,7 +8,8 @@ namespace Xenon.Toolstack.Scheduling;
 /// What the toolstack has decided about a running domain's resources, kept in its runtime directory as
 /// <c>policy.json</c> (it moves with a rename and goes with the domain): scheduling weight and cap, each vCPU's
 /// hard affinity (null: every CPU) and the mem-max ceiling (null: the domain's RAM). Written by create (from
-/// xl.cfg), sched-credit, vcpu-pin and mem-max under the registry lock; read by the listings.
+/// xl.cfg), sched-credit, vcpu-pin, mem-max and cpupool-migrate under the registry lock; read by the listings, and by
+/// the domain process when a restart makes new vCPU threads.
 /// </summary>
 public sealed record DomainPolicy
 {
@@ -23,6 +24,9 @@ public sealed record DomainPolicy
 
     /// <summary>xl mem-max: the most memory mem-set may give the domain, in MiB; null: its RAM (maxmem).</summary>
     public ulong? MaxMemoryMiB { get; init; }
+
+    /// <summary>The id of the cpupool the domain is in (xl.cfg <c>pool=</c>, cpupool-migrate); 0 is Pool-0.</summary>
+    public int Pool { get; init; }
 
     public SchedParams Sched => new(Weight, Cap);
 
@@ -67,6 +71,8 @@ public sealed record DomainPolicy
                 && weight is >= SchedParams.MinWeight and <= SchedParams.MaxWeight)
                 p = p with { Weight = weight };
             if (r.TryGetProperty("cap", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out int cap) && cap >= 0) p = p with { Cap = cap };
+            if (r.TryGetProperty("pool", out var pool) && pool.ValueKind == JsonValueKind.Number && pool.TryGetInt32(out int poolId) && poolId >= 0)
+                p = p with { Pool = poolId };
             if (r.TryGetProperty("max_memory_mib", out var m) && m.ValueKind == JsonValueKind.Number && m.TryGetUInt64(out ulong max)) p = p with { MaxMemoryMiB = max };
             if (r.TryGetProperty("hard_affinity", out var a) && a.ValueKind == JsonValueKind.Array)
             {
@@ -98,6 +104,7 @@ public sealed record DomainPolicy
             }
             w.WriteEndArray();
             if (MaxMemoryMiB is { } max) w.WriteNumber("max_memory_mib", max);
+            w.WriteNumber("pool", Pool);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";

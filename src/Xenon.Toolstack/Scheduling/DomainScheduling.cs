@@ -20,11 +20,15 @@ public static class DomainScheduling
         if (context.FindCgroup() is not { } cgroup) return NoCgroupMessage;
         try
         {
+            // cpu and cpuset on one v1 hierarchy share the group, and v1 refuses a process in a cpuset with no CPUs.
+            if (context.FindCpuset() is { } cpuset && cpuset.Root == cgroup.Root)
+                cpuset.SetCpus(d.DomId, PoolOf(context, d).Cpus);
             cgroup.Attach(d.DomId, d.Pid, p);
             var live = new HashSet<int>();
             foreach (var other in new DomainRegistry(context).List()) live.Add(other.DomId);
             live.Add(d.DomId);
             cgroup.RemoveStale(live);
+            context.FindCpuset()?.RemoveStale(live);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -53,40 +57,33 @@ public static class DomainScheduling
         return null;
     }
 
+    /// <summary>The cpupool domain <paramref name="d"/> is in (its policy's; Pool-0 if that pool is gone).</summary>
+    public static CpuPool PoolOf(ToolstackContext context, LiveDomain d) => context.LoadPools().PoolOf(DomainPolicy.Load(d.Directory).Pool);
+
     /// <summary>
-    /// Applies what xl.cfg asked of a new domain (cpu_weight, cap, cpus) and records it as its policy. The vCPU
+    /// Applies what xl.cfg asked of a new domain (cpu_weight, cap, cpus, pool) and records it as its policy. The vCPU
     /// threads appear as the domain's machine is built: this waits up to <paramref name="wait"/> for all
     /// <c>vcpus</c> of them. Returns warnings (the domain runs regardless, as xl does when placement fails).
     /// </summary>
-    public static List<string> ApplyAtCreate(ToolstackContext context, LiveDomain d, int? weight, int? cap, IReadOnlyList<string?> affinity, TimeSpan wait)
+    public static List<string> ApplyAtCreate(ToolstackContext context, LiveDomain d, int? weight, int? cap, IReadOnlyList<string?> affinity, TimeSpan wait,
+        int pool = CpuPool.Pool0Id)
     {
         var warnings = new List<string>();
-        var policy = new DomainPolicy { Weight = weight ?? SchedParams.DefaultWeight, Cap = cap ?? 0, HardAffinity = affinity };
+        var policy = new DomainPolicy { Weight = weight ?? SchedParams.DefaultWeight, Cap = cap ?? 0, HardAffinity = affinity, Pool = pool };
         policy.Save(d.Directory);
         // Every domain gets its group, so a later sched-credit only writes values, and a stale group of an earlier
         // domain with the same id is reset. Without a CPU controller only explicit settings are worth a warning.
         if (ApplyCgroup(context, d, policy.Sched) is { } problem && (weight is not null || cap is not null))
             warnings.Add($"cpu_weight/cap not applied: {problem}");
+        var cpupool = context.LoadPools().PoolOf(pool);
         bool any = false;
         foreach (var a in affinity) any |= a is not null;
-        if (!any) return warnings;
+        if (!any && cpupool.Cpus.Count == context.NrCpus) return warnings;
 
-        int hostCpus = XenStore.HostInfo.Read().NrCpus;
         var deadline = DateTime.UtcNow + wait;
-        List<VcpuThreadInfo> threads;
-        while (true)
-        {
-            threads = VcpuThreadInfo.Read(d.Pid);
-            if (threads.Count >= d.Spec.Vcpus || DateTime.UtcNow >= deadline) break;
-            Thread.Sleep(20);
-        }
-        for (int v = 0; v < affinity.Count; v++)
-        {
-            if (affinity[v] is not { } text) continue;
-            var cpus = CpuRange.Parse(text, hostCpus, out string? error);
-            if (cpus is null || (error = Pin(threads, v, cpus)) is not null)
-                warnings.Add($"cpus: vCPU {v}: {error}");
-        }
+        while (VcpuThreadInfo.Read(d.Pid).Count < d.Spec.Vcpus && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        foreach (var w in PoolPlacement.Apply(context, d, policy, cpupool))
+            warnings.Add($"cpus: {w}");
         return warnings;
     }
 

@@ -4,7 +4,8 @@ namespace Xenon.Toolstack.XenStore;
 
 /// <summary>
 /// <c>xenon __domain DIR</c>: the detached domain process (<see cref="DomainProcess"/>), which on its way out also
-/// removes its domain's XenStore nodes and fires @releaseDomain (Xenon.Domain knows nothing of XenStore).
+/// removes its domain's XenStore nodes and fires @releaseDomain (Xenon.Domain knows nothing of XenStore), and at each
+/// restart re-applies the domain's vCPU pins within its cpupool (<see cref="Scheduling.RestartPlacement"/>).
 /// </summary>
 public static class DomainProcessHost
 {
@@ -20,7 +21,11 @@ public static class DomainProcessHost
         {
             // DomainProcess reports the unreadable spec itself.
         }
-        int status = DomainProcess.Run(dir, log);
+        int status = DomainProcess.Run(dir, log, (runner, logLine) => runner.Started += domain =>
+        {
+            foreach (var problem in Scheduling.RestartPlacement.Apply(dir, Environment.ProcessId, domain.Spec.Vcpus))
+                logLine($"domain {domain.Spec.Name}: vCPU placement not restored: {problem}");
+        });
         if (domId > 0) DomainStoreCleanup.Forget(ToolstackContext.FromEnvironment(), domId);
         return status;
     }

@@ -37,10 +37,21 @@ public sealed class SaveStreamErrorTests
     [Fact]
     public void WrongVersion()
     {
-        var e = Fails(SaveStreams.RawHeader(version: 2));
+        var e = Fails(SaveStreams.RawHeader(version: SaveFormat.Version + 1));
         Assert.Equal("version", e.Field);
         Assert.Equal(8, e.Offset);
         Assert.Equal(-1, e.RecordIndex);
+        Assert.Contains("newer Xenon", e.Message);
+        Assert.Equal("version", Fails(SaveStreams.RawHeader(version: 0)).Field);
+    }
+
+    [Fact]
+    public void AVersion1StreamIsStillRead()
+    {
+        var v1 = SaveStreams.Concat(SaveStreams.RawHeader(version: 1), SaveStreams.Config(), Map, SaveStreams.End(2));
+        using var reader = new SaveStreamReader(new MemoryStream(v1));
+        while (reader.TryReadRecord(out _)) { }
+        Assert.Equal(1u, reader.FormatVersion);
     }
 
     [Fact]

@@ -27,8 +27,8 @@ public sealed class DomainSaverTests : IDisposable
         Assert.Equal(31UL, result.ZeroPages);
         Assert.Equal(2, result.Devices);
         Assert.Equal(
-            // one MemoryPages record per region here
-            [SaveRecordType.DomainConfig, SaveRecordType.MemoryRegionMap, SaveRecordType.MemoryPages, SaveRecordType.MemoryPages, SaveRecordType.VcpuState,
+            // one MemoryImage record per region (each followed by its image)
+            [SaveRecordType.DomainConfig, SaveRecordType.MemoryRegionMap, SaveRecordType.MemoryImage, SaveRecordType.MemoryImage, SaveRecordType.VcpuState,
              SaveRecordType.VcpuState, SaveRecordType.PlatformState, SaveRecordType.DeviceState, SaveRecordType.DeviceState, SaveRecordType.End],
             ReadTypes(File1));
     }

@@ -59,6 +59,16 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
         return new MachineState(vcpus, new PlatformState { ClockNs = 123_456_789 });
     }
 
+    /// <summary>Set (once) by <see cref="Crash"/>, from the image verifier's thread.</summary>
+    public string? Crashed => _crashed.Task.IsCompleted ? _crashed.Task.Result : null;
+
+    private readonly TaskCompletionSource<string> _crashed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Crash(string reason) => _crashed.TrySetResult(reason);
+
+    /// <summary>Waits for <see cref="Crash"/>; null if it did not come within <paramref name="timeout"/>.</summary>
+    public string? WaitForCrash(TimeSpan timeout) => _crashed.Task.Wait(timeout) ? _crashed.Task.Result : null;
+
     public void StartFromState(MachineState state)
     {
         Events.Add("start parked");

@@ -29,7 +29,7 @@ public sealed class IoEventBindingKvmTests
         using var loop = new IoEventLoop("test-doorbell");
         using var rung = new SemaphoreSlim(0);
         ulong total = 0;
-        var binding = IoEventBinding.Create(guest.Backend.Vm, loop, Doorbell, length: 1, count =>
+        var binding = IoEventBinding.Create(guest.Backend, loop, Doorbell, length: 1, count =>
         {
             Interlocked.Add(ref total, count);
             rung.Release();
@@ -57,7 +57,7 @@ public sealed class IoEventBindingKvmTests
         using var guest = TinyRealModeGuest.Boot(Code, irqchip: false);
         using var loop = new IoEventLoop();
         int calls = 0;
-        using var binding = IoEventBinding.Create(guest.Backend.Vm, loop, Doorbell, length: 1, _ => Interlocked.Increment(ref calls), datamatch: 0x11);
+        using var binding = IoEventBinding.Create(guest.Backend, loop, Doorbell, length: 1, _ => Interlocked.Increment(ref calls), datamatch: 0x11);
 
         var handler = new RecordingExitHandler();
         var exit = RunToHalt(guest, handler);
@@ -72,6 +72,6 @@ public sealed class IoEventBindingKvmTests
     {
         using var guest = TinyRealModeGuest.Boot([0xF4], irqchip: false);
         using var loop = new IoEventLoop();
-        Assert.Throws<ArgumentOutOfRangeException>(() => IoEventBinding.Create(guest.Backend.Vm, loop, Doorbell, length: 3, _ => { }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => IoEventBinding.Create(guest.Backend, loop, Doorbell, length: 3, _ => { }));
     }
 }

@@ -49,7 +49,7 @@ public sealed class SoftBackendTests
         using var memory = GuestMemory.Create([(0UL, 0x10000UL)]);
         using var backend = new SoftVmBackend(memory);
         using var v = backend.CreateVcpu(0);
-        Assert.Throws<InvalidOperationException>(() => v.SetMsrs([new MsrEntry(0x4b564d01, 1)])); // kvmclock
+        Assert.Throws<InvalidOperationException>(() => v.SetMsrs([new MsrEntry(0x4b564d02, 1)])); // async PF: not offered
     }
 
     [Fact]
@@ -75,7 +75,16 @@ public sealed class SoftBackendTests
         model.Query(7, 0, out _, out uint ebx7, out _, out _);
         Assert.Equal(0u, ebx7 & (1u << 5));
         model.Query(0x4000_0000, 0, out _, out uint hb, out _, out _);
-        Assert.NotEqual(0x4b4d_564bu, hb); // not "KVMK": there is no kvmclock here
+        Assert.Equal(0x4b4d_564bu, hb); // "KVMK": kvmclock is offered
+        model.Query(0x4000_0001, 0, out uint features, out _, out _, out _);
+        Assert.Equal(CpuidModel.KvmFeatures, features); // and only kvmclock, whatever the builder asked for
+        // a TSC Linux trusts: an Intel vendor string (family 6 model 15) with invariant TSC, and ARCH_CAPABILITIES
+        model.Query(0, 0, out _, out uint vb, out uint vc, out uint vd);
+        Assert.Equal((0x756e_6547u, 0x6c65_746eu, 0x4965_6e69u), (vb, vc, vd)); // "GenuineIntel"
+        model.Query(0x8000_0007, 0, out _, out _, out _, out uint power);
+        Assert.Equal(1u << 8, power);
+        model.Query(7, 0, out _, out _, out _, out uint edx7);
+        Assert.NotEqual(0u, edx7 & (1u << 29));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Xenon.System.Tests.Nested;
 /// hardware KVM (nested/have-hw-kvm.sh) the scenarios run directly; otherwise the nested host is
 /// booted once (nested/run.sh) and runs them all inside, one after another, each with its own
 /// time limit. Scenario scripts: tests/Xenon.System.Tests/scenarios/NAME.sh.
-/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 300);
+/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 420);
 /// XENON_SYSTEM_TESTS_DIR (where run directories go, default $TMPDIR/xenon-system-tests).
 /// </summary>
 public sealed class FullSystemHost : IAsyncLifetime
@@ -111,7 +111,7 @@ public sealed class FullSystemHost : IAsyncLifetime
         }
 
         int perScenario = int.TryParse(Environment.GetEnvironmentVariable("XENON_SCENARIO_TIMEOUT"),
-            NumberStyles.None, CultureInfo.InvariantCulture, out int t) && t > 0 ? t : 300;
+            NumberStyles.None, CultureInfo.InvariantCulture, out int t) && t > 0 ? t : 420;
         int count = Directory.GetFiles(Path.Combine(WorkDirectory, "scenarios"), "*.sh")
             .Count(f => !Path.GetFileName(f).StartsWith('_'));
         int total = count * (perScenario + 15) + 60;
@@ -146,7 +146,8 @@ public sealed class FullSystemHost : IAsyncLifetime
             }
             args.AddRange([WorkDirectory, "--", "./run-scenarios.sh", "scenarios", "results"]);
             run = await HarnessProcess.RunAsync("bash", args, repo, log, TimeSpan.FromSeconds(total + 300),
-                new Dictionary<string, string> { ["XENON_NESTED_SKIP_BUILD"] = "1" });
+                // Two CPUs: the cpupool scenario needs a second CPU for its pool, and TCG runs one host thread a CPU.
+                new Dictionary<string, string> { ["XENON_NESTED_SKIP_BUILD"] = "1", ["XENON_NESTED_SMP"] = "2" });
         }
         _results = ScenarioResultsReader.Read(Path.Combine(WorkDirectory, "results"));
         if (run.ExitCode != 0)

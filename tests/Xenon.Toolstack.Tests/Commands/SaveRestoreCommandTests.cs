@@ -47,7 +47,8 @@ public sealed class SaveRestoreCommandTests : IDisposable
     [Theory]
     [InlineData(new string[0], "Usage: xenon save")]
     [InlineData(new[] { "web" }, "Usage: xenon save")]
-    [InlineData(new[] { "web", "f", "cfg" }, "a replacement config file is not supported")]
+    [InlineData(new[] { "web", "f", "cfg", "more" }, "Usage: xenon save")]
+    [InlineData(new[] { "web", "f", "/nonexistent/web.cfg" }, "/nonexistent/web.cfg")]
     [InlineData(new[] { "-x", "web", "f" }, "unknown option")]
     [InlineData(new[] { "Domain-0", "f" }, "Domain-0 (the host) cannot be saved")]
     [InlineData(new[] { "nope", "f" }, "nope is an invalid domain identifier (rc=-6)")]
@@ -61,7 +62,8 @@ public sealed class SaveRestoreCommandTests : IDisposable
 
     [Theory]
     [InlineData(new string[0], "Usage: xenon restore")]
-    [InlineData(new[] { "cfg", "file" }, "a replacement config file is not supported")]
+    [InlineData(new[] { "cfg", "file", "more" }, "Usage: xenon restore")]
+    [InlineData(new[] { "-q", "file" }, "unknown option")]
     [InlineData(new[] { "-x", "file" }, "unknown option")]
     public void RestoreRefusesBadArguments(string[] args, string expected)
     {
@@ -108,7 +110,148 @@ public sealed class SaveRestoreCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_world.Context.DirectoryFor("web").Path, RestoreRequestFile.FileName)));
     }
 
-    // The toolstack reads only the header and the configuration record; the rest is the domain process's.
+    private string Config(string name, int memory = 128, int maxmem = 256, int vcpus = 1, string extra = "")
+    {
+        string kernel = Path.Combine(_world.Root, "vmlinuz");
+        File.WriteAllText(kernel, "not a kernel: the toolstack only checks that it exists");
+        string path = Path.Combine(_world.Root, $"{name}.cfg");
+        File.WriteAllText(path, $"name = \"{name}\"\nmemory = {memory}\nmaxmem = {maxmem}\nvcpus = {vcpus}\nkernel = \"{kernel}\"\n{extra}");
+        return path;
+    }
+
+    [Fact]
+    public void SaveWithPausedKeepsTheDomainPausedAndDoesNotWaitForItsEnd()
+    {
+        _world.AddDomain(ToolstackFixture.Spec("web", 2), control: true);
+        Assert.Equal(0, SaveCommand.Run(["-p", "web", SaveFile], _err, _world.Context));
+        Assert.Contains($"web:{{\"cmd\":\"save\",\"path\":\"{SaveFile}\",\"keep\":true,\"paused\":true}}", _world.ControlLog);
+        Assert.Contains("stays paused", _err.ToString());
+        Assert.Equal(0, SaveCommand.Run(["-c", "-p", "web", SaveFile], _err, _world.Context));
+        Assert.Equal(2, _world.ControlLog.Count(l => l.Contains("\"paused\":true")));
+    }
+
+    [Fact]
+    public void SaveWithAConfigFileHandsItsSpecToTheDomainProcessAndRemovesItAfter()
+    {
+        var dir = _world.AddDomain(ToolstackFixture.Spec("web", 2), control: true);
+        string cfg = Config("web2", extra: "on_reboot = \"destroy\"\n");
+        Assert.Equal(0, SaveCommand.Run(["-c", "web", SaveFile, cfg], _err, _world.Context));
+        string specFile = Path.Combine(dir.Path, SaveCommand.ReplacementSpecFile);
+        Assert.Contains($"web:{{\"cmd\":\"save\",\"path\":\"{SaveFile}\",\"keep\":true,\"config\":\"{specFile}\"}}", _world.ControlLog);
+        Assert.False(File.Exists(specFile));
+        Assert.Contains($"configuration from {cfg}", _err.ToString());
+    }
+
+    [Theory]
+    [InlineData(512, 512, 1, "RAM")]
+    [InlineData(128, 256, 2, "vcpus")]
+    public void SaveWithAConfigForAnotherMachineIsRefusedBeforeAnythingIsSent(int memory, int maxmem, int vcpus, string what)
+    {
+        _world.AddDomain(ToolstackFixture.Spec("web", 2), control: true);
+        Assert.Equal(1, SaveCommand.Run(["web", SaveFile, Config("web", memory, maxmem, vcpus)], _err, _world.Context));
+        Assert.Contains(what, _err.ToString());
+        Assert.Contains("must be equal", _err.ToString());
+        Assert.Empty(_world.ControlLog);
+    }
+
+    [Fact]
+    public void RestoreWithVSaysThereIsNoVncViewer()
+    {
+        Assert.Equal(1, RestoreCommand.Run(["-V", SaveFile], _err, _world.Context));
+        Assert.Contains("there is no VNC viewer", _err.ToString());
+        Assert.Contains($"cannot open {SaveFile}", _err.ToString());
+    }
+
+    [Fact]
+    public void RestoreTakesEveryXlOption()
+    {
+        // Parsed (then the missing file stops it): -p -e -d -V -c, alone or grouped, and a config before the file.
+        Assert.Equal(1, RestoreCommand.Run(["-pedVc", SaveFile], _err, _world.Context));
+        Assert.Equal(1, RestoreCommand.Run(["-p", "-e", "-d", "-V", "-c", Config("web"), SaveFile], _err, _world.Context));
+        Assert.DoesNotContain("unknown option", _err.ToString());
+        Assert.DoesNotContain("Usage", _err.ToString());
+    }
+
+    [Theory]
+    [InlineData(512, 512, 1, "RAM")]
+    [InlineData(128, 256, 3, "vcpus")]
+    public void RestoreWithAConfigForAnotherMachineIsRefusedAndStartsNothing(int memory, int maxmem, int vcpus, string what)
+    {
+        File.WriteAllBytes(SaveFile, SavedHeaderAndConfig("web"));
+        Assert.Equal(1, RestoreCommand.Run([Config("web", memory, maxmem, vcpus), SaveFile], _err, _world.Context));
+        Assert.Contains(what, _err.ToString());
+        Assert.Contains("must be equal", _err.ToString());
+        Assert.False(Directory.Exists(_world.Context.DirectoryFor("web").Path));
+    }
+
+    [Fact]
+    public void RestoreWithAConfigThatCannotBeReadNamesIt()
+    {
+        File.WriteAllBytes(SaveFile, SavedHeaderAndConfig("web"));
+        Assert.Equal(1, RestoreCommand.Run(["/nonexistent/web.cfg", SaveFile], _err, _world.Context));
+        Assert.Contains("/nonexistent/web.cfg", _err.ToString());
+        Assert.False(Directory.Exists(_world.Context.DirectoryFor("web").Path));
+    }
+
+    [Fact]
+    public void RestoreWithAConfigUnderANameInUseIsRefused()
+    {
+        _world.AddDomain(ToolstackFixture.Spec("other", 3), control: true);
+        File.WriteAllBytes(SaveFile, SavedHeaderAndConfig("web"));
+        Assert.Equal(1, RestoreCommand.Run([Config("other"), SaveFile], _err, _world.Context));
+        Assert.Contains("domain name 'other' is already in use", _err.ToString());
+    }
+
+    [Fact]
+    public void AReplacementConfigWithoutUuidKeepsTheSavedOneAndItsOwnNameAndActions()
+    {
+        var saved = ToolstackFixture.Spec("web", 7);
+        var config = SaveRestoreConfig.Load(Config("web2", extra: "on_crash = \"restart\"\n"), saved, "xenon restore", _err);
+        Assert.NotNull(config);
+        var spec = SaveRestoreConfig.ToSpec(config, saved, 9);
+        Assert.Equal(saved.Uuid, spec.Uuid);
+        Assert.Equal("web2", spec.Name);
+        Assert.Equal(9, spec.DomId);
+        Assert.Equal(Xenon.Domain.LifecycleAction.Restart, spec.OnCrash);
+    }
+
+    [Fact]
+    public void TheRestoreLogLinesForDebugAreThoseOfTheLastRestore()
+    {
+        string log = Path.Combine(_world.Root, "web.log");
+        File.WriteAllLines(log,
+        [
+            "t0 domain web: restoring from /old.save",
+            "t1 domain web: restored from /old.save: old",
+            "t2 build: guest memory done at 1.0 ms",
+            "t3 domain web: restoring from /x.save",
+            "t4 domain web: restored from /x.save: 3 data pages …; restore-to-running 4.2 ms (build 1.0 ms)",
+            "t5 domain web: some device line",
+            "t6 domain web: verified the memory images of /x.save: 3 chunks",
+        ]);
+        Assert.Equal(["t2 build: guest memory done at 1.0 ms", "t3 domain web: restoring from /x.save",
+                "t4 domain web: restored from /x.save: 3 data pages …; restore-to-running 4.2 ms (build 1.0 ms)",
+                "t6 domain web: verified the memory images of /x.save: 3 chunks"],
+            RestoreCommand.RestoreLogLines(log));
+    }
+
+    [Fact]
+    public void RestoreOfAFileWithACorruptOrMissingRecordIsRefusedBeforeAnyDomainProcessStarts()
+    {
+        var bytes = SavedHeaderAndConfig("web");
+        File.WriteAllBytes(SaveFile, bytes[..^10]);
+        Assert.Equal(1, RestoreCommand.Run([SaveFile], _err, _world.Context));
+        Assert.Contains("truncated", _err.ToString());
+        bytes[^8] ^= 1; // inside the End record
+        File.WriteAllBytes(SaveFile, bytes);
+        Assert.Equal(1, RestoreCommand.Run([SaveFile], _err, _world.Context));
+        Assert.Contains("End", _err.ToString());
+        Assert.Contains("offset", _err.ToString());
+        Assert.False(Directory.Exists(_world.Context.DirectoryFor("web").Path));
+    }
+
+    // A complete file without memory images or state records: the toolstack checks the records (the domain process,
+    // which is not started here, would refuse the missing vCPU state).
     private static byte[] SavedHeaderAndConfig(string name, string? json = null)
     {
         json ??= DomainSpecJson.Serialize(ToolstackFixture.Spec(name, 7));
@@ -116,7 +259,8 @@ public sealed class SaveRestoreCommandTests : IDisposable
         using (var w = new SaveStreamWriter(output, new SaveHeader(name, Guid.NewGuid())))
         {
             w.WriteDomainConfig(System.Text.Encoding.UTF8.GetBytes(json));
-            w.Flush();
+            w.WriteMemoryRegionMap([new MemoryRegionEntry(0, 1 << 20)]);
+            w.WriteEnd();
         }
         return output.ToArray();
     }

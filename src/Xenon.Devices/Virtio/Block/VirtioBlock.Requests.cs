@@ -50,6 +50,7 @@ public sealed partial class VirtioBlock
         dataWritten = 0;
         if (!IsValidDataRange(sector, dataLength)) return BlockStatus.IoError;
         bool ok = Transfer(chain.Writable, skip: 0, dataLength, sector << BlockRequestLayout.SectorShift, toGuest: true, out dataWritten);
+        if (ok) Counters.CountRead(dataLength);
         return ok ? BlockStatus.Ok : BlockStatus.IoError;
     }
 
@@ -60,6 +61,7 @@ public sealed partial class VirtioBlock
         ulong dataLength = chain.ReadableBytes - BlockRequestLayout.HeaderSize;
         if (!IsValidDataRange(sector, dataLength)) return BlockStatus.IoError;
         bool ok = Transfer(chain.Readable, skip: BlockRequestLayout.HeaderSize, dataLength, sector << BlockRequestLayout.SectorShift, toGuest: false, out _);
+        if (ok) Counters.CountWrite(dataLength);
         return ok ? BlockStatus.Ok : BlockStatus.IoError;
     }
 
@@ -136,6 +138,8 @@ public sealed partial class VirtioBlock
                 // Checked again although the walk validated the segment: guest RAM is the one authority on what may be touched.
                 if (!_memory.TryGetSpan(address, n, out var guest)) return false;
                 bool ok = toGuest ? _backend.TryRead(diskOffset + done, guest) : _backend.TryWrite(diskOffset + done, guest);
+                // Even a failed read may have landed some bytes.
+                if (toGuest) _memory.NotifyWritten(address, n);
                 if (!ok) return false;
                 address += (ulong)n;
                 remaining -= (ulong)n;

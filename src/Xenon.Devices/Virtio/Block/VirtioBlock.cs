@@ -86,6 +86,9 @@ public sealed partial class VirtioBlock : IVirtioDevice, IStateful, IQuiescable
 
     public bool IsActive => _queues is not null;
 
+    /// <summary>Requests and sectors served (xentop's VBD_RD/WR/RSECT/WSECT).</summary>
+    public VirtioBlockCounters Counters { get; } = new();
+
     public void ReadConfig(int offset, Span<byte> data)
     {
         VirtioConfigSpace.Read(_config, offset, data);

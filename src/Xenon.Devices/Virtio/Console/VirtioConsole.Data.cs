@@ -97,6 +97,7 @@ public sealed partial class VirtioConsole
                 int n = (int)Math.Min(remaining, MaxSpan);
                 if (!_memory.TryGetSpan(address, n, out var guest)) return (uint)done;
                 int got = port.Backend.Read(guest);
+                if (got > 0) _memory.NotifyWritten(address, Math.Min(got, n));
                 if (got <= 0) return (uint)done;
                 done += (ulong)Math.Min(got, n);
                 if (got < n) return (uint)done;

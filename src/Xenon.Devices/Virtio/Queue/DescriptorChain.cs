@@ -64,7 +64,11 @@ public sealed class DescriptorChain
             // The segment was validated when walked; the check repeats here because guest RAM is
             // the one authority on what may be touched, and a failure ends the copy short.
             if (!memory.TryGetSpan(seg.Address + offset, n, out var guest)) break;
-            if (toGuest) fromHost.Slice(done, n).CopyTo(guest);
+            if (toGuest)
+            {
+                fromHost.Slice(done, n).CopyTo(guest);
+                memory.NotifyWritten(seg.Address + offset, n);
+            }
             else guest.CopyTo(toHost.Slice(done, n));
             done += n;
             offset = 0;

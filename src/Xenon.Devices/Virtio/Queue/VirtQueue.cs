@@ -170,6 +170,7 @@ public sealed class VirtQueue
         NextUsed++;
         // Release: the driver must see the element before the index that covers it.
         RingAccess.WriteRelease(used, 2, NextUsed);
+        NotifyUsedRingWritten();
         return true;
     }
 
@@ -201,6 +202,7 @@ public sealed class VirtQueue
         NotificationsEnabled = false;
         if (!Ready || _eventIdx || !TryUsed(out var used)) return;
         RingAccess.Write16(used, 0, SplitRingLayout.UsedFlagNoNotify);
+        NotifyUsedRingWritten();
     }
 
     /// <summary>
@@ -212,7 +214,11 @@ public sealed class VirtQueue
         NotificationsEnabled = true;
         if (!Ready || IsBroken) return false;
         if (_eventIdx) WriteAvailEvent(NextAvail);
-        else if (TryUsed(out var used)) RingAccess.Write16(used, 0, 0);
+        else if (TryUsed(out var used))
+        {
+            RingAccess.Write16(used, 0, 0);
+            NotifyUsedRingWritten();
+        }
         // Full fence: publish the request for kicks before looking for work the driver added without one.
         Interlocked.MemoryBarrier();
         return HasAvailable();
@@ -272,8 +278,13 @@ public sealed class VirtQueue
 
     private void WriteAvailEvent(ushort value)
     {
-        if (TryUsed(out var used)) RingAccess.Write16(used, SplitRingLayout.RingHeaderSize + SplitRingLayout.UsedElementSize * _size, value);
+        if (!TryUsed(out var used)) return;
+        RingAccess.Write16(used, SplitRingLayout.RingHeaderSize + SplitRingLayout.UsedElementSize * _size, value);
+        NotifyUsedRingWritten();
     }
+
+    // The used ring is device-written guest RAM like any buffer (see GuestMemory.NotifyWritten); a few pages at most.
+    private void NotifyUsedRingWritten() => _memory.NotifyWritten(_usedRing, (int)SplitRingLayout.UsedRingBytes(_size));
 
     private bool Break(QueueError error, ulong detail, out QueueFault fault)
     {

@@ -176,6 +176,7 @@ public sealed partial class VirtioRng : IVirtioDevice, IStateful, IQuiescable, I
             // The walk validated the segment; guest RAM is still the one authority on what may be touched.
             if (!_memory.TryGetSpan(segment.Address, n, out var guest)) break;
             _source.Fill(guest);
+            _memory.NotifyWritten(segment.Address, n);
             done += n;
         }
         return (uint)done;

@@ -8,7 +8,7 @@ using Xenon.Machine.State;
 namespace Xenon.Machine.Backend.Kvm;
 
 /// <summary>The KVM implementation of <see cref="IVmBackend"/>: one KVM VM with the in-kernel irqchip and PIT.</summary>
-public sealed class KvmVmBackend : IVmBackend
+public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport
 {
     /// <summary>Where KVM gets its three TSS pages and its identity-map page: just below the BIOS at 4 GiB,
     /// inside the 32-bit MMIO hole where no RAM or device lives (the addresses QEMU and Firecracker use).</summary>
@@ -47,6 +47,12 @@ public sealed class KvmVmBackend : IVmBackend
     public void MapMemory(GuestMemoryRegion region, bool logDirty)
         => Vm.SetUserMemoryRegion((uint)region.Slot, region.GuestAddress, region.Size, region.HostAddress,
             logDirty ? KvmMemoryFlags.LogDirtyPages : KvmMemoryFlags.None);
+
+    public void RegisterIoEventFd(EventFd eventFd, ulong address, uint length, bool pio, ulong? datamatch = null)
+        => Vm.RegisterIoEventFd(eventFd, address, length, pio, datamatch);
+
+    public void UnregisterIoEventFd(EventFd eventFd, ulong address, uint length, bool pio, ulong? datamatch = null)
+        => Vm.UnregisterIoEventFd(eventFd, address, length, pio, datamatch);
 
     public void CreateInterruptControllers()
     {

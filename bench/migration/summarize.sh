@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# summarize.sh RESULTS - medians of bench/migration's raw.tsv per VMM, size and workload (successful migrations
+# only), as a Markdown table for docs/benchmarks.md.
+set -euo pipefail
+R=${1:?usage: summarize.sh RESULTS}
+cat "$R/env.txt" 2>/dev/null | sed 's/^/    /'
+awk -F'\t' '
+    NR == 1 { next }
+    $13 == "ok" || $13 == "completed" {
+        k = $2 "\t" $3 "\t" $1
+        n[k]++; keys[k] = 1
+        down[k, n[k]] = $7; total[k, n[k]] = $8; bytes[k, n[k]] = $9; gap[k, n[k]] = $10; passes[k, n[k]] = $12
+    }
+    $13 != "ok" && $13 != "completed" { failed[$2 "\t" $3 "\t" $1]++; keys[$2 "\t" $3 "\t" $1] = 1 }
+    function median(a, k, m,   i, j, t, v) {
+        for (i = 1; i <= m; i++) v[i] = a[k, i] + 0
+        for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+        return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+    }
+    END {
+        print "| guest MiB | workload | VMM | runs | downtime ms (own) | downtime ms (ping) | total ms | MB sent | passes |"
+        print "|---|---|---|---|---|---|---|---|---|"
+        for (k in keys) {
+            split(k, p, "\t")
+            m = n[k] + 0
+            if (m == 0) { printf "| %s | %s | %s | 0 (%d failed) | | | | | |\n", p[1], p[2], p[3], failed[k]; continue }
+            printf "| %s | %s | %s | %d%s | %.1f | %d | %d | %.1f | %s |\n", p[1], p[2], p[3], m, failed[k] ? " (" failed[k] " failed)" : "",
+                median(down, k, m), median(gap, k, m), median(total, k, m), median(bytes, k, m) / 1e6, median(passes, k, m)
+        }
+    }' "$R/raw.tsv" | { read -r h; read -r s; echo "$h"; echo "$s"; sort -t'|' -k2,2n -k3,3 -k4,4; }

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# l1-bench.sh RESULTS RUNS FILL_MIB SIZE... - runs inside the nested host (see run.sh): saves the default guest and
+# restores it RUNS times with the page cache warm and cold, for each SIZE (MiB) of guest memory.
+set -uo pipefail
+RES=$1 RUNS=$2 FILL=$3
+shift 3
+mkdir -p "$RES/logs"
+RES=$(cd "$RES" && pwd)
+XENON=$PWD/bin/xenon
+GUEST=/opt/guest
+export XENON_RUN_DIR=/tmp/xenon-run XENON_LOG_DIR=$RES/logs
+S=/work/scratch   # the work image (ext4): the saved files live on a real file system with holes and a page cache
+mkdir -p "$S"
+ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
+{
+    echo "date: $(date -u +%FT%TZ)"
+    echo "kernel: $(uname -r)"
+    echo "cpus: $(nproc)"
+    echo "cpu: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)"
+    echo "memory: $(free -m | awk '/^Mem:/ { print $2 }') MiB"
+    echo "fs of $S: $(df -T "$S" | awk 'NR == 2 { print $2 }')"
+    echo "guest: $(ls -l $GUEST)"
+} > "$RES/env.txt"
+cat "$RES/env.txt"
+printf 'mem_mib\tfill_mib\tcache\trun\trestore_to_running_ms\tbuild_ms\trecords_ms\tmemory_ms\tstate_ms\tdevices_ms\tmapped_mib\tcommand_ms\tfile_bytes\tallocated_bytes\tsave_ms\tverify_ms\n' > "$RES/raw.tsv"
+
+ticks() { grep -c 'TICK' "$1" 2>/dev/null || true; }
+wait_ticks() { local i; for ((i = 0; i < $3; i++)); do [ "$(ticks "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
+
+one_size() {
+    local mem=$1 fill=$2 name=sr$1f$2 file cfg dir con
+    file=$S/$name.save cfg=$S/$name.cfg dir=$XENON_RUN_DIR/domains/$name con=$S/$name.console
+    local guest_cmd="while true; do echo TICK; sleep 1; done"
+    [ "$fill" -gt 0 ] && guest_cmd="dd if=/dev/urandom of=/fill bs=1M count=$fill 2>/dev/null; $guest_cmd"
+    cat > "$cfg" <<CFG
+name = "$name"
+memory = $mem
+vcpus = 1
+kernel = "$GUEST/vmlinuz"
+ramdisk = "$GUEST/initrd.img"
+cmdline = "console=ttyS0 quiet -- $guest_cmd"
+on_crash = "destroy"
+CFG
+    : > "$con"
+    $XENON create "$cfg" || { echo "create $name failed"; return 1; }
+    socat -u "UNIX-CONNECT:$dir/console.sock" - >> "$con" 2>/dev/null &
+    wait_ticks "$con" 3 3000 || { echo "$name: no ticks"; $XENON destroy "$name"; return 1; }
+    local t0 save_ms
+    t0=$(ms)
+    $XENON save "$name" "$file" || { echo "save $name failed"; return 1; }
+    save_ms=$(( $(ms) - t0 ))
+    local bytes alloc
+    bytes=$(stat -c %s "$file")
+    alloc=$(( $(stat -c %b "$file") * $(stat -c %B "$file") ))
+    echo "$name: saved in $save_ms ms: $bytes bytes, $alloc allocated"
+    local cache run out
+    for cache in warm cold; do
+        for ((run = 0; run <= RUNS; run++)); do  # run 0: not recorded (first start of the binary, the file's first read)
+            [ $cache = cold ] && { sync; echo 3 > /proc/sys/vm/drop_caches; }
+            out=$S/$name.$cache.$run.txt
+            : > "$con"
+            local log nv
+            log=$(cat "$dir/log" 2>/dev/null)
+            nv=$(grep -c "verified the memory images\|memory image check" "$log" 2>/dev/null)
+            t0=$(ms)
+            $XENON restore -d "$file" > "$out" 2>&1 || { echo "restore $name failed:"; cat "$out"; return 1; }
+            local cmd_ms=$(( $(ms) - t0 ))
+            socat -u "UNIX-CONNECT:$dir/console.sock" - >> "$con" 2>/dev/null &
+            wait_ticks "$con" 2 600 || echo "$name: no ticks after the restore"
+            # The background check finishes within seconds; wait for its line (at most 60 s).
+            local verify="" i
+            log=$(cat "$dir/log" 2>/dev/null)
+            for ((i = 0; i < 600; i++)); do
+                if [ "$(grep -c "verified the memory images\|memory image check" "$log" 2>/dev/null)" -gt "${nv:-0}" ]; then
+                    verify=$(grep -h "verified the memory images\|memory image check" "$log" | tail -n 1)
+                    break
+                fi
+                sleep 0.1
+            done
+            local line r2r build records memory state devices mapped vms
+            line=$(grep 'restore-to-running' "$out" | tail -n 1)
+            r2r=$(sed -n 's/.*restore-to-running \([0-9.]*\) ms.*/\1/p' <<< "$line")
+            build=$(sed -n 's/.*(build \([0-9.]*\) ms).*/\1/p' <<< "$line")
+            records=$(sed -n 's/.*records \([0-9.]*\) ms.*/\1/p' <<< "$line")
+            memory=$(sed -n 's/.*memory \([0-9.]*\) ms:.*/\1/p' <<< "$line")
+            mapped=$(sed -n 's/.* \([0-9]*\) MiB mapped.*/\1/p' <<< "$line")
+            state=$(sed -n 's/.*platform state \([0-9.]*\) ms.*/\1/p' <<< "$line")
+            devices=$(sed -n 's/.*devices \([0-9.]*\) ms;.*/\1/p' <<< "$line")
+            vms=$(sed -n 's/.* in \([0-9]*\) ms$/\1/p' <<< "$verify")
+            echo "$name $cache #$run: restore-to-running $r2r ms (build $build, records $records, memory $memory, state $state, devices $devices), command $cmd_ms ms; $verify"
+            [ "$run" -gt 0 ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mem" "$fill" "$cache" "$run" "$r2r" "$build" \
+                "$records" "$memory" "$state" "$devices" "$mapped" "$cmd_ms" "$bytes" "$alloc" "$save_ms" "${vms:-}" >> "$RES/raw.tsv"
+            cp "$out" "$RES/logs/$name.$cache.$run.restore.txt"
+            local pid
+            pid=$(cat "$dir/pid" 2>/dev/null)
+            $XENON destroy "$name" > /dev/null 2>&1
+            for ((i = 0; i < 300; i++)); do [ -n "$pid" ] && [ -d "/proc/$pid" ] || break; sleep 0.1; done
+            kill %% 2>/dev/null
+        done
+    done
+    rm -f "$file"
+}
+
+for size in "$@"; do
+    one_size "$size" 0
+    [ "$FILL" -gt 0 ] && one_size "$size" "$FILL"
+done
+wait
+cat "$RES/raw.tsv"

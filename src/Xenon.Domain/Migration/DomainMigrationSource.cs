@@ -1,0 +1,99 @@
+using Xenon.Devices.State;
+using Xenon.Domain.Save;
+using Xenon.Domain.SaveRestore;
+using Xenon.Machine;
+using Xenon.Machine.Memory;
+using Xenon.Machine.State;
+
+namespace Xenon.Domain.Migration;
+
+/// <summary>
+/// A running domain as a migration's source: what its save offers, plus the dirty log — the backend's log of vCPU
+/// writes (KVM_MEM_LOG_DIRTY_PAGES, turned on for every RAM slot only while a migration runs) joined with the pages
+/// device models wrote (<see cref="DeviceWriteLog"/>, through guest memory's write observer).
+/// </summary>
+internal sealed class DomainMigrationSource : IMigrationSource
+{
+    private readonly RunningDomain _domain;
+    private readonly ISaveSource _save;
+    private readonly Action<string> _log;
+    private readonly ulong[][] _bitmaps;
+    private DeviceWriteLog? _deviceWrites;
+    private bool _logging;
+
+    public DomainMigrationSource(RunningDomain domain, Action<string> log)
+    {
+        _domain = domain;
+        _save = domain;
+        _log = log;
+        var regions = Machine.Memory.Regions;
+        _bitmaps = new ulong[regions.Count][];
+        for (int i = 0; i < regions.Count; i++) _bitmaps[i] = new ulong[(regions[i].Size / 4096 + 63) / 64];
+    }
+
+    private VirtualMachine Machine => _domain.Machine;
+
+    public SaveHeader Header => _save.Header;
+    public string ConfigJson => _save.ConfigJson;
+    public GuestMemory Memory => _save.Memory;
+    public bool VcpusPaused => _save.VcpusPaused;
+    public DeviceStateSet DeviceStates => _save.DeviceStates;
+    public void PauseVcpus() => _save.PauseVcpus();
+    public void ResumeVcpus() => _save.ResumeVcpus();
+    public void QuiesceDevices() => _save.QuiesceDevices();
+    public void ResumeDevices() => _save.ResumeDevices();
+    public MachineState CaptureMachineState() => _save.CaptureMachineState();
+
+    public void StartDirtyLog()
+    {
+        var memory = Machine.Memory;
+        if (memory.WriteObserver is null)
+        {
+            _deviceWrites = new DeviceWriteLog(memory);
+            memory.WriteObserver = _deviceWrites;
+        }
+        else
+        {
+            // The observer slot is the soft backend's; its dirty log reports every page each time, device writes included.
+            _log($"migration: guest memory's write observer is taken ({memory.WriteObserver.GetType().Name}): device writes rely on the {Machine.Backend.Name} backend's dirty log");
+        }
+        _logging = true;
+        foreach (var region in memory.Regions) Machine.Backend.MapMemory(region, logDirty: true);
+    }
+
+    public int CollectDirtyPages(ulong[] pfns)
+    {
+        ArgumentNullException.ThrowIfNull(pfns);
+        var regions = Machine.Memory.Regions;
+        int count = 0;
+        for (int r = 0; r < regions.Count; r++)
+        {
+            var bitmap = _bitmaps[r];
+            Machine.Backend.GetAndClearDirtyLog(regions[r], bitmap);
+            _deviceWrites?.DrainInto(r, bitmap);
+            ulong firstPfn = regions[r].GuestAddress / 4096, pages = regions[r].Size / 4096;
+            for (int w = 0; w < bitmap.Length; w++)
+            {
+                ulong word = bitmap[w];
+                while (word != 0)
+                {
+                    int bit = System.Numerics.BitOperations.TrailingZeroCount(word);
+                    word &= word - 1;
+                    ulong page = (ulong)w * 64 + (ulong)bit;
+                    if (page < pages) pfns[count++] = firstPfn + page;
+                }
+            }
+        }
+        return count;
+    }
+
+    public void StopDirtyLog()
+    {
+        if (!_logging) return;
+        _logging = false;
+        var memory = Machine.Memory;
+        if (_deviceWrites is not null && ReferenceEquals(memory.WriteObserver, _deviceWrites)) memory.WriteObserver = null;
+        _deviceWrites = null;
+        foreach (var region in memory.Regions) Machine.Backend.MapMemory(region, logDirty: false);
+    }
+}

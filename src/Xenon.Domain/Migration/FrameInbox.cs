@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+
+namespace Xenon.Domain.Migration;
+
+/// <summary>
+/// Reads the peer's handshake frames on a thread of its own, so that a sender busy writing the stream notices a
+/// receiver that refuses it (an Error frame) or goes away: the inbox then aborts the channel, which makes the blocked
+/// write fail at once. <see cref="Take"/> hands the frames out in order, with a timeout.
+/// </summary>
+internal sealed class FrameInbox : IDisposable
+{
+    private readonly BlockingCollection<object> _items = new();
+    private readonly MigrationChannel _channel;
+    private readonly ManualResetEventSlim _ended = new();
+    private volatile bool _closing;
+
+    public FrameInbox(MigrationChannel channel)
+    {
+        _channel = channel;
+        new Thread(ReadLoop) { Name = "migration-inbox", IsBackground = true }.Start();
+    }
+
+    /// <summary>The peer's reason if it has sent an Error frame (possibly not yet taken).</summary>
+    public string? Refusal { get; private set; }
+
+    /// <summary>The next frame, which must be <paramref name="expected"/>.</summary>
+    /// <exception cref="MigrationRefusedException">The peer sent Error.</exception>
+    /// <exception cref="TimeoutException">Nothing came within <paramref name="timeout"/>.</exception>
+    /// <exception cref="IOException">The connection ended or broke.</exception>
+    public MigrationFrame Take(MigrationFrameType expected, TimeSpan timeout)
+    {
+        if (!_items.TryTake(out var item, timeout))
+            throw new TimeoutException($"no {expected} from the peer within {timeout.TotalSeconds:0} s");
+        if (item is MigrationFrame frame)
+        {
+            if (frame.Type == MigrationFrameType.Error) throw new MigrationRefusedException(frame.Text);
+            if (frame.Type != expected) throw new MigrationProtocolException($"expected {expected}, the peer sent {frame.Type}");
+            return frame;
+        }
+        _items.Add(item); // an end or a failure is the last item: it stays for every later Take
+        if (item is Exception e) throw new IOException($"the connection to the peer failed while waiting for {expected}: {e.Message}", e);
+        throw new IOException($"the peer closed the connection before {expected}");
+    }
+
+    /// <summary>Waits until the peer's side has ended (an Error frame, the end of the stream, a broken connection), at
+    /// most <paramref name="timeout"/>: a write that failed because the receiver hung up after saying why is then
+    /// reported with the receiver's reason, not as a broken pipe.</summary>
+    public void WaitForEnd(TimeSpan timeout) => _ended.Wait(timeout);
+
+    private void ReadLoop()
+    {
+        try
+        {
+            ReadFrames();
+        }
+        finally
+        {
+            _ended.Set();
+        }
+    }
+
+    private void ReadFrames()
+    {
+        try
+        {
+            while (true)
+            {
+                var frame = MigrationFraming.Read(_channel.Receive);
+                if (frame is null)
+                {
+                    _items.Add("closed");
+                    if (!_closing) _channel.Abort();
+                    return;
+                }
+                _items.Add(frame.Value);
+                if (frame.Value.Type == MigrationFrameType.Error)
+                {
+                    Refusal = frame.Value.Text;
+                    if (!_closing) _channel.Abort();
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or MigrationProtocolException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            if (!_closing)
+            {
+                _items.Add(e);
+                _channel.Abort();
+            }
+        }
+    }
+
+    /// <summary>From here on a closing connection is expected (the caller is done, or is about to break it).</summary>
+    public void Dispose() => _closing = true;
+}

@@ -1,0 +1,67 @@
+using System.Net.Sockets;
+using Xenon.Domain.Process;
+
+namespace Xenon.Domain.Migration;
+
+/// <summary>
+/// A domain process started by <c>xenon migrate-receive</c>: its runtime directory holds <c>migrate-in</c>, and the
+/// process, instead of booting, listens on <c>migrate.sock</c> there, takes the one connection the toolstack relays the
+/// sender's stream through, and fills the domain from it (<see cref="MigrationReceiver"/>).
+/// </summary>
+public static class IncomingMigration
+{
+    public const string RequestFileName = "migrate-in";
+    public const string SocketFileName = "migrate.sock";
+
+    /// <summary>How long the stream's connection may take to arrive, and the sender to answer the confirmation.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    public static string SocketPath(DomainRuntimeDirectory dir) => System.IO.Path.Combine(dir.Path, SocketFileName);
+
+    /// <summary>Marks <paramref name="dir"/> as a domain migrating in (the toolstack, beside spec.json).</summary>
+    public static void WriteRequest(DomainRuntimeDirectory dir) => dir.WriteFile(RequestFileName, "migrate-receive\n");
+
+    /// <summary>What <see cref="DomainRunner.Incoming"/> runs for <paramref name="dir"/>, or null if it holds no request.</summary>
+    public static Action<RunningDomain>? For(DomainRuntimeDirectory dir, Action<string> log)
+    {
+        if (!File.Exists(System.IO.Path.Combine(dir.Path, RequestFileName))) return null;
+        // Bound now, before the machine is built, so the toolstack can connect and start relaying at once.
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        string path = SocketPath(dir);
+        try
+        {
+            File.Delete(path);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+        }
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        {
+            listener.Dispose();
+            // Reported as the domain's start error (the state file), like any other.
+            return _ => throw new IOException($"cannot listen on {path} for the migration stream: {e.Message}", e);
+        }
+        return domain =>
+        {
+            MigrationChannel channel;
+            try
+            {
+                var accept = listener.AcceptAsync();
+                if (!accept.Wait(Timeout)) throw new TimeoutException($"no migration stream arrived on {path} within {Timeout.TotalSeconds:0} s");
+                var socket = accept.Result;
+                log($"domain {domain.Spec.Name}: migration stream connected");
+                socket.ReceiveTimeout = (int)Timeout.TotalMilliseconds;
+                channel = MigrationChannel.ForSocket(socket);
+            }
+            finally
+            {
+                listener.Dispose();
+                try { File.Delete(path); } catch (IOException) { }
+            }
+            using (channel)
+            {
+                var result = MigrationReceiver.Receive(domain, channel, Timeout, log);
+                log($"domain {domain.Spec.Name}: migrated in: {result}");
+            }
+        };
+    }
+}

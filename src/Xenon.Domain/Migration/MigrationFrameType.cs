@@ -1,0 +1,20 @@
+namespace Xenon.Domain.Migration;
+
+/// <summary>The handshake messages around the save stream (docs/migration.md). The names follow xl's own banners.</summary>
+public enum MigrationFrameType : ushort
+{
+    /// <summary>Receiver → sender, first: the receiver runs and speaks this protocol (payload: u32 version, then text).</summary>
+    Ready = 1,
+
+    /// <summary>Receiver → sender, after End: every record checked, the state applied, the vCPUs parked ("ready to unpause").</summary>
+    Received = 2,
+
+    /// <summary>Sender → receiver: the domain is yours; unpause it. From here the sender no longer resumes its copy on its own.</summary>
+    Go = 3,
+
+    /// <summary>Receiver → sender: the domain's vCPUs run on the receiver.</summary>
+    Running = 4,
+
+    /// <summary>Either way: the migration is off; the payload says why (UTF-8). A receiver that sends it keeps nothing running.</summary>
+    Error = 5,
+}

@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Text;
+using Xenon.Domain.Save;
+
+namespace Xenon.Domain.Migration;
+
+/// <summary>
+/// The handshake's framing (docs/migration.md): <c>"XMIG"</c>, type (u16), reserved (u16, 0), payload length (u32, at
+/// most <see cref="MaxPayload"/>), payload, CRC-32C over everything before it. Frames travel on the same byte streams as
+/// the save stream, before and after it. A frame comes from the peer, so every field is checked before it is used.
+/// </summary>
+public static class MigrationFraming
+{
+    public const int HeaderSize = 12;
+    public const int MaxPayload = 4096;
+
+    /// <summary>The handshake's version, carried by <see cref="MigrationFrameType.Ready"/>.</summary>
+    public const uint ProtocolVersion = 1;
+
+    public static ReadOnlySpan<byte> Magic => "XMIG"u8;
+
+    public static void Write(Stream stream, MigrationFrameType type, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (payload.Length > MaxPayload) throw new ArgumentException($"a frame's payload is at most {MaxPayload} bytes", nameof(payload));
+        var frame = new byte[HeaderSize + payload.Length + SaveFormat.CrcSize];
+        Magic.CopyTo(frame);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(4), (ushort)type);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(6), 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(8), (uint)payload.Length);
+        payload.CopyTo(frame.AsSpan(HeaderSize));
+        int body = HeaderSize + payload.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(body), Crc32C.Compute(frame.AsSpan(0, body)));
+        stream.Write(frame);
+        stream.Flush();
+    }
+
+    public static void Write(Stream stream, MigrationFrameType type, string text) => Write(stream, type, Truncate(text));
+
+    /// <summary>The Ready banner: the protocol version, then a line for people reading a capture.</summary>
+    public static void WriteReady(Stream stream)
+    {
+        var payload = new byte[4 + ReadyText.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, ProtocolVersion);
+        ReadyText.CopyTo(payload.AsSpan(4));
+        Write(stream, MigrationFrameType.Ready, payload);
+    }
+
+    private static ReadOnlySpan<byte> ReadyText => "xenon migration receiver ready, send binary domain data"u8;
+
+    /// <summary>Reads one frame. Null if the stream ended cleanly before its first byte (the peer closed).</summary>
+    /// <exception cref="MigrationProtocolException">The bytes are not a frame (wrong magic, reserved bits, length, CRC, truncation).</exception>
+    public static MigrationFrame? Read(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> header = stackalloc byte[HeaderSize];
+        int got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (got == 0) return null;
+        if (got < header.Length) throw new MigrationProtocolException($"handshake frame truncated: {got} of its {HeaderSize} header bytes");
+        if (!header[..4].SequenceEqual(Magic))
+            throw new MigrationProtocolException($"handshake frame: expected magic \"XMIG\", found {Convert.ToHexString(header[..4])} (is the peer a Xenon migration endpoint?)");
+        uint length = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+        if (length > MaxPayload) throw new MigrationProtocolException($"handshake frame: payload length {length} is more than {MaxPayload}");
+        var rest = new byte[length + SaveFormat.CrcSize];
+        got = stream.ReadAtLeast(rest, rest.Length, throwOnEndOfStream: false);
+        if (got < rest.Length) throw new MigrationProtocolException($"handshake frame truncated: {got} of its {rest.Length} payload and CRC bytes");
+        uint crc = Crc32C.Finish(Crc32C.Append(Crc32C.Append(Crc32C.Initial, header), rest.AsSpan(0, (int)length)));
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(rest.AsSpan((int)length));
+        if (crc != stored) throw new MigrationProtocolException($"handshake frame: stored CRC 0x{stored:x8}, computed 0x{crc:x8}");
+        if (BinaryPrimitives.ReadUInt16LittleEndian(header[6..]) != 0) throw new MigrationProtocolException("handshake frame: reserved field is not zero");
+        ushort type = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
+        if (!Enum.IsDefined((MigrationFrameType)type)) throw new MigrationProtocolException($"handshake frame: unknown type {type}");
+        var payload = rest.AsSpan(0, (int)length).ToArray();
+        if ((MigrationFrameType)type == MigrationFrameType.Ready)
+        {
+            if (payload.Length < 4) throw new MigrationProtocolException("handshake frame Ready: shorter than its 4-byte version");
+            uint version = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+            if (version != ProtocolVersion)
+                throw new MigrationProtocolException($"the receiver speaks migration protocol {version}, this build {ProtocolVersion}");
+        }
+        return new MigrationFrame((MigrationFrameType)type, payload);
+    }
+
+    /// <summary>Reads the next frame and requires <paramref name="expected"/>; an Error frame becomes a
+    /// <see cref="MigrationRefusedException"/> carrying the peer's reason.</summary>
+    public static MigrationFrame Expect(Stream stream, MigrationFrameType expected)
+    {
+        var frame = Read(stream) ?? throw new EndOfStreamException($"the peer closed the connection before {expected}");
+        if (frame.Type == MigrationFrameType.Error) throw new MigrationRefusedException(frame.Text);
+        if (frame.Type != expected) throw new MigrationProtocolException($"expected {expected}, the peer sent {frame.Type}");
+        return frame;
+    }
+
+    private static byte[] Truncate(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return bytes.Length <= MaxPayload ? bytes : bytes.AsSpan(0, MaxPayload).ToArray();
+    }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using Xenon.Devices.State;
+using Xenon.Domain.Save;
+using Xenon.Domain.SaveRestore;
+using Xenon.Machine.State;
+
+namespace Xenon.Domain.Migration;
+
+/// <summary>
+/// xl migrate-receive, inside the new domain process (docs/migration.md): reads the live stream as it arrives —
+/// pages straight into the (not yet running) guest memory, the vCPU, platform and device records kept — and, once End
+/// has been read and every record's CRC and the totals held, applies the state with the vCPUs parked and tells the
+/// sender (Received). Only the sender's Go unpauses the guest; then Running is reported.
+/// </summary>
+/// <remarks>
+/// Any failure before the Go is answered with an Error frame naming it, and the target is left for the caller to
+/// discard: the guest has not run. A failure to report Running after the Go leaves the guest running (the sender
+/// keeps its copy paused when it hears nothing).
+/// </remarks>
+public static class MigrationReceiver
+{
+    /// <param name="goTimeout">How long to wait for the sender's Go after Received.</param>
+    public static MigrationReceiveResult Receive(IRestoreTarget target, MigrationChannel channel, TimeSpan goTimeout, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(channel);
+        log ??= _ => { };
+        var clock = Stopwatch.StartNew();
+        string step = "reading the migration stream";
+        try
+        {
+            using var reader = new SaveStreamReader(channel.Receive);
+            var vcpus = new VcpuState?[target.VcpuCount];
+            PlatformState? platform = null;
+            var devices = new List<(string Id, byte[] State, long Offset)>();
+            var pages = new LivePageLoader(target.Memory);
+            TimeSpan endAt = default;
+            bool ended = false;
+            while (!ended && reader.TryReadRecord(out var record))
+            {
+                switch (record.Type)
+                {
+                    case SaveRecordType.MemoryRegionMap:
+                        CheckRegions(record, target);
+                        break;
+                    case SaveRecordType.MemoryPages:
+                        pages.Apply(record);
+                        break;
+                    case SaveRecordType.VcpuState:
+                        int index = record.VcpuIndex;
+                        if (index >= vcpus.Length)
+                            throw RecordError(record, 0, "vCPU index", $"vCPU {index}, but the domain has {vcpus.Length}");
+                        try
+                        {
+                            vcpus[index] = VcpuStateCodec.Decode(record.VcpuState);
+                        }
+                        catch (StateFormatException e)
+                        {
+                            throw StateError(record, 8, e);
+                        }
+                        break;
+                    case SaveRecordType.PlatformState:
+                        try
+                        {
+                            platform = PlatformStateCodec.Decode(record.PlatformState);
+                        }
+                        catch (StateFormatException e)
+                        {
+                            throw StateError(record, 0, e);
+                        }
+                        break;
+                    case SaveRecordType.DeviceState:
+                        devices.Add((record.DeviceId, record.DeviceState.ToArray(), record.Offset));
+                        break;
+                    case SaveRecordType.End:
+                        ended = true;
+                        endAt = clock.Elapsed;
+                        break;
+                    case SaveRecordType.DomainConfig:
+                        break; // the toolstack built this domain from it
+                    default:
+                        // A file's records (a memory image to map) have no place in a stream that arrives over a connection.
+                        throw RecordError(record, 0, "type", $"a {record.Type} record does not belong in a migration stream");
+                }
+            }
+            if (!ended) throw new DomainRestoreException("the migration stream has no End record");
+            var totals = reader.Totals;
+            for (int i = 0; i < vcpus.Length; i++)
+                if (vcpus[i] is null) throw new DomainRestoreException($"the migration stream has no state for vCPU {i}");
+            if (platform is null) throw new DomainRestoreException("the migration stream has no platform state");
+
+            step = "applying the domain's state";
+            target.StartFromState(new MachineState(vcpus!, platform));
+            var restore = target.DeviceStates.BeginRestore();
+            foreach (var (id, state, offset) in devices)
+            {
+                try
+                {
+                    restore.Apply(id, state);
+                }
+                catch (DeviceStateException e)
+                {
+                    throw new DomainRestoreException($"device state record at offset {offset} (0x{offset:x}): {e.Message}", e);
+                }
+            }
+            restore.Complete();
+
+            step = "confirming the domain to the sender";
+            MigrationFraming.Write(channel.Send, MigrationFrameType.Received, $"{totals.DataPages} data pages, {totals.ZeroPages} zero pages, {devices.Count} devices");
+            step = "waiting for the sender's go";
+            var go = ReadGo(channel, goTimeout);
+            bool paused = go.Text == "paused";
+            var readyToResume = clock.Elapsed;
+            if (!paused) target.ResumeVcpus();
+            var result = new MigrationReceiveResult(totals.DataPages, totals.ZeroPages, devices.Count, paused, endAt, readyToResume - endAt, clock.Elapsed);
+            try
+            {
+                MigrationFraming.Write(channel.Send, MigrationFrameType.Running, paused ? "paused" : "running");
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                log($"migration: the domain runs, but the sender could not be told so: {e.Message}");
+            }
+            return result;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            string reason = $"{step}: {e.Message}";
+            try
+            {
+                MigrationFraming.Write(channel.Send, MigrationFrameType.Error, reason);
+            }
+            catch (Exception sendError) when (sendError is IOException or ObjectDisposedException or NotSupportedException)
+            {
+                log($"migration: could not tell the sender why: {sendError.Message}");
+            }
+            throw new DomainRestoreException($"migration refused: {reason}", e);
+        }
+    }
+
+    private static MigrationFrame ReadGo(MigrationChannel channel, TimeSpan timeout)
+    {
+        // The stream has no read timeout of its own (a pipe has none): a sender that never answers is cut off here.
+        var read = Task.Run(() => MigrationFraming.Read(channel.Receive));
+        if (!read.Wait(timeout))
+        {
+            channel.Abort();
+            throw new TimeoutException($"no go from the sender within {timeout.TotalSeconds:0} s");
+        }
+        var frame = read.GetAwaiter().GetResult() ?? throw new EndOfStreamException("the sender closed the connection before its go");
+        if (frame.Type == MigrationFrameType.Error) throw new MigrationRefusedException($"the sender called the migration off: {frame.Text}");
+        if (frame.Type != MigrationFrameType.Go) throw new MigrationProtocolException($"expected Go, the sender sent {frame.Type}");
+        return frame;
+    }
+
+    private static SaveFormatException StateError(SaveRecord record, int payloadStart, StateFormatException e) =>
+        new(record.Offset + SaveFormat.RecordHeaderSize + payloadStart, record.Index, record.Type, "state", e.Message, e);
+
+    private static void CheckRegions(SaveRecord record, IRestoreTarget target)
+    {
+        var sent = record.Regions;
+        var here = target.Memory.Regions;
+        bool same = sent.Count == here.Count;
+        for (int i = 0; same && i < sent.Count; i++)
+            same = sent[i].Gpa == here[i].GuestAddress && sent[i].Size == here[i].Size;
+        if (!same)
+            throw RecordError(record, 0, "regions",
+                $"the sent memory map ({string.Join(", ", sent.Select(r => $"0x{r.Gpa:x}+0x{r.Size:x}"))}) differs from the one its configuration builds here ({string.Join(", ", here.Select(r => $"0x{r.GuestAddress:x}+0x{r.Size:x}"))})");
+    }
+
+    private static SaveFormatException RecordError(SaveRecord record, int payloadOffset, string field, string reason) =>
+        new(record.Offset + SaveFormat.RecordHeaderSize + payloadOffset, record.Index, record.Type, field, reason);
+}

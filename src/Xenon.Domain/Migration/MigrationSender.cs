@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Text;
+using Xenon.Domain.Save;
+using Xenon.Machine.State;
+
+namespace Xenon.Domain.Migration;
+
+/// <summary>
+/// xl migrate, the sending side (docs/migration.md): waits for the receiver's banner, turns on dirty logging, sends
+/// the configuration and every page of memory (a save stream with the Live flag) while the guest runs, then rounds of
+/// the pages written meanwhile until <see cref="PrecopyRounds"/> says stop; then pauses the vCPUs, parks the device
+/// threads, and sends the last dirty pages, the vCPU, platform and device state and End. Once the receiver confirms
+/// that it holds the whole domain it is told to go, and the migration succeeds when it reports the domain running:
+/// the caller then ends the source (paused and quiesced until then).
+/// </summary>
+/// <remarks>
+/// Any failure up to and including the go — connection, send, the receiver refusing, a timeout — resumes the source
+/// (devices, then vCPUs, dirty logging off) and throws a <see cref="MigrationException"/> naming the step. If the go
+/// was sent and no answer came, the receiver may be running the domain: the source then stays paused
+/// (<see cref="MigrationException.SourceRunning"/> false) rather than risk the guest running twice on one disk.
+/// </remarks>
+public static class MigrationSender
+{
+    public static MigrationResult Migrate(IMigrationSource source, MigrationChannel channel, MigrationPolicy policy,
+        string destination, bool leavePaused = false, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(policy);
+        log ??= _ => { };
+        var total = Stopwatch.StartNew();
+        string step = "waiting for the receiver";
+        bool pausedHere = false, quiesced = false, logging = false, sentGo = false;
+        bool wasPaused = source.VcpusPaused;
+        var rounds = new List<MigrationRound>();
+        var counted = new CountingStream(channel.Send);
+        using var inbox = new FrameInbox(channel);
+        try
+        {
+            inbox.Take(MigrationFrameType.Ready, policy.ReplyTimeout);
+
+            step = "starting dirty logging";
+            source.StartDirtyLog();
+            logging = true;
+
+            var header = source.Header with { Flags = source.Header.Flags | SaveFlags.Live };
+            ulong ramBytes = 0;
+            foreach (var r in source.Memory.Regions) ramBytes += r.Size;
+            var pfns = new ulong[ramBytes / SaveFormat.PageSize];
+            // The set that ended pre-copy: the log no longer holds it, so it is kept here for the last round.
+            var held = new ulong[pfns.Length];
+            int heldCount = 0;
+            var precopy = new PrecopyRounds(policy, ramBytes);
+            PrecopyStopReason stop;
+            TimeSpan downtimeStart, stopCopy;
+            using (var writer = new SaveStreamWriter(counted, header))
+            {
+                step = "sending the domain configuration";
+                writer.WriteDomainConfig(Encoding.UTF8.GetBytes(source.ConfigJson));
+                writer.WriteMemoryRegionMap(source.Memory);
+
+                step = "sending guest memory";
+                var sendClock = Stopwatch.StartNew();
+                long before = counted.Written;
+                writer.WriteAllMemory(source.Memory);
+                writer.Flush();
+                rounds.Add(new MigrationRound(0, ramBytes / SaveFormat.PageSize, (ulong)(counted.Written - before), sendClock.Elapsed, Paused: false));
+                log($"migration to {destination}: full pass: {rounds[^1].Pages} pages, {rounds[^1].Bytes} bytes in {rounds[^1].Duration.TotalMilliseconds:0} ms");
+
+                while (true)
+                {
+                    int dirty = source.CollectDirtyPages(pfns);
+                    double rate = sendClock.Elapsed.TotalSeconds > 0 ? counted.Written / sendClock.Elapsed.TotalSeconds : 0;
+                    stop = precopy.Decide((ulong)dirty, (ulong)counted.Written, rate);
+                    if (stop != PrecopyStopReason.None)
+                    {
+                        // Not sent now: they go in the last round, with whatever is written until the pause.
+                        Array.Copy(pfns, held, dirty);
+                        heldCount = dirty;
+                        log($"migration to {destination}: pre-copy ends after {precopy.Rounds} rounds ({stop}): {dirty} dirty pages at {rate / 1e6:0.0} MB/s");
+                        break;
+                    }
+                    step = $"sending dirty pages (round {precopy.Rounds})";
+                    var roundClock = Stopwatch.StartNew();
+                    before = counted.Written;
+                    writer.WriteMemoryPages(source.Memory, pfns.AsSpan(0, dirty));
+                    writer.Flush();
+                    rounds.Add(new MigrationRound(precopy.Rounds, (ulong)dirty, (ulong)(counted.Written - before), roundClock.Elapsed, Paused: false));
+                }
+
+                step = "pausing the vCPUs";
+                downtimeStart = total.Elapsed;
+                if (!source.VcpusPaused)
+                {
+                    source.PauseVcpus();
+                    pausedHere = true;
+                }
+                step = "quiescing device I/O";
+                source.QuiesceDevices();
+                quiesced = true;
+
+                var finalClock = Stopwatch.StartNew();
+                before = counted.Written;
+                step = "capturing the vCPU and platform state";
+                var machine = source.CaptureMachineState();
+                // After the capture: anything the backend wrote to guest memory while the state was read goes too.
+                step = "sending the last dirty pages";
+                int collected = source.CollectDirtyPages(pfns);
+                int last = DirtyPageSets.Union(held.AsSpan(0, heldCount), pfns.AsSpan(0, collected), held);
+                writer.WriteMemoryPages(source.Memory, held.AsSpan(0, last));
+                step = "sending the vCPU, platform and device state";
+                for (int i = 0; i < machine.Vcpus.Count; i++) writer.WriteVcpuState(i, VcpuStateCodec.Encode(machine.Vcpus[i]));
+                writer.WritePlatformState(PlatformStateCodec.Encode(machine.Platform));
+                writer.WriteDeviceStates(source.DeviceStates);
+                writer.WriteEnd();
+                stopCopy = total.Elapsed - downtimeStart;
+                rounds.Add(new MigrationRound(rounds.Count, (ulong)last, (ulong)(counted.Written - before), finalClock.Elapsed, Paused: true));
+            }
+
+            step = "waiting for the receiver to confirm the domain";
+            inbox.Take(MigrationFrameType.Received, policy.ReplyTimeout);
+
+            step = "telling the receiver to run the domain";
+            sentGo = true;
+            MigrationFraming.Write(channel.Send, MigrationFrameType.Go, wasPaused || leavePaused ? "paused" : "running");
+
+            step = "waiting for the receiver to report the domain running";
+            var running = inbox.Take(MigrationFrameType.Running, policy.ReplyTimeout);
+            var result = new MigrationResult((ulong)counted.Written, rounds, stop, total.Elapsed - downtimeStart, stopCopy, total.Elapsed, running.Text);
+            inbox.Dispose();
+            StopLogging(source, ref logging);
+            return result;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (e is IOException or ObjectDisposedException) inbox.WaitForEnd(TimeSpan.FromSeconds(2));
+            log($"migration to {destination}: failed while {step}, {counted.Written} bytes sent: {e.GetType().Name}: {e.Message}");
+            string reason = inbox.Refusal is { } refusal && e is not MigrationRefusedException
+                ? $"the receiver refused the domain: {refusal}"
+                : e is MigrationRefusedException ? $"the receiver refused the domain: {e.Message}" : e.Message;
+            inbox.Dispose();
+            channel.Abort();
+            bool unknown = sentGo && inbox.Refusal is null && e is not MigrationRefusedException;
+            if (unknown)
+            {
+                throw new MigrationException(
+                    $"migration to {destination}: {step}: {reason}; the receiver was told to run the domain and may be running it, " +
+                    "so it stays paused here (check the destination, then unpause or destroy this copy)", sourceRunning: false, e);
+            }
+            // Devices first, so that kicks the resumed vCPUs send are served; the log goes last, as it costs the guest nothing.
+            if (quiesced) source.ResumeDevices();
+            if (pausedHere) source.ResumeVcpus();
+            try
+            {
+                StopLogging(source, ref logging);
+            }
+            catch (Exception stopError) when (stopError is not OutOfMemoryException)
+            {
+                log($"migration to {destination}: dirty logging stays on: {stopError.Message}");
+            }
+            throw new MigrationException($"cannot migrate to {destination}: {step}: {reason}", sourceRunning: true, e);
+        }
+    }
+
+    private static void StopLogging(IMigrationSource source, ref bool logging)
+    {
+        if (!logging) return;
+        logging = false;
+        source.StopDirtyLog();
+    }
+}

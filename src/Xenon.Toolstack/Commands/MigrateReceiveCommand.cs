@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xenon.Domain;
+using Xenon.Domain.Migration;
+using Xenon.Domain.Process;
+using Xenon.Domain.Save;
+using Xenon.Toolstack.Cli;
+using Xenon.Toolstack.XenStore;
+
+namespace Xenon.Toolstack.Commands;
+
+/// <summary>
+/// <c>xenon migrate-receive [-e] [-d] [--debug] [--listen ADDR:PORT]</c>, xl's receiving end of a migration
+/// (docs/migration.md). By default it speaks on stdin and stdout, as xl does when <c>xl migrate</c> runs it over ssh;
+/// with <c>--listen</c> it accepts one TCP connection instead (<c>xenon migrate DOMAIN tcp:ADDR:PORT</c>). It sends the
+/// Ready banner, reads the stream's header and configuration, registers the domain under its name with a new domain id,
+/// and starts a detached domain process that builds the machine without a kernel; from then on it only relays bytes
+/// between the sender and that process, which checks and applies the whole stream and answers the sender itself.
+/// It exits 0 once the domain runs here, 1 if the migration failed (no domain is left behind then).
+/// </summary>
+public static class MigrateReceiveCommand
+{
+    public const string Usage = "Usage: xenon migrate-receive [-e] [-d] [--debug] [--listen ADDR:PORT]\n" +
+        "  (run by xenon migrate on the destination; speaks on stdin/stdout unless --listen)\n" +
+        "  --listen ADDR:PORT  accept one migration on this TCP address (xenon migrate DOMAIN tcp:ADDR:PORT)\n" +
+        "  -e, -d, --debug     accepted as xl's (the domain process watches the domain; it logs to its own log)";
+
+    private const char DebugOption = '\u0001';
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(300);
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
+    {
+        var line = CommandSupport.Parse(args,
+            [new OptionSpec('e'), new OptionSpec('d'), new OptionSpec(DebugOption, "debug"), new OptionSpec('L', "listen", "ADDR:PORT")],
+            "xenon migrate-receive", Usage, stderr);
+        if (line is null) return CommandSupport.Failure;
+        if (line.Operands.Count != 0)
+        {
+            stderr.WriteLine(Usage);
+            return CommandSupport.Failure;
+        }
+        if (line.Value('L') is not { } listen)
+        {
+            using var input = System.Console.OpenStandardInput();
+            using var output = System.Console.OpenStandardOutput();
+            return Receive(input, output, () => output.Close(), stderr, context);
+        }
+        if (!MigrationChannel.TryParseHostPort(listen, out string host, out int port) || !IPAddress.TryParse(host, out var address))
+        {
+            stderr.WriteLine($"xenon migrate-receive: --listen needs ADDR:PORT with a numeric address, not \"{listen}\"");
+            return CommandSupport.Failure;
+        }
+        using var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(address, port));
+            listener.Listen(1);
+        }
+        catch (SocketException e)
+        {
+            stderr.WriteLine($"xenon migrate-receive: cannot listen on {listen}: {e.Message}");
+            return CommandSupport.Failure;
+        }
+        stderr.WriteLine($"xenon migrate-receive: listening on {listen}");
+        stderr.Flush();
+        using var socket = listener.Accept();
+        socket.NoDelay = true;
+        listener.Close();
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        return Receive(stream, stream, () => socket.Shutdown(SocketShutdown.Send), stderr, context);
+    }
+
+    /// <param name="closeOutput">Ends the sender-facing direction (the sender then reads end of stream).</param>
+    internal static int Receive(Stream input, Stream output, Action closeOutput, TextWriter stderr, ToolstackContext context)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            MigrationFraming.WriteReady(output);
+        }
+        catch (IOException e)
+        {
+            stderr.WriteLine($"xenon migrate-receive: cannot answer the sender: {e.Message}");
+            return CommandSupport.Failure;
+        }
+        var recording = new MigrateRecordingStream(input);
+        DomainSpec sent;
+        try
+        {
+            using var reader = new SaveStreamReader(recording);
+            reader.ReadHeader();
+            if (!reader.TryReadRecord(out var first) || first.Type != SaveRecordType.DomainConfig)
+                throw new InvalidDataException("the stream's first record is not the domain configuration");
+            sent = DomainSpecJson.Deserialize(Encoding.UTF8.GetString(first.DomainConfigJson), "the sent domain configuration");
+        }
+        catch (Exception e) when (e is SaveFormatException or InvalidDataException or IOException)
+        {
+            return Refuse(output, stderr, $"the migration stream: {e.Message}");
+        }
+
+        DomainSpec spec;
+        try
+        {
+            // A new domain id, as Xen gives a migrated domain; the rest of the configuration is the sender's.
+            spec = DomIdAllocator.Reserve(sent.Name, id => sent with { DomId = id }, (dir, s) =>
+            {
+                DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(s));
+                DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
+                IncomingMigration.WriteRequest(dir);
+            }, context.RunRoot);
+        }
+        catch (DomainNameInUseException e)
+        {
+            return Refuse(output, stderr, $"on the receiving host: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Refuse(output, stderr, $"cannot register domain {sent.Name} under {context.RunRoot}: {e.Message}");
+        }
+        stderr.WriteLine($"xenon migrate-receive: receiving domain {spec.Name} (id {spec.DomId})");
+
+        var dir = context.DirectoryFor(spec.Name);
+        Directory.CreateDirectory(context.LogDir);
+        string logFile = context.LogFileFor(spec.Name);
+        dir.WriteFile(CreateCommand.LogPathFile, logFile + "\n");
+        XenStoreLauncher.PublishOrStartInBackground(context, stderr);
+        using var process = DomainProcessLauncher.Start(dir, logFile);
+        string? failure = null;
+        using (var domainSocket = ConnectToDomain(dir, process, out failure))
+        {
+            if (domainSocket is not null)
+            {
+                using var toDomain = new NetworkStream(domainSocket, ownsSocket: false);
+                try
+                {
+                    toDomain.Write(recording.Recorded);
+                    var (relayed, answered) = MigrateRelay.Run(input, toDomain, toDomain, output,
+                        closeB: () => domainSocket.Shutdown(SocketShutdown.Send), closeA: () => { });
+                    stderr.WriteLine($"xenon migrate-receive: relayed {relayed + recording.Recorded.Length} bytes to the domain process and {answered} back");
+                }
+                catch (Exception e) when (e is IOException or SocketException)
+                {
+                    failure = $"relaying to the domain process: {e.Message}";
+                }
+            }
+        }
+        string? state = DomainProcessLauncher.WaitForState(dir, process, StartTimeout);
+        if (state != "running")
+        {
+            string why = state is null ? failure ?? $"the domain process did not report that the domain runs; log: {logFile}"
+                : state.StartsWith("error: ", StringComparison.Ordinal) ? state["error: ".Length..] : state;
+            DomainStoreCleanup.Forget(context, spec.DomId);
+            // The domain process told the sender already if it got that far; a second Error frame is harmless.
+            return Refuse(output, stderr, why, closeOutput);
+        }
+        try { closeOutput(); } catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { }
+        stderr.WriteLine($"xenon migrate-receive: domain {spec.Name} (id {spec.DomId}) runs here, {clock.Elapsed.TotalMilliseconds:0} ms after the banner (log: {logFile})");
+        return 0;
+    }
+
+    /// <summary>Connects to the new domain process's migrate.sock, waiting for it to be bound; null (and why) if the process ends first.</summary>
+    private static Socket? ConnectToDomain(DomainRuntimeDirectory dir, Process process, out string? failure)
+    {
+        failure = null;
+        string path = IncomingMigration.SocketPath(dir);
+        // The process may be slow to start (a loaded host): as long as it lives and has not said it failed, wait for it.
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(path))
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    socket.Connect(new UnixDomainSocketEndPoint(path));
+                    return socket;
+                }
+                catch (SocketException)
+                {
+                    socket.Dispose();
+                }
+            }
+            if (process.HasExited || File.Exists(dir.StateFile))
+            {
+                failure = "the domain process ended or failed before it took the stream";
+                return null;
+            }
+            Thread.Sleep(5);
+        }
+        failure = $"the domain process did not open {path} within {StartTimeout.TotalSeconds:0} s";
+        return null;
+    }
+
+    private static int Refuse(Stream output, TextWriter stderr, string reason, Action? closeOutput = null)
+    {
+        stderr.WriteLine($"xenon migrate-receive: {reason}");
+        try
+        {
+            MigrationFraming.Write(output, MigrationFrameType.Error, reason);
+            closeOutput?.Invoke();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { }
+        return CommandSupport.Failure;
+    }
+}

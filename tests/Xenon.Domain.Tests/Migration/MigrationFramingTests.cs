@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using Xenon.Domain.Migration;
+
+namespace Xenon.Domain.Tests.Migration;
+
+/// <summary>The handshake's frames: what one side writes the other reads, and anything else is refused by field.</summary>
+public sealed class MigrationFramingTests
+{
+    private static byte[] Frame(MigrationFrameType type, string text)
+    {
+        var s = new MemoryStream();
+        MigrationFraming.Write(s, type, text);
+        return s.ToArray();
+    }
+
+    [Fact]
+    public void AFrameRoundTrips()
+    {
+        var s = new MemoryStream(Frame(MigrationFrameType.Error, "name in use"));
+        var frame = MigrationFraming.Read(s);
+        Assert.Equal(MigrationFrameType.Error, frame!.Value.Type);
+        Assert.Equal("name in use", frame.Value.Text);
+        Assert.Null(MigrationFraming.Read(s)); // a clean end
+    }
+
+    [Fact]
+    public void TheReadyBannerCarriesTheProtocolVersion()
+    {
+        var s = new MemoryStream();
+        MigrationFraming.WriteReady(s);
+        s.Position = 0;
+        Assert.Equal(MigrationFrameType.Ready, MigrationFraming.Expect(s, MigrationFrameType.Ready).Type);
+        var bytes = s.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(MigrationFraming.HeaderSize), 7);
+        FixCrc(bytes);
+        var e = Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(bytes)));
+        Assert.Contains("protocol 7", e.Message);
+    }
+
+    [Fact]
+    public void AnErrorFrameWhereAnotherIsExpectedIsTheRefusal()
+    {
+        var e = Assert.Throws<MigrationRefusedException>(() =>
+            MigrationFraming.Expect(new MemoryStream(Frame(MigrationFrameType.Error, "no room")), MigrationFrameType.Received));
+        Assert.Equal("no room", e.Message);
+    }
+
+    [Fact]
+    public void AnotherFrameWhereOneIsExpectedIsAProtocolError()
+    {
+        var e = Assert.Throws<MigrationProtocolException>(() =>
+            MigrationFraming.Expect(new MemoryStream(Frame(MigrationFrameType.Running, "")), MigrationFrameType.Received));
+        Assert.Contains("expected Received", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, "magic")]
+    [InlineData(4, "unknown type")]
+    [InlineData(6, "reserved")]
+    [InlineData(12, "CRC")]
+    public void ACorruptFrameIsRefusedByField(int offset, string field)
+    {
+        var bytes = Frame(MigrationFrameType.Go, "running");
+        bytes[offset] ^= 0x40;
+        if (offset is 4 or 6) FixCrc(bytes);
+        var e = Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(bytes)));
+        Assert.Contains(field, e.Message);
+    }
+
+    [Fact]
+    public void AnOversizedLengthIsRefusedBeforeAnythingIsRead()
+    {
+        var bytes = Frame(MigrationFrameType.Go, "running");
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 1 << 30);
+        var e = Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(bytes)));
+        Assert.Contains("length", e.Message);
+    }
+
+    [Fact]
+    public void ATruncatedFrameIsRefused()
+    {
+        var bytes = Frame(MigrationFrameType.Running, "running");
+        foreach (int length in new[] { 3, 11, bytes.Length - 1 })
+            Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(bytes, 0, length)));
+    }
+
+    private static void FixCrc(byte[] frame)
+    {
+        int body = frame.Length - 4;
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(body), Xenon.Domain.Save.Crc32C.Compute(frame.AsSpan(0, body)));
+    }
+}
