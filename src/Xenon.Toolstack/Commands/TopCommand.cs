@@ -141,7 +141,10 @@ public static class TopCommand
             if (previous is not null)
                 foreach (var p in previous.Domains)
                     if (p.DomId == d.DomId) before = p;
-            lines.Add(TopFormat.Row(d, before, elapsed, node.TotalMemoryKiB, widths, o.FullName));
+            double cpuElapsed = before is not null && d.CpuReadAt != default && before.CpuReadAt != default
+                ? (d.CpuReadAt - before.CpuReadAt).TotalSeconds
+                : elapsed;
+            lines.Add(TopFormat.Row(d, before, cpuElapsed, node.TotalMemoryKiB, widths, o.FullName));
             if (o.Vcpus) lines.Add(TopFormat.Vcpus(d));
             if (o.Networks) lines.AddRange(TopFormat.Networks(d));
             if (o.Vbds) lines.AddRange(TopFormat.Vbds(d));

@@ -20,6 +20,10 @@ public sealed record DomainSample
     public bool Blocked { get; init; }
     public bool Paused { get; init; }
     public ulong CpuNs { get; init; }
+
+    /// <summary>When <see cref="CpuNs"/> was read. CPU(%) divides by the time between two such readings, not between
+    /// two whole samples: a slow control-socket answer between them would otherwise count as CPU time.</summary>
+    public DateTime CpuReadAt { get; init; }
     public ulong MemoryKiB { get; init; }
     public ulong? MaxMemoryKiB { get; init; }
     public int Vcpus { get; init; }

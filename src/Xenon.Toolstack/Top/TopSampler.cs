@@ -25,6 +25,7 @@ public static class TopSampler
                 DomId = 0,
                 Running = true,
                 CpuNs = (ulong)(DomainUsage.HostBusySeconds() * 1e9),
+                CpuReadAt = DateTime.UtcNow,
                 MemoryKiB = host.TotalMemoryKiB,
                 MaxMemoryKiB = null,
                 Vcpus = host.NrCpus,
@@ -48,6 +49,7 @@ public static class TopSampler
             cpuNs += ns;
             running |= t.State == 'R';
         }
+        var cpuReadAt = DateTime.UtcNow;
         var sample = new DomainSample
         {
             Name = d.Name,
@@ -55,6 +57,7 @@ public static class TopSampler
             Running = running,
             Blocked = !running,
             CpuNs = cpuNs,
+            CpuReadAt = cpuReadAt,
             MemoryKiB = d.Spec.MemoryMiB * 1024,
             MaxMemoryKiB = Math.Max(d.Spec.MaxMemoryMiB, d.Spec.MemoryMiB) * 1024,
             Vcpus = d.Spec.Vcpus,

@@ -48,6 +48,21 @@ public sealed class TopCommandTests
     }
 
     [Fact]
+    public void CpuPercentUsesTheTimeBetweenTheCpuReadingsNotBetweenWholeSamples()
+    {
+        // The first sample's control-socket answers came 3 s after its CPU readings (a cold start): the node's own
+        // timestamps are then only 2 s apart while the CPU readings are 5 s apart.
+        var first = Node(T0.AddSeconds(3), 10_000_000_000, 3_000_000_000);
+        first = first with { Domains = [Web(3_000_000_000) with { CpuReadAt = T0 }, Dom0(10_000_000_000) with { CpuReadAt = T0 }] };
+        var second = Node(T0.AddSeconds(5), 15_000_000_000, 8_000_000_000);
+        second = second with { Domains = [Web(8_000_000_000) with { CpuReadAt = T0.AddSeconds(5) }, Dom0(15_000_000_000) with { CpuReadAt = T0.AddSeconds(5) }] };
+        var lines = TopCommand.Render(second, first, TopCommand.ParseOptions(["-b"], TextWriter.Null, TextWriter.Null, out _)!);
+        // 5 s of CPU over the 5 s between the readings: 100%, not 250%.
+        Assert.StartsWith("  Domain-0 -----r         15  100.0", lines[1]);
+        Assert.StartsWith("web-server --b---          8  100.0", lines[2]);
+    }
+
+    [Fact]
     public void InteractiveClearsTheScreenShowsTheSummaryAndStopsWhenTold()
     {
         var o = new StringWriter();
