@@ -374,6 +374,7 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertValue("SOURCE-PROCESS", "gone", "the source's domain process after the migration");
         r.AssertValue("SOURCE-TAP", "gone", "the source's tap after the migration");
         r.AssertValue("DEST-LISTED", "yes", "xenon list on the destination shows the domain");
+        r.AssertValue("UNPAUSE-RC", "0", "unpause of the domain migrated with -p");
         Assert.True(int.Parse(r.ValueOf("TICKS-AFTER"), CultureInfo.InvariantCulture) >= 6, $"the guest did not count on at the destination. {r.Describe()}");
         r.AssertValue("TICKS-CONTINUOUS", "yes", "the guest's count goes on by one across both migrations");
         r.AssertValue("BOOT-IDS", "1", "one boot id: the guest did not reboot");
@@ -381,6 +382,7 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertValue("STREAM-GROWS", "yes", "the TCP stream from the guest goes on after the move");
         r.AssertValue("STREAM-CONTINUOUS", "yes", "the TCP stream's lines arrived once each, in order, across the moves");
         r.AssertValue("BACK-RC", "0", "migrate -s SSHCOMMAND back to the first host");
+        r.AssertValue("BACK-UNPAUSE-RC", "0", "unpause after the move back");
         r.AssertValue("DESTROY-RC", "0", "destroy of the domain back on the first host");
     }
 

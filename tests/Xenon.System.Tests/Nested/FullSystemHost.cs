@@ -9,7 +9,7 @@ namespace Xenon.System.Tests.Nested;
 /// hardware KVM (nested/have-hw-kvm.sh) the scenarios run directly; otherwise the nested host is
 /// booted once (nested/run.sh) and runs them all inside, one after another, each with its own
 /// time limit. Scenario scripts: tests/Xenon.System.Tests/scenarios/NAME.sh.
-/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 420);
+/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 600);
 /// XENON_SYSTEM_TESTS_DIR (where run directories go, default $TMPDIR/xenon-system-tests).
 /// </summary>
 public sealed class FullSystemHost : IAsyncLifetime
@@ -111,7 +111,7 @@ public sealed class FullSystemHost : IAsyncLifetime
         }
 
         int perScenario = int.TryParse(Environment.GetEnvironmentVariable("XENON_SCENARIO_TIMEOUT"),
-            NumberStyles.None, CultureInfo.InvariantCulture, out int t) && t > 0 ? t : 420;
+            NumberStyles.None, CultureInfo.InvariantCulture, out int t) && t > 0 ? t : 600;
         int count = Directory.GetFiles(Path.Combine(WorkDirectory, "scenarios"), "*.sh")
             .Count(f => !Path.GetFileName(f).StartsWith('_'));
         int total = count * (perScenario + 15) + 60;

@@ -8,7 +8,7 @@
 #                                                           whose name does not start with _)
 # Env passed on to each scenario: XENON (the xenon command, may be "dotnet .../xenon.dll"),
 # XENON_UNAVAILABLE (why there is no XENON), GUEST_DIR (vmlinuz, initrd.img), SCRATCH, SCENARIO_DIR.
-# SCENARIO_TIMEOUT (seconds, default 420). Runs directly on a host with hardware KVM, or inside
+# SCENARIO_TIMEOUT (seconds, default 600). Runs directly on a host with hardware KVM, or inside
 # the nested host through nested/run.sh.
 set -euo pipefail
 
@@ -18,7 +18,7 @@ RESULTS=$2
 shift 2
 mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd)
-TMO=${SCENARIO_TIMEOUT:-420}
+TMO=${SCENARIO_TIMEOUT:-600}
 export SCENARIO_DIR XENON="${XENON:-}" XENON_UNAVAILABLE="${XENON_UNAVAILABLE:-}" GUEST_DIR="${GUEST_DIR:?GUEST_DIR must be set}"
 
 # A relative XENON ("./xenon/xenon") is relative to where we were started.

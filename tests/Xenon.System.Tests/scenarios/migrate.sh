@@ -7,7 +7,8 @@
 # process is left there); `migrate sr tcp:10.99.0.2:8002` to `migrate-receive --listen` over the veth moves it (the
 # source process and tap are gone, outcome Migrated); the count, boot id, the random data's hash and the TCP stream
 # all continue on dst; then `migrate -s SSHCOMMAND` (xl's ssh form, with a wrapper that runs the command in src's
-# namespace and environment) moves it back.
+# namespace and environment) moves it back. Both moves use -p, so that the guest waits on arrival until its console
+# is attached and `unpause` runs it: nothing it prints is missed.
 set -euo pipefail
 . "$SCENARIO_DIR/_lib.sh"
 require_xenon
@@ -125,7 +126,8 @@ recv=$!
 for ((i = 0; i < 600; i++)); do grep -q listening "$SCRATCH/receive.txt" && break; sleep 0.1; done
 before=$(ticks "$out1")
 t0=$(ms)
-on src $XENON migrate --debug sr tcp:10.99.0.2:8002 > "$SCRATCH/migrate.txt" 2>&1; echo "MIGRATE-RC=$?"
+# -p: the guest waits on dst until its console is attached (an attach does not replay what was printed before it).
+on src $XENON migrate -p --debug sr tcp:10.99.0.2:8002 > "$SCRATCH/migrate.txt" 2>&1; echo "MIGRATE-RC=$?"
 echo "MIGRATE-MS=$(( $(ms) - t0 ))"
 cat "$SCRATCH/migrate.txt"
 wait $recv; echo "RECEIVE-RC=$?"
@@ -138,15 +140,19 @@ echo "SOURCE-PROCESS=$(alive "$src_pid")"
 ip -n "$src" link show vif1.0 > /dev/null 2>&1 && echo "SOURCE-TAP=present" || echo "SOURCE-TAP=gone"
 on dst $XENON list 2>&1 | grep -q '^sr ' && echo "DEST-LISTED=yes" || echo "DEST-LISTED=no"
 attach dst "$out2"
+sleep 0.5
+on dst $XENON unpause sr; echo "UNPAUSE-RC=$?"
 wait_ticks "$out2" 6 1800 || echo "NO-TICKS-AFTER"
 lines_at_move=$(wc -l < "$SCRATCH/stream.txt")
 sleep 3
 echo "STREAM-GROWS=$([ "$(wc -l < "$SCRATCH/stream.txt")" -gt "$lines_at_move" ] && echo yes || echo no)"
 
 # 3. dst -> src through xl's ssh form: the receiving command's stdin and stdout carry the migration.
-on dst $XENON migrate -s "$SCRATCH/nsssh" sr src > "$SCRATCH/back.txt" 2>&1; echo "BACK-RC=$?"
+on dst $XENON migrate -p -s "$SCRATCH/nsssh" sr src > "$SCRATCH/back.txt" 2>&1; echo "BACK-RC=$?"
 cat "$SCRATCH/back.txt"
 attach src "$out3"
+sleep 0.5
+on src $XENON unpause sr; echo "BACK-UNPAUSE-RC=$?"
 wait_ticks "$out3" 4 1800 || echo "NO-TICKS-BACK"
 sleep 2
 on src $XENON destroy sr; echo "DESTROY-RC=$?"
@@ -162,5 +168,5 @@ echo "TICKS-AFTER=$(ticks "$out2")"
 echo "BOOT-IDS=$(grep '^TICK ' "$SCRATCH/console.txt" | field boot | sort -u | wc -l)"
 echo "SEED-SUMS=$(grep '^TICK ' "$SCRATCH/console.txt" | field seed | sort -u | wc -l)"
 echo "STREAM-LINES=$(wc -l < "$SCRATCH/stream.txt")"
-dmesg 2>/dev/null | grep -iE "out of memory|oom-kill|killed process" | tail -n 5
+dmesg 2>/dev/null | grep -iE "out of memory|oom-kill|killed process" | tail -n 5 || true
 echo "STREAM-CONTINUOUS=$(awk '$1 != "SEQ" || $2 != NR { bad = 1 } END { print (NR > 0 && !bad) ? "yes" : "no" }' "$SCRATCH/stream.txt")"
