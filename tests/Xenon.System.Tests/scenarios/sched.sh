@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scheduling, measured (docs/scheduling.md): two CPU-bound guests pinned to host CPU 0 (xl.cfg cpus="0") with
 # cpu_weight 256 and 512 share it 1:2; then a third alone with cap=50 gets half a CPU. CPU time is each
-# domain's vCPU threads' run time (schedstat) over a 15 s window. The nested host has one CPU. Few xenon invocations (each
+# domain's vCPU threads' run time (schedstat) over a 15 s window. With more than one host CPU every thread of both domain
+# processes is confined to CPU 0 too (cpus= pins only vCPU threads; I/O and runtime threads would otherwise run
+# uncontended elsewhere and skew the groups' totals). Few xenon invocations (each
 # costs tens of seconds in the nested host); the domains are ended with SIGTERM, as destroy would.
 set -euo pipefail
 . "$SCENARIO_DIR/_lib.sh"
@@ -87,6 +89,9 @@ cat "$SCRATCH/credit.out"
 echo "CREDIT-A=$(awk '$1 == "spin-a" { print $3, $4 }' "$SCRATCH/credit.out")"
 echo "CREDIT-B=$(awk '$1 == "spin-b" { print $3, $4 }' "$SCRATCH/credit.out")"
 echo "AFFINITY-A=$(affinity_of spin-a)"
+for d in spin-a spin-b; do
+    taskset -a -p 1 "$(cat "$XENON_RUN_DIR/domains/$d/pid")" > /dev/null && echo "PROCESS-ON-CPU0-$d=yes" || echo "PROCESS-ON-CPU0-$d=no"
+done
 cat /proc/"$(cat "$XENON_RUN_DIR/domains/spin-b/pid")"/cgroup
 sleep 5
 a0=$(vcpu_ms spin-a); b0=$(vcpu_ms spin-b); ga0=$(group_ms spin-a); gb0=$(group_ms spin-b)
