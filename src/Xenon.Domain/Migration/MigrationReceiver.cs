@@ -30,9 +30,7 @@ public static class MigrationReceiver
         try
         {
             using var reader = new SaveStreamReader(channel.Receive);
-            var vcpus = new VcpuState?[target.VcpuCount];
-            PlatformState? platform = null;
-            var devices = new List<(string Id, byte[] State, long Offset)>();
+            var state = new RestoredStateRecords(target.VcpuCount, "the migration stream");
             var pages = new LivePageLoader(target.Memory);
             TimeSpan endAt = default;
             bool ended = false;
@@ -46,32 +44,6 @@ public static class MigrationReceiver
                     case SaveRecordType.MemoryPages:
                         pages.Apply(record);
                         break;
-                    case SaveRecordType.VcpuState:
-                        int index = record.VcpuIndex;
-                        if (index >= vcpus.Length)
-                            throw RecordError(record, 0, "vCPU index", $"vCPU {index}, but the domain has {vcpus.Length}");
-                        try
-                        {
-                            vcpus[index] = VcpuStateCodec.Decode(record.VcpuState);
-                        }
-                        catch (StateFormatException e)
-                        {
-                            throw StateError(record, 8, e);
-                        }
-                        break;
-                    case SaveRecordType.PlatformState:
-                        try
-                        {
-                            platform = PlatformStateCodec.Decode(record.PlatformState);
-                        }
-                        catch (StateFormatException e)
-                        {
-                            throw StateError(record, 0, e);
-                        }
-                        break;
-                    case SaveRecordType.DeviceState:
-                        devices.Add((record.DeviceId, record.DeviceState.ToArray(), record.Offset));
-                        break;
                     case SaveRecordType.End:
                         ended = true;
                         endAt = clock.Elapsed;
@@ -79,40 +51,27 @@ public static class MigrationReceiver
                     case SaveRecordType.DomainConfig:
                         break; // the toolstack built this domain from it
                     default:
+                        if (state.TryTake(record)) break;
                         // A file's records (a memory image to map) have no place in a stream that arrives over a connection.
                         throw RecordError(record, 0, "type", $"a {record.Type} record does not belong in a migration stream");
                 }
             }
             if (!ended) throw new DomainRestoreException("the migration stream has no End record");
             var totals = reader.Totals;
-            for (int i = 0; i < vcpus.Length; i++)
-                if (vcpus[i] is null) throw new DomainRestoreException($"the migration stream has no state for vCPU {i}");
-            if (platform is null) throw new DomainRestoreException("the migration stream has no platform state");
+            state.Complete();
 
             step = "applying the domain's state";
-            target.StartFromState(new MachineState(vcpus!, platform));
-            var restore = target.DeviceStates.BeginRestore();
-            foreach (var (id, state, offset) in devices)
-            {
-                try
-                {
-                    restore.Apply(id, state);
-                }
-                catch (DeviceStateException e)
-                {
-                    throw new DomainRestoreException($"device state record at offset {offset} (0x{offset:x}): {e.Message}", e);
-                }
-            }
-            restore.Complete();
+            state.StartMachine(target);
+            state.RestoreDevices(target);
 
             step = "confirming the domain to the sender";
-            MigrationFraming.Write(channel.Send, MigrationFrameType.Received, $"{totals.DataPages} data pages, {totals.ZeroPages} zero pages, {devices.Count} devices");
+            MigrationFraming.Write(channel.Send, MigrationFrameType.Received, $"{totals.DataPages} data pages, {totals.ZeroPages} zero pages, {state.DeviceCount} devices");
             step = "waiting for the sender's go";
             var go = ReadGo(channel, goTimeout);
             bool paused = go.Text == "paused";
             var readyToResume = clock.Elapsed;
             if (!paused) target.ResumeVcpus();
-            var result = new MigrationReceiveResult(totals.DataPages, totals.ZeroPages, devices.Count, paused, endAt, readyToResume - endAt, clock.Elapsed);
+            var result = new MigrationReceiveResult(totals.DataPages, totals.ZeroPages, state.DeviceCount, paused, endAt, readyToResume - endAt, clock.Elapsed);
             try
             {
                 MigrationFraming.Write(channel.Send, MigrationFrameType.Running, paused ? "paused" : "running");
@@ -152,9 +111,6 @@ public static class MigrationReceiver
         if (frame.Type != MigrationFrameType.Go) throw new MigrationProtocolException($"expected Go, the sender sent {frame.Type}");
         return frame;
     }
-
-    private static SaveFormatException StateError(SaveRecord record, int payloadStart, StateFormatException e) =>
-        new(record.Offset + SaveFormat.RecordHeaderSize + payloadStart, record.Index, record.Type, "state", e.Message, e);
 
     private static void CheckRegions(SaveRecord record, IRestoreTarget target)
     {

@@ -107,9 +107,7 @@ public sealed class SavedDomainReader : IDisposable
         try
         {
             var images = new List<MemoryImageLayout>();
-            var vcpus = new VcpuState?[target.VcpuCount];
-            PlatformState? platform = null;
-            var devices = new List<(string Id, byte[] State, long Offset)>();
+            var state = new RestoredStateRecords(target.VcpuCount, _path);
             bool regionsChecked = false;
             while (_reader.TryReadRecord(out var record))
             {
@@ -128,39 +126,14 @@ public sealed class SavedDomainReader : IDisposable
                         if (!regionsChecked) throw RecordError(record, 0, "region map", "a memory image before the region map");
                         images.Add(record.MemoryImage.ToLayout());
                         break;
-                    case SaveRecordType.VcpuState:
-                        int index = record.VcpuIndex;
-                        if (index >= vcpus.Length)
-                            throw RecordError(record, 0, "vCPU index", $"vCPU {index}, but the domain has {vcpus.Length}");
-                        try
-                        {
-                            vcpus[index] = VcpuStateCodec.Decode(record.VcpuState);
-                        }
-                        catch (StateFormatException e)
-                        {
-                            throw StateError(record, 8, e);
-                        }
-                        break;
-                    case SaveRecordType.PlatformState:
-                        try
-                        {
-                            platform = PlatformStateCodec.Decode(record.PlatformState);
-                        }
-                        catch (StateFormatException e)
-                        {
-                            throw StateError(record, 0, e);
-                        }
-                        break;
-                    case SaveRecordType.DeviceState:
-                        devices.Add((record.DeviceId, record.DeviceState.ToArray(), record.Offset));
+                    default:
+                        state.TryTake(record);
                         break;
                 }
             }
             _reader.ExpectEndOfStream();
             var totals = _reader.Totals;
-            for (int i = 0; i < vcpus.Length; i++)
-                if (vcpus[i] is null) throw new DomainRestoreException($"{_path}: no state for vCPU {i}");
-            if (platform is null) throw new DomainRestoreException($"{_path}: no platform state");
+            state.Complete();
             var read = clock.Elapsed;
 
             var placement = MemoryImagePlacement.Place(_path, _file.SafeFileHandle, target.Memory, images);
@@ -172,21 +145,9 @@ public sealed class SavedDomainReader : IDisposable
                 verifier = new MemoryImageVerifier(_path, _file.SafeFileHandle, target.Memory, images, placement.Mapped, target.Crash);
             }
 
-            target.StartFromState(new MachineState(vcpus!, platform));
+            state.StartMachine(target);
             var started = clock.Elapsed;
-            var restore = target.DeviceStates.BeginRestore();
-            foreach (var (id, state, offset) in devices)
-            {
-                try
-                {
-                    restore.Apply(id, state);
-                }
-                catch (DeviceStateException e)
-                {
-                    throw new DomainRestoreException($"{_path}: device state record at offset {offset} (0x{offset:x}): {e.Message}", e);
-                }
-            }
-            restore.Complete();
+            state.RestoreDevices(target);
             var devicesDone = clock.Elapsed;
             if (!paused) target.ResumeVcpus();
             var running = clock.Elapsed;
@@ -196,7 +157,7 @@ public sealed class SavedDomainReader : IDisposable
                     : $"memory image check failed after {took.TotalMilliseconds:0} ms: {problem}");
             // Started only once the guest runs: it competes for the CPU, and nothing waits for it.
             verifier?.Start();
-            return new RestoreResult(totals.DataPages, totals.ZeroPages, devices.Count, running)
+            return new RestoreResult(totals.DataPages, totals.ZeroPages, state.DeviceCount, running)
             {
                 FormatVersion = _reader.FormatVersion,
                 MappedBytes = placement.MappedBytes,
@@ -215,9 +176,6 @@ public sealed class SavedDomainReader : IDisposable
             throw Wrap(_path, e);
         }
     }
-
-    private static SaveFormatException StateError(SaveRecord record, int payloadStart, StateFormatException e) =>
-        new(record.Offset + SaveFormat.RecordHeaderSize + payloadStart, record.Index, record.Type, "state", e.Message, e);
 
     private static void CheckRegions(SaveRecord record, IRestoreTarget target)
     {
