@@ -11,6 +11,7 @@ internal sealed class XenonProcess : IDisposable
     private readonly StringBuilder _out = new();
     private readonly StringBuilder _err = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private Task _outPump = Task.CompletedTask, _errPump = Task.CompletedTask;
 
     private XenonProcess(Process process)
     {
@@ -39,8 +40,8 @@ internal sealed class XenonProcess : IDisposable
         var x = new XenonProcess(p);
         p.Start();
         // Console output is read as raw characters (a shell prompt has no newline).
-        _ = x.PumpAsync(p.StandardOutput, x._out);
-        _ = x.PumpAsync(p.StandardError, x._err);
+        x._outPump = x.PumpAsync(p.StandardOutput, x._out);
+        x._errPump = x.PumpAsync(p.StandardError, x._err);
         return x;
     }
 
@@ -83,8 +84,14 @@ internal sealed class XenonProcess : IDisposable
         _process.StandardInput.Flush();
     }
 
-    /// <summary>Waits for xenon to exit; false on timeout.</summary>
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>Waits for xenon to exit and for everything it wrote to be read; false on timeout.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        // The process is gone, but the pumps may not have copied its last lines yet.
+        Task.WaitAll([_outPump, _errPump], TimeSpan.FromSeconds(10));
+        return true;
+    }
 
     /// <summary>The tail of both streams, for failure messages.</summary>
     public string Describe(int chars = 3000)
