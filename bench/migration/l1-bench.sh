@@ -35,6 +35,8 @@ ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
 
 # ------------------------------------------------------------------ network: src, dst, lan
 src=mb-src dst=mb-dst lan=mb-lan
+# The nested host loads no modules by itself: taps need tun, the hosts' networks bridge and veth.
+for m in tun bridge veth; do modprobe $m 2>/dev/null; done
 for ns in $src $dst $lan; do ip netns del $ns 2>/dev/null; ip netns add $ns; ip -n $ns link set lo up; done
 ip -n $lan link add lan0 type bridge
 ip -n $lan addr add 10.77.0.1/24 dev lan0
