@@ -46,14 +46,7 @@ public sealed class LockTests
             a.jnz(loop);
             a.hlt();
         });
-        var second = new Cpu(m.Memory, m.Cpu.CodePages);
-        CopyState(m.Cpu, second);
-        var t1 = new Thread(() => m.Cpu.Run(long.MaxValue));
-        var t2 = new Thread(() => second.Run(long.MaxValue));
-        t1.Start();
-        t2.Start();
-        t1.Join();
-        t2.Join();
+        RunTogether(m.Cpu, SecondCpu(m), long.MaxValue);
         Assert.Equal(2UL * Iterations, m.R64(Counter));
     }
 
@@ -76,14 +69,7 @@ public sealed class LockTests
             a.jnz(loop);
             a.hlt();
         });
-        var second = new Cpu(m.Memory, m.Cpu.CodePages);
-        CopyState(m.Cpu, second);
-        var t1 = new Thread(() => m.Cpu.Run(long.MaxValue));
-        var t2 = new Thread(() => second.Run(long.MaxValue));
-        t1.Start();
-        t2.Start();
-        t1.Join();
-        t2.Join();
+        RunTogether(m.Cpu, SecondCpu(m), long.MaxValue);
         Assert.Equal(2UL * Iterations, m.R64(address));
     }
 
@@ -119,8 +105,7 @@ public sealed class LockTests
             a.Label(ref done);
             a.hlt();
         });
-        var writer = new Cpu(m.Memory, m.Cpu.CodePages);
-        CopyState(m.Cpu, writer);
+        var writer = SecondCpu(m);
         writer.State.Rip = TestMachine.CodeBase + 0x400;
         m.Assemble(TestMachine.CodeBase + 0x400, a =>
         {
@@ -137,13 +122,27 @@ public sealed class LockTests
             a.jne(loop);
             a.hlt();
         });
-        var t1 = new Thread(() => m.Cpu.Run(2_000_000_000));
-        var t2 = new Thread(() => writer.Run(2_000_000_000));
+        RunTogether(m.Cpu, writer, 2_000_000_000);
+        Assert.Equal((ulong)Rounds, m.R64(Seen));
+    }
+
+    /// <summary>A second CPU on the machine's memory and code tracker, in the first one's state.</summary>
+    private static Cpu SecondCpu(TestMachine m)
+    {
+        var second = new Cpu(m.Memory, m.Cpu.CodePages);
+        CopyState(m.Cpu, second);
+        return second;
+    }
+
+    /// <summary>Runs both CPUs on threads of their own until each stops.</summary>
+    private static void RunTogether(Cpu first, Cpu second, long budget)
+    {
+        var t1 = new Thread(() => first.Run(budget));
+        var t2 = new Thread(() => second.Run(budget));
         t1.Start();
         t2.Start();
         t1.Join();
         t2.Join();
-        Assert.Equal((ulong)Rounds, m.R64(Seen));
     }
 
     private static void CopyState(Cpu from, Cpu to)
