@@ -33,8 +33,7 @@ internal sealed class LivePageLoader
             ulong gpa = pfn << SaveFormat.PageShift;
             int region = RegionOf(gpa);
             if (region < 0 || !_memory.TryGetSpan(gpa, SaveFormat.PageSize, out var page))
-                throw new SaveFormatException(record.Offset + SaveFormat.RecordHeaderSize + 8 + 8 * i, record.Index, record.Type, "page entry",
-                    $"pfn 0x{pfn:x} is outside the receiving domain's memory");
+                throw record.Error(8 + 8 * i, "page entry", $"pfn 0x{pfn:x} is outside the receiving domain's memory");
             ulong bit = (gpa - _memory.Regions[region].GuestAddress) >> SaveFormat.PageShift;
             ref ulong word = ref _hasData[region][bit / 64];
             ulong mask = 1UL << (int)(bit % 64);

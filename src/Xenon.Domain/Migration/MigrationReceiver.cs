@@ -39,7 +39,7 @@ public static class MigrationReceiver
                 switch (record.Type)
                 {
                     case SaveRecordType.MemoryRegionMap:
-                        CheckRegions(record, target);
+                        RestoredStateRecords.RequireSameRegions(record, target, "the sent memory map", "its configuration builds here");
                         break;
                     case SaveRecordType.MemoryPages:
                         pages.Apply(record);
@@ -53,7 +53,7 @@ public static class MigrationReceiver
                     default:
                         if (state.TryTake(record)) break;
                         // A file's records (a memory image to map) have no place in a stream that arrives over a connection.
-                        throw RecordError(record, 0, "type", $"a {record.Type} record does not belong in a migration stream");
+                        throw record.Error(0, "type", $"a {record.Type} record does not belong in a migration stream");
                 }
             }
             if (!ended) throw new DomainRestoreException("the migration stream has no End record");
@@ -111,19 +111,4 @@ public static class MigrationReceiver
         if (frame.Type != MigrationFrameType.Go) throw new MigrationProtocolException($"expected Go, the sender sent {frame.Type}");
         return frame;
     }
-
-    private static void CheckRegions(SaveRecord record, IRestoreTarget target)
-    {
-        var sent = record.Regions;
-        var here = target.Memory.Regions;
-        bool same = sent.Count == here.Count;
-        for (int i = 0; same && i < sent.Count; i++)
-            same = sent[i].Gpa == here[i].GuestAddress && sent[i].Size == here[i].Size;
-        if (!same)
-            throw RecordError(record, 0, "regions",
-                $"the sent memory map ({string.Join(", ", sent.Select(r => $"0x{r.Gpa:x}+0x{r.Size:x}"))}) differs from the one its configuration builds here ({string.Join(", ", here.Select(r => $"0x{r.GuestAddress:x}+0x{r.Size:x}"))})");
-    }
-
-    private static SaveFormatException RecordError(SaveRecord record, int payloadOffset, string field, string reason) =>
-        new(record.Offset + SaveFormat.RecordHeaderSize + payloadOffset, record.Index, record.Type, field, reason);
 }

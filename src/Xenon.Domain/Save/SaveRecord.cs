@@ -38,6 +38,10 @@ public readonly ref struct SaveRecord
 
     public ReadOnlySpan<byte> Payload => _payload;
 
+    /// <summary>An error about this record: <paramref name="payloadOffset"/> counts from its payload's first byte.</summary>
+    public SaveFormatException Error(long payloadOffset, string field, string reason, Exception? inner = null) =>
+        _context.Error(payloadOffset, field, reason, inner);
+
     /// <summary>DomainConfig: the UTF-8 JSON object.</summary>
     public ReadOnlySpan<byte> DomainConfigJson => Expect(SaveRecordType.DomainConfig)._payload;
 

@@ -34,14 +34,14 @@ internal sealed class RestoredStateRecords
             case SaveRecordType.VcpuState:
                 int index = record.VcpuIndex;
                 if (index >= _vcpus.Length)
-                    throw RecordError(record, 0, "vCPU index", $"vCPU {index}, but the domain has {_vcpus.Length}");
+                    throw record.Error(0, "vCPU index", $"vCPU {index}, but the domain has {_vcpus.Length}");
                 try
                 {
                     _vcpus[index] = VcpuStateCodec.Decode(record.VcpuState);
                 }
                 catch (StateFormatException e)
                 {
-                    throw StateError(record, 8, e);
+                    throw record.Error(8, "state", e.Message, e);
                 }
                 return true;
             case SaveRecordType.PlatformState:
@@ -51,7 +51,7 @@ internal sealed class RestoredStateRecords
                 }
                 catch (StateFormatException e)
                 {
-                    throw StateError(record, 0, e);
+                    throw record.Error(0, "state", e.Message, e);
                 }
                 return true;
             case SaveRecordType.DeviceState:
@@ -92,9 +92,18 @@ internal sealed class RestoredStateRecords
         restore.Complete();
     }
 
-    private static SaveFormatException StateError(SaveRecord record, int payloadStart, StateFormatException e) =>
-        new(record.Offset + SaveFormat.RecordHeaderSize + payloadStart, record.Index, record.Type, "state", e.Message, e);
-
-    private static SaveFormatException RecordError(SaveRecord record, int payloadOffset, string field, string reason) =>
-        new(record.Offset + SaveFormat.RecordHeaderSize + payloadOffset, record.Index, record.Type, field, reason);
+    /// <summary>Refuses a stream whose memory map is not the one the receiving domain's configuration built.</summary>
+    /// <param name="mapName">How the message names the stream's map ("the saved memory map").</param>
+    /// <param name="builds">How it names the local one ("its configuration builds").</param>
+    public static void RequireSameRegions(SaveRecord record, IRestoreTarget target, string mapName, string builds)
+    {
+        var streamed = record.Regions;
+        var here = target.Memory.Regions;
+        bool same = streamed.Count == here.Count;
+        for (int i = 0; same && i < streamed.Count; i++)
+            same = streamed[i].Gpa == here[i].GuestAddress && streamed[i].Size == here[i].Size;
+        if (!same)
+            throw record.Error(0, "regions",
+                $"{mapName} ({string.Join(", ", streamed.Select(r => $"0x{r.Gpa:x}+0x{r.Size:x}"))}) differs from the one {builds} ({string.Join(", ", here.Select(r => $"0x{r.GuestAddress:x}+0x{r.Size:x}"))})");
+    }
 }

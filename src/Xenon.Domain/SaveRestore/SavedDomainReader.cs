@@ -114,16 +114,16 @@ public sealed class SavedDomainReader : IDisposable
                 switch (record.Type)
                 {
                     case SaveRecordType.MemoryRegionMap:
-                        CheckRegions(record, target);
+                        RestoredStateRecords.RequireSameRegions(record, target, "the saved memory map", "its configuration builds");
                         regionsChecked = true;
                         break;
                     case SaveRecordType.MemoryPages:
                         // The writer puts the map first; the reader has checked that order.
-                        if (!regionsChecked) throw RecordError(record, 0, "region map", "memory pages before the region map");
+                        if (!regionsChecked) throw record.Error(0, "region map", "memory pages before the region map");
                         record.MemoryPages.ApplyTo(target.Memory, memoryIsZero: true);
                         break;
                     case SaveRecordType.MemoryImage:
-                        if (!regionsChecked) throw RecordError(record, 0, "region map", "a memory image before the region map");
+                        if (!regionsChecked) throw record.Error(0, "region map", "a memory image before the region map");
                         images.Add(record.MemoryImage.ToLayout());
                         break;
                     default:
@@ -176,23 +176,6 @@ public sealed class SavedDomainReader : IDisposable
             throw Wrap(_path, e);
         }
     }
-
-    private static void CheckRegions(SaveRecord record, IRestoreTarget target)
-    {
-        var saved = record.Regions;
-        var here = target.Memory.Regions;
-        bool same = saved.Count == here.Count;
-        for (int i = 0; same && i < saved.Count; i++)
-            same = saved[i].Gpa == here[i].GuestAddress && saved[i].Size == here[i].Size;
-        if (!same)
-            throw RecordError(record, 0, "regions",
-                $"the saved memory map ({Describe(saved)}) differs from the one its configuration builds ({string.Join(", ", here.Select(r => $"0x{r.GuestAddress:x}+0x{r.Size:x}"))})");
-    }
-
-    private static string Describe(IReadOnlyList<MemoryRegionEntry> regions) => string.Join(", ", regions.Select(r => $"0x{r.Gpa:x}+0x{r.Size:x}"));
-
-    private static SaveFormatException RecordError(SaveRecord record, int payloadOffset, string field, string reason) =>
-        new(record.Offset + SaveFormat.RecordHeaderSize + payloadOffset, record.Index, record.Type, field, reason);
 
     private static Exception Wrap(string path, Exception e) => e switch
     {
