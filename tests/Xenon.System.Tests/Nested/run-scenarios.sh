@@ -8,8 +8,12 @@
 #                                                           whose name does not start with _)
 # Env passed on to each scenario: XENON (the xenon command, may be "dotnet .../xenon.dll"),
 # XENON_UNAVAILABLE (why there is no XENON), GUEST_DIR (vmlinuz, initrd.img), SCRATCH, SCENARIO_DIR.
-# SCENARIO_TIMEOUT (seconds, default 600). Runs directly on a host with hardware KVM, or inside
-# the nested host through nested/run.sh.
+# SCENARIO_TIMEOUT (seconds, default 600). SCENARIO_BUDGET (seconds for the whole run, default
+# unlimited): a scenario gets at most what is left of it, and one that would start with less than
+# 30 s left is not run and recorded as timed out, so a run that goes wrong still ends in time and
+# says which scenarios it did not reach. Each result is synced to disk as it is written: if the
+# nested host is stopped from outside, the finished scenarios' results survive. Runs directly on a
+# host with hardware KVM, or inside the nested host through nested/run.sh.
 set -euo pipefail
 
 [ $# -ge 2 ] || { echo "usage: run-scenarios.sh SCENARIO_DIR RESULTS_DIR [NAME...]" >&2; exit 2; }
@@ -19,6 +23,10 @@ shift 2
 mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd)
 TMO=${SCENARIO_TIMEOUT:-600}
+BUDGET=${SCENARIO_BUDGET:-0}
+[[ $TMO =~ ^[0-9]+$ ]] && [[ $BUDGET =~ ^[0-9]+$ ]] || { echo "run-scenarios: SCENARIO_TIMEOUT and SCENARIO_BUDGET must be whole seconds" >&2; exit 2; }
+deadline=0
+[ "$BUDGET" -gt 0 ] && deadline=$(( EPOCHSECONDS + BUDGET ))
 export SCENARIO_DIR XENON="${XENON:-}" XENON_UNAVAILABLE="${XENON_UNAVAILABLE:-}" GUEST_DIR="${GUEST_DIR:?GUEST_DIR must be set}"
 
 # A relative XENON ("./xenon/xenon") is relative to where we were started.
@@ -39,9 +47,17 @@ for n in "${names[@]}"; do
     rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
     start=${EPOCHREALTIME/,/.}
     rc=0
-    if [ -f "$f" ]; then
-        timeout -k 10 "$TMO" bash "$f" </dev/null >"$RESULTS/$n.out" 2>&1 || rc=$?
-        [ "$rc" = 124 ] && echo "run-scenarios: $n exceeded its ${TMO}s limit" >> "$RESULTS/$n.out"
+    limit=$TMO
+    if [ "$deadline" -gt 0 ]; then
+        left=$(( deadline - EPOCHSECONDS ))
+        [ "$left" -lt "$limit" ] && limit=$left
+    fi
+    if [ "$limit" -lt 30 ]; then
+        echo "run-scenarios: $n not started: the run's ${BUDGET}s budget was used up by the scenarios before it" > "$RESULTS/$n.out"
+        rc=124
+    elif [ -f "$f" ]; then
+        timeout -k 10 "$limit" bash "$f" </dev/null >"$RESULTS/$n.out" 2>&1 || rc=$?
+        [ "$rc" = 124 ] && echo "run-scenarios: $n exceeded its ${limit}s limit" >> "$RESULTS/$n.out"
     else
         echo "run-scenarios: no scenario $f" > "$RESULTS/$n.out"; rc=127
     fi
@@ -49,6 +65,6 @@ for n in "${names[@]}"; do
     secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
     echo "$rc" > "$RESULTS/$n.rc"
     echo "$secs" > "$RESULTS/$n.time"
+    sync
     echo "run-scenarios: $n exit $rc in ${secs}s"
 done
-sync
