@@ -143,7 +143,8 @@ CFG
     sleep 5
     for ((r = 1; r <= RUNS; r++)); do
         local to; to=$(other $at)
-        on "$to" "$XENON" migrate-receive --listen "${ADDR[$to]}:8002" > "$LOG/xenon-$size-$wl-$r-receive.txt" 2>&1 &
+        # XENON_TRACE=1: the receiving domain process logs its build phases (docs/migration.md, "Where the time goes").
+        on "$to" env XENON_TRACE=1 "$XENON" migrate-receive --listen "${ADDR[$to]}:8002" > "$LOG/xenon-$size-$wl-$r-receive.txt" 2>&1 &
         local recv=$!
         wait_for "$LOG/xenon-$size-$wl-$r-receive.txt" listening 120
         start_ping

@@ -59,7 +59,25 @@ public sealed class RunningDomain : IDisposable, ISaveSource, IRestoreTarget
     void ISaveSource.QuiesceDevices() => Devices.QuiesceIo();
     void ISaveSource.ResumeDevices() => Devices.ResumeIo();
     MachineState ISaveSource.CaptureMachineState() => Machine.CaptureState();
-    void IRestoreTarget.StartFromState(MachineState state) => Machine.StartFromState(state, paused: true);
+    void IRestoreTarget.StartParked()
+    {
+        Machine.Start(paused: true);
+        _startedParked = true;
+    }
+
+    void IRestoreTarget.StartFromState(MachineState state)
+    {
+        if (!_startedParked)
+        {
+            Machine.StartFromState(state, paused: true);
+            return;
+        }
+        // Pause on a machine started parked only waits until every thread has parked (they may still be starting).
+        Machine.Pause();
+        Machine.RestoreState(state);
+    }
+
+    private bool _startedParked;
     void IRestoreTarget.ResumeVcpus() => Machine.Resume();
     void IRestoreTarget.Crash(string reason) => Machine.RequestShutdown(ShutdownReason.Crash, reason);
 

@@ -5,13 +5,17 @@ namespace Xenon.Domain.Migration;
 /// <summary>
 /// Reads the peer's handshake frames on a thread of its own, so that a sender busy writing the stream notices a
 /// receiver that refuses it (an Error frame) or goes away: the inbox then aborts the channel, which makes the blocked
-/// write fail at once. <see cref="Take"/> hands the frames out in order, with a timeout.
+/// write fail at once. <see cref="Take"/> hands the frames out in order, with a timeout. Progress frames are not
+/// queued: they move <see cref="Acknowledged"/> forward, which <see cref="WaitForProgress"/> waits on.
 /// </summary>
 internal sealed class FrameInbox : IDisposable
 {
     private readonly BlockingCollection<object> _items = new();
     private readonly MigrationChannel _channel;
     private readonly ManualResetEventSlim _ended = new();
+    private readonly Lock _progressGate = new();
+    private long _acknowledged;
+    private bool _peerEnded;
     private volatile bool _closing;
 
     public FrameInbox(MigrationChannel channel)
@@ -22,6 +26,36 @@ internal sealed class FrameInbox : IDisposable
 
     /// <summary>The peer's reason if it has sent an Error frame (possibly not yet taken).</summary>
     public string? Refusal { get; private set; }
+
+    /// <summary>The furthest stream offset the receiver has reported read and applied (Progress).</summary>
+    public long Acknowledged
+    {
+        get
+        {
+            lock (_progressGate) return _acknowledged;
+        }
+    }
+
+    /// <summary>Waits until the receiver reports that it has read and applied the stream up to <paramref name="offset"/>.</summary>
+    /// <exception cref="MigrationRefusedException">The peer sent Error.</exception>
+    /// <exception cref="TimeoutException">It did not within <paramref name="timeout"/>.</exception>
+    /// <exception cref="IOException">The connection ended or broke first.</exception>
+    public void WaitForProgress(long offset, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_progressGate)
+        {
+            while (_acknowledged < offset)
+            {
+                if (Refusal is { } refusal) throw new MigrationRefusedException(refusal);
+                if (_peerEnded) throw new IOException($"the connection to the peer ended while it was {offset - _acknowledged} bytes behind");
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                    throw new TimeoutException($"the receiver did not catch up within {timeout.TotalSeconds:0} s ({offset - _acknowledged} bytes behind)");
+                Monitor.Wait(_progressGate, TimeSpan.FromMilliseconds(left));
+            }
+        }
+    }
 
     /// <summary>The next frame, which must be <paramref name="expected"/>.</summary>
     /// <exception cref="MigrationRefusedException">The peer sent Error.</exception>
@@ -55,6 +89,11 @@ internal sealed class FrameInbox : IDisposable
         }
         finally
         {
+            lock (_progressGate)
+            {
+                _peerEnded = true;
+                Monitor.PulseAll(_progressGate);
+            }
             _ended.Set();
         }
     }
@@ -71,6 +110,17 @@ internal sealed class FrameInbox : IDisposable
                     _items.Add("closed");
                     if (!_closing) _channel.Abort();
                     return;
+                }
+                if (frame.Value.Type == MigrationFrameType.Progress)
+                {
+                    long offset = MigrationFraming.ProgressOffset(frame.Value);
+                    lock (_progressGate)
+                    {
+                        // Offsets only grow; a smaller one (reordered or repeated) changes nothing.
+                        if (offset > _acknowledged) _acknowledged = offset;
+                        Monitor.PulseAll(_progressGate);
+                    }
+                    continue;
                 }
                 _items.Add(frame.Value);
                 if (frame.Value.Type == MigrationFrameType.Error)

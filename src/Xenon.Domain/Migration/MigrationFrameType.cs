@@ -17,4 +17,9 @@ public enum MigrationFrameType : ushort
 
     /// <summary>Either way: the migration is off; the payload says why (UTF-8). A receiver that sends it keeps nothing running.</summary>
     Error = 5,
+
+    /// <summary>Receiver → sender, after each record it has read, checked and applied (protocol 2): the stream offset it
+    /// has reached (u64). The sender waits for it to catch up before it looks at the dirty log again and before it
+    /// pauses, so that no backlog of bytes in flight is paid for inside the downtime.</summary>
+    Progress = 6,
 }

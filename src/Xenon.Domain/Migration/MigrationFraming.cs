@@ -14,8 +14,12 @@ public static class MigrationFraming
     public const int HeaderSize = 12;
     public const int MaxPayload = 4096;
 
-    /// <summary>The handshake's version, carried by <see cref="MigrationFrameType.Ready"/>.</summary>
-    public const uint ProtocolVersion = 1;
+    /// <summary>The handshake's version, carried by <see cref="MigrationFrameType.Ready"/>. Version 2 added
+    /// <see cref="MigrationFrameType.Progress"/>; a version-1 peer would not understand it, so versions must be equal.</summary>
+    public const uint ProtocolVersion = 2;
+
+    /// <summary>The size of a Progress frame's payload: the stream offset, u64.</summary>
+    public const int ProgressPayloadSize = 8;
 
     public static ReadOnlySpan<byte> Magic => "XMIG"u8;
 
@@ -36,6 +40,22 @@ public static class MigrationFraming
     }
 
     public static void Write(Stream stream, MigrationFrameType type, string text) => Write(stream, type, Truncate(text));
+
+    /// <summary>A Progress frame: the receiver has read, checked and applied the save stream up to <paramref name="offset"/>.</summary>
+    public static void WriteProgress(Stream stream, long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        Span<byte> payload = stackalloc byte[ProgressPayloadSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, (ulong)offset);
+        Write(stream, MigrationFrameType.Progress, payload);
+    }
+
+    /// <summary>The offset a Progress frame carries (its length was checked by <see cref="Read"/>).</summary>
+    public static long ProgressOffset(MigrationFrame frame)
+    {
+        if (frame.Type != MigrationFrameType.Progress) throw new ArgumentException($"a {frame.Type} frame carries no offset", nameof(frame));
+        return (long)BinaryPrimitives.ReadUInt64LittleEndian(frame.Payload);
+    }
 
     /// <summary>The Ready banner: the protocol version, then a line for people reading a capture.</summary>
     public static void WriteReady(Stream stream)
@@ -78,14 +98,23 @@ public static class MigrationFraming
             if (version != ProtocolVersion)
                 throw new MigrationProtocolException($"the receiver speaks migration protocol {version}, this build {ProtocolVersion}");
         }
+        if ((MigrationFrameType)type == MigrationFrameType.Progress)
+        {
+            if (payload.Length != ProgressPayloadSize)
+                throw new MigrationProtocolException($"handshake frame Progress: {payload.Length} bytes, not its {ProgressPayloadSize}-byte offset");
+            if (BinaryPrimitives.ReadUInt64LittleEndian(payload) > long.MaxValue)
+                throw new MigrationProtocolException("handshake frame Progress: the offset is beyond any stream");
+        }
         return new MigrationFrame((MigrationFrameType)type, payload);
     }
 
     /// <summary>Reads the next frame and requires <paramref name="expected"/>; an Error frame becomes a
-    /// <see cref="MigrationRefusedException"/> carrying the peer's reason.</summary>
+    /// <see cref="MigrationRefusedException"/> carrying the peer's reason. Progress frames before it are skipped.</summary>
     public static MigrationFrame Expect(Stream stream, MigrationFrameType expected)
     {
-        var frame = Read(stream) ?? throw new EndOfStreamException($"the peer closed the connection before {expected}");
+        MigrationFrame frame;
+        do frame = Read(stream) ?? throw new EndOfStreamException($"the peer closed the connection before {expected}");
+        while (frame.Type == MigrationFrameType.Progress && expected != MigrationFrameType.Progress);
         if (frame.Type == MigrationFrameType.Error) throw new MigrationRefusedException(frame.Text);
         if (frame.Type != expected) throw new MigrationProtocolException($"expected {expected}, the peer sent {frame.Type}");
         return frame;

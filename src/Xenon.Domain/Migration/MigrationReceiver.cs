@@ -26,9 +26,14 @@ public static class MigrationReceiver
         ArgumentNullException.ThrowIfNull(channel);
         log ??= _ => { };
         var clock = Stopwatch.StartNew();
-        string step = "reading the migration stream";
+        var phases = new PhaseTimeline();
+        string step = "starting the vCPU threads";
         try
         {
+            // Now, while pre-copy runs, rather than after End: the pause-to-run window only applies state.
+            target.StartParked();
+            phases.Mark("vCPUs parked");
+            step = "reading the migration stream";
             using var reader = new SaveStreamReader(channel.Receive);
             var state = new RestoredStateRecords(target.VcpuCount, "the migration stream");
             var pages = new LivePageLoader(target.Memory);
@@ -47,6 +52,7 @@ public static class MigrationReceiver
                     case SaveRecordType.End:
                         ended = true;
                         endAt = clock.Elapsed;
+                        phases.Mark("End");
                         break;
                     case SaveRecordType.DomainConfig:
                         break; // the toolstack built this domain from it
@@ -55,6 +61,12 @@ public static class MigrationReceiver
                         // A file's records (a memory image to map) have no place in a stream that arrives over a connection.
                         throw record.Error(0, "type", $"a {record.Type} record does not belong in a migration stream");
                 }
+                if (!ended)
+                {
+                    if (record.Type == SaveRecordType.MemoryRegionMap) phases.Mark("first records");
+                    // The sender paces its rounds and its pause on this (protocol 2).
+                    MigrationFraming.WriteProgress(channel.Send, reader.Offset);
+                }
             }
             if (!ended) throw new DomainRestoreException("the migration stream has no End record");
             var totals = reader.Totals;
@@ -62,15 +74,19 @@ public static class MigrationReceiver
 
             step = "applying the domain's state";
             state.StartMachine(target);
+            phases.Mark("vCPU and platform state");
             state.RestoreDevices(target);
+            phases.Mark("devices");
 
             step = "confirming the domain to the sender";
             MigrationFraming.Write(channel.Send, MigrationFrameType.Received, $"{totals.DataPages} data pages, {totals.ZeroPages} zero pages, {state.DeviceCount} devices");
             step = "waiting for the sender's go";
             var go = ReadGo(channel, goTimeout);
+            phases.Mark("go");
             bool paused = go.Text == "paused";
             var readyToResume = clock.Elapsed;
             if (!paused) target.ResumeVcpus();
+            phases.Mark(paused ? "left paused" : "resumed");
             var result = new MigrationReceiveResult(totals.DataPages, totals.ZeroPages, state.DeviceCount, paused, endAt, readyToResume - endAt, clock.Elapsed);
             try
             {
@@ -80,11 +96,13 @@ public static class MigrationReceiver
             {
                 log($"migration: the domain runs, but the sender could not be told so: {e.Message}");
             }
+            log($"migration: phases: {phases}");
             return result;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             string reason = $"{step}: {e.Message}";
+            log($"migration: failed while {step}; phases: {phases}");
             try
             {
                 MigrationFraming.Write(channel.Send, MigrationFrameType.Error, reason);

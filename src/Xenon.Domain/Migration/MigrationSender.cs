@@ -29,6 +29,7 @@ public static class MigrationSender
         ArgumentNullException.ThrowIfNull(policy);
         log ??= _ => { };
         var total = Stopwatch.StartNew();
+        var phases = new PhaseTimeline();
         string step = "waiting for the receiver";
         bool pausedHere = false, quiesced = false, logging = false, sentGo = false;
         bool wasPaused = source.VcpusPaused;
@@ -38,10 +39,12 @@ public static class MigrationSender
         try
         {
             inbox.Take(MigrationFrameType.Ready, policy.ReplyTimeout);
+            phases.Mark("ready");
 
             step = "starting dirty logging";
             source.StartDirtyLog();
             logging = true;
+            phases.Mark("dirty log on");
 
             var header = source.Header with { Flags = source.Header.Flags | SaveFlags.Live };
             ulong ramBytes = 0;
@@ -64,6 +67,9 @@ public static class MigrationSender
                 long before = counted.Written;
                 writer.WriteAllMemory(source.Memory);
                 writer.Flush();
+                phases.Mark("full pass sent");
+                CatchUp(inbox, counted, policy, ref step);
+                phases.Mark("full pass applied");
                 rounds.Add(new MigrationRound(0, ramBytes / SaveFormat.PageSize, (ulong)(counted.Written - before), sendClock.Elapsed, Paused: false));
                 log($"migration to {destination}: full pass: {rounds[^1].Pages} pages, {rounds[^1].Bytes} bytes in {rounds[^1].Duration.TotalMilliseconds:0} ms");
 
@@ -85,9 +91,11 @@ public static class MigrationSender
                     before = counted.Written;
                     writer.WriteMemoryPages(source.Memory, pfns.AsSpan(0, dirty));
                     writer.Flush();
+                    CatchUp(inbox, counted, policy, ref step);
                     rounds.Add(new MigrationRound(precopy.Rounds, (ulong)dirty, (ulong)(counted.Written - before), roundClock.Elapsed, Paused: false));
                 }
 
+                phases.Mark($"{precopy.Rounds} rounds");
                 step = "pausing the vCPUs";
                 downtimeStart = total.Elapsed;
                 if (!source.VcpusPaused)
@@ -95,30 +103,36 @@ public static class MigrationSender
                     source.PauseVcpus();
                     pausedHere = true;
                 }
+                phases.Mark("paused");
                 step = "quiescing device I/O";
                 source.QuiesceDevices();
                 quiesced = true;
+                phases.Mark("quiesced");
 
                 var finalClock = Stopwatch.StartNew();
                 before = counted.Written;
                 step = "capturing the vCPU and platform state";
                 var machine = source.CaptureMachineState();
+                phases.Mark("captured");
                 // After the capture: anything the backend wrote to guest memory while the state was read goes too.
                 step = "sending the last dirty pages";
                 int collected = source.CollectDirtyPages(pfns);
                 int last = DirtyPageSets.Union(held.AsSpan(0, heldCount), pfns.AsSpan(0, collected), held);
                 writer.WriteMemoryPages(source.Memory, held.AsSpan(0, last));
+                phases.Mark($"last {last} pages");
                 step = "sending the vCPU, platform and device state";
                 for (int i = 0; i < machine.Vcpus.Count; i++) writer.WriteVcpuState(i, VcpuStateCodec.Encode(machine.Vcpus[i]));
                 writer.WritePlatformState(PlatformStateCodec.Encode(machine.Platform));
                 writer.WriteDeviceStates(source.DeviceStates);
                 writer.WriteEnd();
+                phases.Mark("state and End sent");
                 stopCopy = total.Elapsed - downtimeStart;
                 rounds.Add(new MigrationRound(rounds.Count, (ulong)last, (ulong)(counted.Written - before), finalClock.Elapsed, Paused: true));
             }
 
             step = "waiting for the receiver to confirm the domain";
             inbox.Take(MigrationFrameType.Received, policy.ReplyTimeout);
+            phases.Mark("received");
 
             step = "telling the receiver to run the domain";
             sentGo = true;
@@ -126,6 +140,8 @@ public static class MigrationSender
 
             step = "waiting for the receiver to report the domain running";
             var running = inbox.Take(MigrationFrameType.Running, policy.ReplyTimeout);
+            phases.Mark("running");
+            log($"migration to {destination}: phases: {phases}");
             var result = new MigrationResult((ulong)counted.Written, rounds, stop, total.Elapsed - downtimeStart, stopCopy, total.Elapsed, running.Text);
             inbox.Dispose();
             StopLogging(source, ref logging);
@@ -134,7 +150,7 @@ public static class MigrationSender
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             if (e is IOException or ObjectDisposedException) inbox.WaitForEnd(TimeSpan.FromSeconds(2));
-            log($"migration to {destination}: failed while {step}, {counted.Written} bytes sent: {e.GetType().Name}: {e.Message}");
+            log($"migration to {destination}: failed while {step}, {counted.Written} bytes sent: {e.GetType().Name}: {e.Message}; phases: {phases}");
             string reason = inbox.Refusal is { } refusal && e is not MigrationRefusedException
                 ? $"the receiver refused the domain: {refusal}"
                 : e is MigrationRefusedException ? $"the receiver refused the domain: {e.Message}" : e.Message;
@@ -160,6 +176,16 @@ public static class MigrationSender
             }
             throw new MigrationException($"cannot migrate to {destination}: {step}: {reason}", sourceRunning: true, e);
         }
+    }
+
+    /// <summary>Waits until the receiver has applied everything sent so far. Without it, bytes still in socket buffers
+    /// and relays would make the measured rate a lie and would be paid for after the pause, inside the downtime.</summary>
+    private static void CatchUp(FrameInbox inbox, CountingStream counted, MigrationPolicy policy, ref string step)
+    {
+        string previous = step;
+        step = "waiting for the receiver to take the pages sent";
+        inbox.WaitForProgress(counted.Written, policy.ReplyTimeout);
+        step = previous;
     }
 
     private static void StopLogging(IMigrationSource source, ref bool logging)

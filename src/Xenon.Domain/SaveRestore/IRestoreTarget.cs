@@ -15,7 +15,11 @@ public interface IRestoreTarget
 
     DeviceStateSet DeviceStates { get; }
 
-    /// <summary>Starts the vCPU threads parked, with <paramref name="state"/> applied.</summary>
+    /// <summary>Starts the vCPU threads parked before any state is known (a migration's receiver, while pre-copy runs:
+    /// thread creation then costs no downtime). Optional: <see cref="StartFromState"/> starts them if this was not called.</summary>
+    void StartParked();
+
+    /// <summary>Starts the vCPU threads parked (unless <see cref="StartParked"/> did), with <paramref name="state"/> applied.</summary>
     void StartFromState(MachineState state);
 
     void ResumeVcpus();

@@ -25,10 +25,13 @@ public sealed class CodePageTracker
     /// for good. The decoder does the mirror image (flag, fence, bytes), see <see cref="Cpu"/>'s Decode.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void AfterWrite(ulong page)
+    /// <returns>True if the page held decoded code (its generation moved on).</returns>
+    internal bool AfterWrite(ulong page)
     {
         if (_cpus > 1) Interlocked.MemoryBarrier();
-        if (HasCode(page)) NotifyPageWrite(page);
+        if (!HasCode(page)) return false;
+        NotifyPageWrite(page);
+        return true;
     }
 
     internal int Generation(ulong page) => page < (ulong)_generation.Length ? Volatile.Read(ref _generation[page]) : 0;

@@ -214,7 +214,7 @@ public sealed partial class Cpu
             {
                 BitConverter.TryWriteBytes(ram, newLo);
                 BitConverter.TryWriteBytes(ram[8..], newHi);
-                _code.AfterWrite(lo.Phys1 >> 12);
+                AfterCodeWrite(lo.Phys1 >> 12);
             }
         }
         return true;

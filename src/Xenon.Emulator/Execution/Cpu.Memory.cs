@@ -142,7 +142,7 @@ public sealed partial class Cpu
             case 4: BinaryPrimitives.WriteUInt32LittleEndian(ram, (uint)value); break;
             default: BinaryPrimitives.WriteUInt64LittleEndian(ram, value); break;
         }
-        _code.AfterWrite(pa >> 12);
+        AfterCodeWrite(pa >> 12);
     }
 
     /// <summary>
@@ -172,8 +172,8 @@ public sealed partial class Cpu
         };
         if (ok)
         {
-            _code.AfterWrite(r.Phys1 >> 12);
-            if (r.Split != r.Size) _code.AfterWrite(r.Phys2 >> 12);
+            AfterCodeWrite(r.Phys1 >> 12);
+            if (r.Split != r.Size) AfterCodeWrite(r.Phys2 >> 12);
         }
         return ok;
     }

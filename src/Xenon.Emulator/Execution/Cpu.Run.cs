@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 using Xenon.Emulator.Memory;
 using Xenon.Emulator.State;
@@ -100,6 +101,7 @@ public sealed partial class Cpu
         int count = block.Count;
         ulong page = block.PhysStart >> 12;
         ulong ipMask = block.Bitness == 64 ? ulong.MaxValue : block.Bitness == 32 ? 0xFFFFFFFF : 0xFFFF;
+        _wroteCode = false;
         for (int n = 0; n < count; n++)
         {
             ref Instruction ins = ref instrs[n];
@@ -125,8 +127,19 @@ public sealed partial class Cpu
                 return;
             }
             if (_s.Rip != _next || _endBlock || InstructionsRetired >= end || _s.Halted) return;
-            if (_code.Generation(page) != block.Generation) return; // the block wrote its own page
+            if (_wroteCode && _code.Generation(page) != block.Generation) return; // the block wrote its own page
         }
+    }
+
+    // Set when one of this CPU's stores hit a page holding decoded code: only then can the running block have gone stale.
+    // Another vCPU's store into it (cross-modifying code) is seen at the next block at the latest, which the SDM allows
+    // (the modifying and the executing processor must serialise).
+    private bool _wroteCode;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AfterCodeWrite(ulong page)
+    {
+        if (_code.AfterWrite(page)) _wroteCode = true;
     }
 
     /// <summary>The last host exception a handler threw (an emulator bug), kept for diagnostics; the guest got #UD.</summary>
@@ -168,11 +181,28 @@ public sealed partial class Cpu
         if (!Linear(Seg.Cs, rip, out ulong linear)) return null;
         if (!Translate(linear, AccessKind.Execute, UserAccess, out ulong phys)) return null;
         int bitness = Bitness;
-        if (_blocks.TryGet(phys, out DecodedBlock? b) && b!.LinearStart == rip && b.Bitness == bitness &&
-            b.Generation == _code.Generation(phys >> 12))
+        int generation = _code.Generation(phys >> 12);
+        // The direct-mapped front cache answers most lookups without hashing (the profile had the dictionary at 13%).
+        ref DecodedBlock? slot = ref _recent[RecentIndex(phys)];
+        DecodedBlock? b = slot;
+        if (b is not null && b.PhysStart == phys && b.LinearStart == rip && b.Bitness == bitness && b.Generation == generation)
             return b;
-        return Decode(rip, linear, phys, bitness);
+        if (_blocks.TryGet(phys, out b) && b!.LinearStart == rip && b.Bitness == bitness && b.Generation == generation)
+        {
+            slot = b;
+            return b;
+        }
+        b = Decode(rip, linear, phys, bitness);
+        if (b is not null && !ReferenceEquals(b, _scratch)) slot = b;
+        return b;
     }
+
+    // Blocks found last at each hash of their physical entry; every field is checked again on a hit, so a block the cache
+    // recycled (BlockCache reuses them) can sit here harmlessly: it no longer matches what it is looked up for.
+    private const int RecentSize = 4096;
+    private readonly DecodedBlock?[] _recent = new DecodedBlock?[RecentSize];
+
+    private static int RecentIndex(ulong phys) => (int)((phys ^ (phys >> 12)) & (RecentSize - 1));
 
     private DecodedBlock? Decode(ulong rip, ulong linear, ulong phys, int bitness)
     {

@@ -182,7 +182,7 @@ public sealed partial class Cpu
                 for (int k = 0; k < bytes; k++) dst[k] = (byte)(v >> (8 * (k % size)));
             }
         }
-        _code.AfterWrite(dphys >> 12);
+        AfterCodeWrite(dphys >> 12);
         AdvanceIndex(7, asz, bytes);
         SetCounter(asz, count - (ulong)n);
         return n;

@@ -18,6 +18,18 @@ public static class AcpiPorts
     public const ushort PmTimer = 0x608;
     public const byte PmTimerLength = 4;
 
+    /// <summary>GPE0 block: GPE0_STS (2 bytes, write one to clear) then GPE0_EN (2 bytes); 16 general-purpose events.</summary>
+    public const ushort Gpe0Block = 0x620;
+    public const byte Gpe0BlockLength = 4;
+
+    /// <summary>The GPE the CPU hotplug controller raises; the DSDT's \_GPE._E02 scans for changed CPUs.</summary>
+    public const int CpuHotplugGpe = 2;
+
+    /// <summary>CPU hotplug register block (8 bytes): a 32-bit CPU selector at offset 0, the selected CPU's
+    /// status/command byte at offset 4 (bits in <see cref="CpuHotplugRegisters"/>).</summary>
+    public const ushort CpuHotplugBlock = 0x630;
+    public const byte CpuHotplugBlockLength = 8;
+
     /// <summary>FADT RESET_REG: writing <see cref="ResetValue"/> to this I/O port resets the machine.</summary>
     public const ushort ResetPort = 0xcf9;
     public const byte ResetValue = 0x06;

@@ -26,7 +26,7 @@ public static class AcpiTableBuilder
         ulong rsdp = area.Reserve(Rsdp.Length, 16);
 
         ulong facs = area.Place(Facs.Build(), Facs.Alignment);
-        ulong dsdt = area.Place(Dsdt.Build(), 16);
+        ulong dsdt = area.Place(Dsdt.Build(maxVcpus), 16);
         ulong fadt = area.Place(Fadt.Build(dsdt, facs), 16);
         ulong madt = area.Place(Madt.Build(vcpus, maxVcpus), 16);
         ulong mcfg = area.Place(Mcfg.Build(X86Layout.PciEcamBase, 0, (byte)(X86Layout.PciEcamSize / X86Layout.MiB - 1)), 16);

@@ -6,14 +6,15 @@ namespace Xenon.Machine.Acpi;
 
 /// <summary>
 /// Differentiated System Description Table: \_S5 (so the guest can power off through PM1a_CNT)
-/// and the platform devices that are not enumerable otherwise: COM1, the CMOS RTC and pvpanic.
+/// the platform devices that are not enumerable otherwise: COM1, the CMOS RTC and pvpanic, and a processor device
+/// per possible vCPU with the CPU hotplug methods and GPE handler (<see cref="CpuHotplugAml"/>).
 /// </summary>
 internal static class Dsdt
 {
     /// <summary>Revision 2: AML integers are 64-bit.</summary>
     public const byte Revision = 2;
 
-    public static byte[] Build()
+    public static byte[] Build(int maxVcpus)
     {
         var w = AcpiTableWriter.BeginTable("DSDT", Revision);
         w.Bytes(Name("\\_S5", Package(
@@ -21,11 +22,13 @@ internal static class Dsdt
             Integer(AcpiPorts.S5SleepType),    // PM1b_CNT.SLP_TYP
             Integer(0),
             Integer(0))));
-        w.Bytes(Scope("\\_SB",
+        w.Bytes(Scope("\\_SB", [
             PciRoot(),
             Com1(),
             Rtc(),
-            PvPanic()));
+            PvPanic(),
+            .. CpuHotplugAml.SystemBusObjects(maxVcpus)]));
+        w.Bytes(CpuHotplugAml.GpeScope());
         return w.Finish();
     }
 

@@ -5,7 +5,7 @@ namespace Xenon.Machine.Acpi;
 /// <summary>
 /// Fixed ACPI Description Table, revision 6 (276 bytes). A full (not hardware-reduced) PC:
 /// PM1a event/control blocks and the PM timer at <see cref="AcpiPorts"/>, SCI on IRQ 9, no SMI
-/// command port (ACPI is permanently enabled, so the guest never performs the legacy handover),
+/// command port (ACPI is permanently enabled, so the guest never performs the legacy handover), a GPE0 block,
 /// reset through I/O port 0xcf9.
 /// </summary>
 internal static class Fadt
@@ -43,12 +43,12 @@ internal static class Fadt
         w.U32(0);                           // 68 PM1b_CNT_BLK
         w.U32(0);                           // 72 PM2_CNT_BLK
         w.U32(AcpiPorts.PmTimer);           // 76 PM_TMR_BLK
-        w.U32(0).U32(0);                    // 80 GPE0_BLK, GPE1_BLK
+        w.U32(AcpiPorts.Gpe0Block).U32(0);  // 80 GPE0_BLK (CPU hotplug's GPE), GPE1_BLK
         w.U8(AcpiPorts.Pm1EventLength);     // 88 PM1_EVT_LEN
         w.U8(AcpiPorts.Pm1ControlLength);   // 89 PM1_CNT_LEN
         w.U8(0);                            // 90 PM2_CNT_LEN
         w.U8(AcpiPorts.PmTimerLength);      // 91 PM_TMR_LEN
-        w.U8(0).U8(0).U8(0);                // 92 GPE0_BLK_LEN, GPE1_BLK_LEN, GPE1_BASE
+        w.U8(AcpiPorts.Gpe0BlockLength).U8(0).U8(0); // 92 GPE0_BLK_LEN, GPE1_BLK_LEN, GPE1_BASE
         w.U8(0);                            // 95 CST_CNT
         w.U16(101);                         // 96 P_LVL2_LAT > 100: C2 not supported
         w.U16(1001);                        // 98 P_LVL3_LAT > 1000: C3 not supported
@@ -71,7 +71,7 @@ internal static class Fadt
         w.Gas(GenericAddress.None);         // 184 X_PM1b_CNT_BLK
         w.Gas(GenericAddress.None);         // 196 X_PM2_CNT_BLK
         w.Gas(GenericAddress.Io(AcpiPorts.PmTimer, AcpiPorts.PmTimerLength, GenericAddress.AccessDword));     // 208 X_PM_TMR_BLK
-        w.Gas(GenericAddress.None);         // 220 X_GPE0_BLK
+        w.Gas(GenericAddress.Io(AcpiPorts.Gpe0Block, AcpiPorts.Gpe0BlockLength, GenericAddress.AccessByte)); // 220 X_GPE0_BLK
         w.Gas(GenericAddress.None);         // 232 X_GPE1_BLK
         w.Gas(GenericAddress.None);         // 244 SLEEP_CONTROL_REG (hardware-reduced only)
         w.Gas(GenericAddress.None);         // 256 SLEEP_STATUS_REG (hardware-reduced only)

@@ -33,10 +33,7 @@ internal static class Madt
         w.U32(PcAtCompat);
 
         for (int i = 0; i < maxVcpus; i++)
-        {
-            w.U8(TypeLocalApic).U8(8).U8((byte)i).U8((byte)i);
-            w.U32(i < vcpus ? LocalApicEnabled : LocalApicOnlineCapable);
-        }
+            w.Bytes(LocalApicEntry(i, enabled: i < vcpus));
 
         w.U8(TypeIoApic).U8(12).U8(IoApicId).U8(0).U32((uint)X86Layout.IoApicBase).U32(0);
 
@@ -47,6 +44,15 @@ internal static class Madt
         // All processors (UID 0xff): LINT1 is NMI, flags conform to the bus.
         w.U8(TypeLocalApicNmi).U8(6).U8(0xff).U16(0).U8(1);
         return w.Finish();
+    }
+
+    /// <summary>vCPU <paramref name="index"/>'s Processor Local APIC entry (8 bytes; UID and APIC ID are the index):
+    /// enabled, or online-capable for a CPU that may be hot-added. Also what its _MAT returns, always enabled.</summary>
+    public static byte[] LocalApicEntry(int index, bool enabled)
+    {
+        if (index is < 0 or >= MaxVcpus) throw new ArgumentOutOfRangeException(nameof(index), index, $"vCPU index 0 to {MaxVcpus - 1}");
+        uint flags = enabled ? LocalApicEnabled : LocalApicOnlineCapable;
+        return [TypeLocalApic, 8, (byte)index, (byte)index, (byte)flags, (byte)(flags >> 8), (byte)(flags >> 16), (byte)(flags >> 24)];
     }
 
     internal static void ValidateCounts(int vcpus, int maxVcpus)

@@ -120,7 +120,7 @@ public static class MigrateReceiveCommand
         {
             return Refuse(output, stderr, $"cannot register domain {sent.Name} under {context.RunRoot}: {e.Message}");
         }
-        stderr.WriteLine($"xenon migrate-receive: receiving domain {spec.Name} (id {spec.DomId})");
+        stderr.WriteLine($"xenon migrate-receive: receiving domain {spec.Name} (id {spec.DomId}), {clock.Elapsed.TotalMilliseconds:0} ms after the banner");
 
         var dir = context.DirectoryFor(spec.Name);
         Directory.CreateDirectory(context.LogDir);
@@ -134,6 +134,7 @@ public static class MigrateReceiveCommand
             if (domainSocket is not null)
             {
                 using var toDomain = new NetworkStream(domainSocket, ownsSocket: false);
+                stderr.WriteLine($"xenon migrate-receive: the domain process took the stream {clock.Elapsed.TotalMilliseconds:0} ms after the banner");
                 try
                 {
                     toDomain.Write(recording.Recorded);

@@ -69,6 +69,8 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
     /// <summary>Waits for <see cref="Crash"/>; null if it did not come within <paramref name="timeout"/>.</summary>
     public string? WaitForCrash(TimeSpan timeout) => _crashed.Task.Wait(timeout) ? _crashed.Task.Result : null;
 
+    public void StartParked() => Events.Add("threads parked");
+
     public void StartFromState(MachineState state)
     {
         Events.Add("start parked");

@@ -5,9 +5,10 @@ namespace Xenon.Machine.Acpi.Aml;
 /// <summary>
 /// A small ACPI Machine Language encoder for the declarative objects our DSDT needs (names,
 /// integers, strings, packages, buffers, scopes, devices). Each method returns the encoded
-/// term; containers take already-encoded children, so nesting reads like ASL.
+/// term; containers take already-encoded children, so nesting reads like ASL. Control methods'
+/// opcodes are in AmlEncoder.Code.cs.
 /// </summary>
-internal static class AmlEncoder
+internal static partial class AmlEncoder
 {
     private const byte ZeroOp = 0x00, OneOp = 0x01, OnesOp = 0xff;
     private const byte BytePrefix = 0x0a, WordPrefix = 0x0b, DWordPrefix = 0x0c, StringPrefix = 0x0d, QWordPrefix = 0x0e;
