@@ -9,8 +9,8 @@ namespace Xenon.System.Tests.Nested;
 /// hardware KVM (nested/have-hw-kvm.sh) the scenarios run directly; otherwise the nested host is
 /// booted once (nested/run.sh) and runs them all inside, one after another, each with its own
 /// time limit. Scenario scripts: tests/Xenon.System.Tests/scenarios/NAME.sh.
-/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 400);
-/// XENON_SYSTEM_BUDGET (seconds for all scenarios together, default 2400: the suite must end
+/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 600);
+/// XENON_SYSTEM_BUDGET (seconds for all scenarios together, default 3000: the suite must end
 /// within CI's 90 minutes even when scenarios hang, and scenarios it did not reach fail saying so);
 /// XENON_SYSTEM_TESTS_DIR (where run directories go, default $TMPDIR/xenon-system-tests).
 /// </summary>
@@ -112,10 +112,10 @@ public sealed class FullSystemHost : IAsyncLifetime
                 + publish.Tail(15).Replace('\n', ' ');
         }
 
-        int perScenario = PositiveSeconds("XENON_SCENARIO_TIMEOUT", 400);
+        int perScenario = PositiveSeconds("XENON_SCENARIO_TIMEOUT", 600);
         int count = Directory.GetFiles(Path.Combine(WorkDirectory, "scenarios"), "*.sh")
             .Count(f => !Path.GetFileName(f).StartsWith('_'));
-        int total = Math.Min(count * (perScenario + 15) + 60, PositiveSeconds("XENON_SYSTEM_BUDGET", 2400));
+        int total = Math.Min(count * (perScenario + 15) + 60, PositiveSeconds("XENON_SYSTEM_BUDGET", 3000));
         env["SCENARIO_TIMEOUT"] = perScenario.ToString(CultureInfo.InvariantCulture);
         // The scenarios stop a minute before the run's own limit, leaving time to record and sync.
         env["SCENARIO_BUDGET"] = Math.Max(60, total - 60).ToString(CultureInfo.InvariantCulture);
