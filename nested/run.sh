@@ -21,6 +21,9 @@
 #   -e K=V   environment for CMD (repeatable)
 #   -k       keep the run directory (console.log, qemu.log, images) and print its path
 #   -v       copy L1's console to stderr and print timings
+# Without -i, L1 prints a heartbeat on its console every 20 s while CMD runs; if the console stays
+# silent for $XENON_NESTED_STALL seconds (default 300, 0 = never) L1 is taken as wedged and
+# stopped: exit 124, and DIR still gets back what CMD had written and synced.
 # Env: XENON_CACHE (assets from nested/build-host.sh, rebuilt when an input changed),
 #      XENON_NESTED_SKIP_BUILD=1 (use the assets as they are), XENON_NESTED_APPEND (L1 kernel args),
 #      XENON_NESTED_SMP (L1 CPUs, default 1: with 2, TCG runs one host thread a CPU and leaves no core
@@ -136,6 +139,20 @@ else
     tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/out.log" & TAILS+=($!)
     tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/err.log" >&2 & TAILS+=($!)
     if [ "$VERBOSE" = 1 ]; then tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/console.log" | sed -u 's/^/[L1] /' >&2 & TAILS+=($!); fi
+    STALL=${XENON_NESTED_STALL:-300}
+    if [[ $STALL =~ ^[0-9]+$ ]] && [ "$STALL" -gt 0 ]; then
+        (
+            while kill -0 "$QPID" 2>/dev/null; do
+                sleep 10
+                quiet=$(( $(date +%s) - $(stat -c %Y "$RUN/console.log") ))
+                if [ "$quiet" -ge "$STALL" ]; then
+                    echo "$quiet" > "$RUN/stalled"
+                    kill -TERM -- "-$QPID" 2>/dev/null || kill -TERM "$QPID" 2>/dev/null
+                    break
+                fi
+            done
+        ) & TAILS+=($!)
+    fi
     set +e
     wait "$QPID"
     QRC=$?
@@ -148,7 +165,9 @@ TQ=$(now)
 
 RC=$(tr -dc '0-9\n' < "$RUN/status" | grep -m1 . || true)
 if [ -z "$RC" ]; then
-    if [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
+    if [ -f "$RUN/stalled" ]; then
+        say "L1 stalled: its console was silent for $(cat "$RUN/stalled") s (no heartbeat); stopped it"; RC=124
+    elif [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
         say "L1 VM exceeded its ${VMTMO}s limit"; RC=124
     else
         say "L1 ended without reporting a status (qemu exit $QRC)"; RC=125
