@@ -93,7 +93,7 @@ disk = [ 'vdev=xvda, access=ro, target=$SCRATCH/script.img' ]
 vif = [ 'mac=00:16:3e:12:34:59, bridge=xenbr0' ]
 CFG
 ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
-ticks() { grep -c '^TICK ' "$@" 2>/dev/null || true; }
+ticks() { grep -cE '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$@" 2>/dev/null || true; }
 wait_ticks() { # wait_ticks FILE COUNT TENTHS
     local i
     for ((i = 0; i < $3; i++)); do [ "$(ticks "$1")" -ge "$2" ] && return 0; sleep 0.1; done
@@ -160,13 +160,14 @@ kill $peer 2>/dev/null
 wait $peer 2>/dev/null
 set -e
 
-cat "$out1" "$out2" "$out3" > "$SCRATCH/console.txt"
-grep '^TICK ' "$SCRATCH/console.txt" | tail -n 12
+# awk 1: a console cut mid-line still ends with a newline; only complete TICK lines are counted.
+awk 1 "$out1" "$out2" "$out3" > "$SCRATCH/console.txt"
+grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$SCRATCH/console.txt" | tail -n 12
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
-echo "TICKS-CONTINUOUS=$(grep '^TICK ' "$SCRATCH/console.txt" | field n | awk 'NR > 1 && $1 != p + 1 { bad = 1 } { p = $1 } END { print (NR > 0 && !bad) ? "yes" : "no" }')"
+echo "TICKS-CONTINUOUS=$(grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$SCRATCH/console.txt" | field n | awk 'NR > 1 && $1 != p + 1 { bad = 1 } { p = $1 } END { print (NR > 0 && !bad) ? "yes" : "no" }')"
 echo "TICKS-AFTER=$(ticks "$out2")"
-echo "BOOT-IDS=$(grep '^TICK ' "$SCRATCH/console.txt" | field boot | sort -u | wc -l)"
-echo "SEED-SUMS=$(grep '^TICK ' "$SCRATCH/console.txt" | field seed | sort -u | wc -l)"
+echo "BOOT-IDS=$(grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$SCRATCH/console.txt" | field boot | sort -u | wc -l)"
+echo "SEED-SUMS=$(grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$SCRATCH/console.txt" | field seed | sort -u | wc -l)"
 echo "STREAM-LINES=$(wc -l < "$SCRATCH/stream.txt")"
 dmesg 2>/dev/null | grep -iE "out of memory|oom-kill|killed process" | tail -n 5 || true
 echo "STREAM-CONTINUOUS=$(awk '$1 != "SEQ" || $2 != NR { bad = 1 } END { print (NR > 0 && !bad) ? "yes" : "no" }' "$SCRATCH/stream.txt")"

@@ -168,30 +168,31 @@ kill $listener 2>/dev/null
 wait $listener 2>/dev/null
 set -e
 
-cat "$out1" "$out2" > "$SCRATCH/console.txt"
-grep '^TICK ' "$SCRATCH/console.txt" | tail -n 16
-last_before=$(grep '^TICK ' "$out1" | tail -n 1)
-first_after=$(grep '^TICK ' "$out2" | head -n 1)
+# awk 1: a console cut mid-line (at save) still ends with a newline; only complete TICK lines are counted.
+awk 1 "$out1" "$out2" > "$SCRATCH/console.txt"
+grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | tail -n 16
+last_before=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out1" | tail -n 1)
+first_after=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | head -n 1)
 echo "LAST-BEFORE: $last_before"
 echo "FIRST-AFTER: $first_after"
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 # The count goes on by one across the save (ticks are whole lines, so none was lost or replayed).
-echo "TICKS-CONTINUOUS=$(grep '^TICK ' "$SCRATCH/console.txt" | field n | awk 'NR > 1 && $1 != p + 1 { bad = 1 } { p = $1 } END { print (NR > 0 && !bad) ? "yes" : "no" }')"
+echo "TICKS-CONTINUOUS=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | field n | awk 'NR > 1 && $1 != p + 1 { bad = 1 } { p = $1 } END { print (NR > 0 && !bad) ? "yes" : "no" }')"
 echo "COUNT-AFTER=$(( $(echo "$first_after" | field n) - $(echo "$last_before" | field n) ))"
-echo "BOOT-IDS=$(grep '^TICK ' "$SCRATCH/console.txt" | field boot | sort -u | wc -l)"
+echo "BOOT-IDS=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | field boot | sort -u | wc -l)"
 # kvmclock resumes from the saved value: the guest's uptime continues, it does not count the time it was saved.
 echo "UPTIME-STEP=$(awk -v a="$(echo "$last_before" | field up)" -v b="$(echo "$first_after" | field up)" 'BEGIN { printf "%.1f", b - a }')"
 echo "FIRST-NET-AFTER=$(echo "$first_after" | field net)"
-echo "NET-AFTER=$(grep '^TICK ' "$out2" | tail -n 3 | field net | sort -u | tr '\n' ' ')"
-echo "NC-AFTER=$(grep '^TICK ' "$out2" | tail -n 3 | field nc | grep -c '^hello-')"
+echo "NET-AFTER=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | tail -n 3 | field net | sort -u | tr '\n' ' ')"
+echo "NC-AFTER=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | tail -n 3 | field nc | grep -c '^hello-')"
 # Every chunk read through the descriptor opened at boot matches the disk image.
 bad_chunks=0
 while read -r k sum; do
     want=$(dd if="$SCRATCH/chunks.img" bs=65536 skip="$k" count=1 2>/dev/null | sha256sum)
     [ "${want%% *}" = "$sum" ] || bad_chunks=$((bad_chunks + 1))
-done < <(grep '^TICK ' "$SCRATCH/console.txt" | sed -n 's/.* chunk=\([0-9]*\) sum=\([0-9a-f]*\).*/\1 \2/p')
+done < <(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | sed -n 's/.* chunk=\([0-9]*\) sum=\([0-9a-f]*\).*/\1 \2/p')
 echo "CHUNKS-BAD=$bad_chunks"
 # Every count the guest wrote, before and after the save, reached the disk image.
-last=$(grep '^TICK ' "$SCRATCH/console.txt" | tail -n 1 | field n)
+last=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | tail -n 1 | field n)
 echo "COUNTS-ON-DISK=$(tr '\0' '\n' < "$SCRATCH/counts.img" | awk -v last="${last:-0}" '$1 == "COUNT" { seen[$2] = 1 } END { for (i = 1; i <= last; i++) if (!seen[i]) { print "missing " i; exit } print "all" }')"
 rm -f "$SCRATCH/sr.save"
