@@ -49,6 +49,9 @@ internal static class BootBench
             Console.WriteLine(serial.At(m) is { } at ? $"{m,-14} {at,6:F1} s" : $"{m,-14}  (not reached in {seconds} s)");
         Console.WriteLine($"{retired / 1e6:F0} M instructions in {t:F1} s: {retired / t / 1e6:F1} M/s; PIT IRQs {backend.PitIrq0Count}; " +
                           $"MSIs {backend.MsiCounts}; last unimplemented {string.Join(",", cpus.Select(c => c.Cpu.LastUnimplemented))}");
+        // CPU time rather than wall time: comparable between runs on a host whose load from other work varies.
+        double cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        Console.WriteLine($"process CPU time {cpuSeconds:F1} s: {retired / cpuSeconds / 1e6:F1} M instructions per CPU-second");
         foreach (var c in cpus.Skip(1)) Console.WriteLine($"vcpu{c.Index}: {c.RunState}, {c.InstructionsRetired / 1e6:F0} M instructions");
         if (vm.Exited.IsCompleted) Console.WriteLine($"machine exited: {vm.Exited.Result}");
         else if (Final(serial) is null)

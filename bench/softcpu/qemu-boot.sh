@@ -3,6 +3,7 @@
 # under QEMU TCG (no KVM) and prints the seconds from QEMU's start to each guest marker, as run.sh expects:
 #   XENON-INIT-OK <s>
 #   XENON-SHELL <s>        (or "not-reached" for either)
+#   CPU-SECONDS <s>        (QEMU's user + system CPU time until the shell marker or the timeout)
 # usage: qemu-boot.sh pc|microvm KERNEL-DIR CMDLINE [TIMEOUT-S (default 120)] [SERIAL-LOG]
 # -M pc gets the command line as given (a PC with PIC, PIT, ACPI PM timer, like Xenon's soft machine); -M microvm
 # also gets tsc_early_khz=<host kHz>, without which TCG's microvm hangs calibrating the TSC (it has no PIT port 0x61
@@ -36,6 +37,8 @@ while true; do
         *XENON-SHELL*) t_shell=$(echo "$(now) - $start" | bc); break ;;
     esac
 done
+# QEMU's CPU time (user + system, all its threads) up to here: comparable with the soft CPU's under a varying host load
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$qemu_pid/stat" 2>/dev/null || echo "?")
 kill "$qemu_pid" 2>/dev/null || true
 wait "$qemu_pid" 2>/dev/null || true
-printf 'XENON-INIT-OK %s\nXENON-SHELL %s\n' "$t_init" "$t_shell"
+printf 'XENON-INIT-OK %s\nXENON-SHELL %s\nCPU-SECONDS %s\n' "$t_init" "$t_shell" "$cpu"

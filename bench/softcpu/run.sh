@@ -7,7 +7,8 @@
 #        bash bench/softcpu/run.sh compare [RUNS (default 3)] [KERNEL-DIR]
 #          boot-to-marker side by side: the soft backend (boot mode above) and QEMU TCG (-M pc and -M microvm, installed
 #          if missing; qemu-boot.sh) on the same kernel, initrd and command line ($XENON_SOFTCPU_CMDLINE, default
-#          "console=ttyS0 panic=-1 quiet"), RUNS boots each, interleaved; medians, and the soft CPU's instructions/s.
+#          "console=ttyS0 panic=-1 quiet"), RUNS boots each, interleaved; medians, the soft CPU's instructions/s, and the
+#          CPU seconds each side used to the shell (wall time on a loaded host mostly measures the load).
 # Builds Release with tiered PGO; the first seconds run at JIT tier 0 and are slower (see docs/emulator.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,6 +45,10 @@ if [ "${1:-}" = compare ]; then
         "qemu tcg -M pc" "$(qemu pc XENON-INIT-OK)" "$(qemu pc XENON-SHELL)" \
         "qemu tcg -M microvm" "$(qemu microvm XENON-INIT-OK)" "$(qemu microvm XENON-SHELL)"
     echo "soft CPU: median $minstr M instructions to the shell, $mips M instructions/s over the boot (idle included)"
+    # CPU seconds rather than wall seconds: what each side needed, whatever share of the cores the host's load left it.
+    softcpu=$(cat "$res"/soft-*.txt | awk '/^process CPU time/ {print $4}' | median)
+    qcpu() { cat "$res"/qemu-"$1"-*.txt | awk '$1 == "CPU-SECONDS" && $2 != "?" {print $2}' | median; }
+    echo "median CPU seconds to the shell: xenon soft $softcpu, qemu tcg -M pc $(qcpu pc), -M microvm $(qcpu microvm)"
     echo "logs: $res"
     exit 0
 fi

@@ -12,7 +12,7 @@ namespace Xenon.Machine.Soft;
 /// other port or MMIO access handed to the
 /// exit handler of the current <see cref="SoftVcpuBackend.Run"/> call. One instance a vCPU, used only on its thread.
 /// </summary>
-internal sealed class SoftCpuBus : IPhysicalMemory, IPortIo
+internal sealed class SoftCpuBus : IStableRam, IPortIo
 {
     private readonly GuestMemory _memory;
     private readonly SoftPlatform? _platform;
@@ -33,6 +33,8 @@ internal sealed class SoftCpuBus : IPhysicalMemory, IPortIo
     /// <summary>The handler of the Run call in progress (null outside Run: accesses then read all ones and drop writes).</summary>
     public IVcpuExitHandler? Handler { get; set; }
 
+    // GuestMemory's RAM is host memory mapped for the machine's life, so its spans are stable (IStableRam): the CPU keeps
+    // host pointers to RAM pages in its TLB.
     public Span<byte> GetRam(ulong gpa, int length) => _memory.TryGetSpan(gpa, length, out var span) ? span : [];
 
     public ulong ReadMmio(ulong gpa, int size)

@@ -62,9 +62,10 @@ public sealed partial class Cpu
 
     internal bool ReadLinear(ulong linear, int size, out ulong value, bool user)
     {
-        value = 0;
+        if (TryReadHost(linear, size, user, out value)) return true;
         if (!TranslateRange(linear, size, AccessKind.Read, user, out PhysRef r)) return false;
         value = ReadPhys(in r);
+        if (r.Split == size) RecordHost(linear, r.Phys1);
         return true;
     }
 
@@ -72,8 +73,10 @@ public sealed partial class Cpu
 
     internal bool WriteLinear(ulong linear, int size, ulong value, bool user)
     {
+        if (TryWriteHost(linear, size, user, value)) return true;
         if (!TranslateRange(linear, size, AccessKind.Write, user, out PhysRef r)) return false;
         WritePhys(in r, value);
+        if (r.Split == size) RecordHost(linear, r.Phys1);
         return true;
     }
 

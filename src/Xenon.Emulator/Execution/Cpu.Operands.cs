@@ -30,6 +30,7 @@ public sealed partial class Cpu
         return t;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
 
     internal static int RegSize(Register r) => RegInfo[(int)r].Size;

@@ -24,10 +24,22 @@ public sealed partial class Cpu
             if (!loc.IsMem && size == 4) WriteLoc(loc, dst);
             return true;
         }
-        int c = (int)count;
+        if (!ShiftResult(m, size, dst, (int)count, out ulong res, out ulong f)) return Fault(Vector.UD);
+        if (!CommitLoc(i, loc, dst, res)) return ExecShift(i);
+        _s.Lazy.SetAll(f);
+        return true;
+    }
+
+    /// <summary>
+    /// The result and the new status flags of a shift or rotate by a non-zero, already masked count (shared by the
+    /// interpreter and the fast path). False for a mnemonic that is not one.
+    /// </summary>
+    internal bool ShiftResult(Mnemonic m, int size, ulong dst, int c, out ulong res, out ulong f)
+    {
+        int bits = size * 8;
+        ulong mask = SizeMask(size);
         ulong msb = 1UL << (bits - 1);
-        ulong f = _s.Lazy.Compute();
-        ulong res;
+        f = _s.Lazy.Compute();
         bool cf, of;
         switch (m)
         {
@@ -106,14 +118,14 @@ public sealed partial class Cpu
                 break;
             }
             default:
-                return Fault(Vector.UD);
+                res = 0;
+                return false;
         }
-        if (!CommitLoc(i, loc, dst, res)) return ExecShift(i);
         if (cf) f |= RFlags.CF;
         if (of) f |= RFlags.OF;
-        _s.Lazy.SetAll(f);
         return true;
     }
+
 
     private bool ExecShiftDouble(in Instruction i)
     {

@@ -31,6 +31,7 @@ public sealed partial class Cpu
         Cpuid = cpuid ?? new CpuidModel();
         InitDecoders();
         Reset();
+        UpdateHostRam();
     }
 
     public CpuState State => _s;

@@ -13,6 +13,9 @@ internal sealed class DecodedBlock
 
     /// <summary>Exactly <see cref="Count"/> long for cached blocks (decoded code costs memory only for what it holds).</summary>
     public Instruction[] Instructions = [];
+    /// <summary>The instructions pre-decoded for the fast path (64-bit blocks only; <see cref="FastKind.None"/> = interpret).</summary>
+    public FastOp[] Fast = [];
+    public bool HasFast;
     public int Count;
     public ulong PhysStart;
     public ulong LinearStart;

@@ -1,11 +1,12 @@
 namespace Xenon.Emulator.Memory;
 
 /// <summary>RAM in one managed array from guest-physical 0, plus optional MMIO callbacks above it. For tests and small guests.</summary>
-public sealed class FlatPhysicalMemory : IPhysicalMemory
+public sealed class FlatPhysicalMemory : IStableRam
 {
     private readonly byte[] _ram;
 
-    public FlatPhysicalMemory(int size) => _ram = new byte[size];
+    // Pinned, so the CPU may keep host pointers to its pages (IStableRam).
+    public FlatPhysicalMemory(int size) => _ram = GC.AllocateArray<byte>(size, pinned: true);
 
     public Span<byte> Ram => _ram;
 

@@ -17,6 +17,13 @@ public interface IPhysicalMemory
     void WriteMmio(ulong gpa, int size, ulong value);
 }
 
+/// <summary>
+/// A memory whose RAM stays at the same host address for its whole life (mapped host memory, a pinned array): the
+/// CPU may then keep a host pointer per RAM page in its TLB and load and store there directly. The spans
+/// <see cref="IPhysicalMemory.GetRam"/> returns must point into that stable memory.
+/// </summary>
+public interface IStableRam : IPhysicalMemory;
+
 /// <summary>Port I/O as the CPU issues it (IN/OUT/INS/OUTS).</summary>
 public interface IPortIo
 {

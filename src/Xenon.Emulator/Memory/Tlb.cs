@@ -16,6 +16,11 @@ internal struct TlbEntry
     /// <summary>Bit (kind + 3×user) set if that access may proceed without a walk (writes only once D is set).</summary>
     public byte Allowed;
     public bool Global;
+    /// <summary>
+    /// Host address of the 4 KiB RAM page <see cref="PhysPage"/> (0 = not known, or not RAM): filled by the CPU after
+    /// a first access went the slow way, only for memories whose RAM never moves (<see cref="IStableRam"/>).
+    /// </summary>
+    public nint Host;
 }
 
 /// <summary>
@@ -30,6 +35,9 @@ internal sealed class Tlb
     private bool _hasLargePages;
 
     public static int Index(ulong linear) => (int)((linear >> 12) & (Size - 1));
+
+    /// <summary>The slot <paramref name="linear"/> maps to (check its Tag before use).</summary>
+    public ref TlbEntry Entry(ulong linear) => ref _entries[Index(linear)];
 
     public bool TryLookup(ulong linear, int accessBit, out ulong phys)
     {
@@ -50,6 +58,7 @@ internal sealed class Tlb
         e.PhysPage = physPage;
         e.Allowed = allowed;
         e.Global = global;
+        e.Host = 0;
         _hasLargePages |= large;
     }
 

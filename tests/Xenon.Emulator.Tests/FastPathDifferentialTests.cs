@@ -1,0 +1,128 @@
+using Xenon.Emulator.Execution;
+using Xenon.Emulator.Tests.Support;
+
+namespace Xenon.Emulator.Tests;
+
+/// <summary>
+/// The fast path (pre-decoded 64-bit instructions) against the interpreter, its reference: the same random programs
+/// (<see cref="RandomProgram"/>) run on two machines, one with <see cref="Cpu.FastPath"/> off, and registers, RIP,
+/// RFLAGS, halt/shutdown state and the data and stack pages must agree after every instruction, and after whole runs
+/// of multi-instruction blocks.
+/// </summary>
+public sealed class FastPathDifferentialTests
+{
+    private const ulong FaultHandler = 0x50000;
+
+    private static (TestMachine Fast, TestMachine Slow) Pair(byte[] code, Random rng)
+    {
+        var fast = new TestMachine();
+        var slow = new TestMachine();
+        slow.Cpu.FastPath = false;
+        Assert.True(fast.Cpu.FastPath);
+        var data = new byte[0x1000];
+        rng.NextBytes(data);
+        var regs = new ulong[16];
+        for (int k = 0; k < 16; k++) regs[k] = RandomProgram.Interesting(rng);
+        regs[3] = RandomProgram.Data;                 // RBX: the data page
+        regs[4] = TestMachine.StackTop - 0x800;       // RSP
+        regs[6] = (ulong)rng.Next(0, 0x40);           // RSI, RDI: small indexes
+        regs[7] = (ulong)rng.Next(0, 0x40);
+        ulong flags = (ulong)rng.Next(0, 0x1000) & ReferenceInstructionTests.OSZAPC;
+        foreach (var m in new[] { fast, slow })
+        {
+            m.Load(RandomProgram.Data, data);
+            m.Load(TestMachine.CodeBase, code);
+            // Every exception vector halts at a known place, so a fault is compared like any other outcome.
+            m.Load(FaultHandler, [0xF4, 0xEB, 0xFD]); // hlt; jmp $-1
+            for (int v = 0; v < 32; v++) m.SetGate(v, FaultHandler);
+            for (int k = 0; k < 16; k++) m.S.Gpr[k] = regs[k];
+            m.Cpu.SetRflags(State.RFlags.Fixed1 | flags);
+        }
+        return (fast, slow);
+    }
+
+    private static void AssertSame(TestMachine fast, TestMachine slow, string where)
+    {
+        for (int k = 0; k < 16; k++)
+            Assert.True(fast.S.Gpr[k] == slow.S.Gpr[k], $"{where}: GPR {k} fast {fast.S.Gpr[k]:x} interpreter {slow.S.Gpr[k]:x}");
+        Assert.True(fast.S.Rip == slow.S.Rip, $"{where}: RIP fast {fast.S.Rip:x} interpreter {slow.S.Rip:x}");
+        Assert.True(fast.Cpu.GetRflags() == slow.Cpu.GetRflags(),
+            $"{where}: RFLAGS fast {fast.Cpu.GetRflags():x} interpreter {slow.Cpu.GetRflags():x}");
+        Assert.Equal(slow.S.Cr2, fast.S.Cr2);
+        Assert.Equal(slow.S.Halted, fast.S.Halted);
+        Assert.Equal(slow.Cpu.IsShutdown, fast.Cpu.IsShutdown);
+        Assert.Equal(slow.Cpu.InstructionsRetired, fast.Cpu.InstructionsRetired);
+        Assert.True(fast.Memory.Ram.Slice((int)RandomProgram.Data, 0x1000).SequenceEqual(slow.Memory.Ram.Slice((int)RandomProgram.Data, 0x1000)),
+            $"{where}: data page differs");
+        int stack = (int)TestMachine.StackTop - 0x1000;
+        Assert.True(fast.Memory.Ram.Slice(stack, 0x1000).SequenceEqual(slow.Memory.Ram.Slice(stack, 0x1000)), $"{where}: stack differs");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void EveryInstructionMatchesTheInterpreter(int seed)
+    {
+        var rng = new Random(seed);
+        for (int program = 0; program < 60; program++)
+        {
+            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, 40);
+            var (fast, slow) = Pair(code, rng);
+            for (int step = 0; step < 200 && !slow.S.Halted && !slow.Cpu.IsShutdown; step++)
+            {
+                fast.Cpu.Run(1);
+                slow.Cpu.Run(1);
+                AssertSame(fast, slow, $"seed {seed} program {program} step {step}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    public void WholeBlocksMatchTheInterpreter(int seed)
+    {
+        var rng = new Random(seed);
+        for (int program = 0; program < 80; program++)
+        {
+            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, 60);
+            var (fast, slow) = Pair(code, rng);
+            for (int run = 0; run < 5 && !slow.S.Halted && !slow.Cpu.IsShutdown; run++)
+            {
+                fast.Cpu.Run(100);
+                slow.Cpu.Run(100);
+                AssertSame(fast, slow, $"seed {seed} program {program} run {run}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheFastPathCoversTheGeneratedForms()
+    {
+        // Guards the comparison above from passing vacuously: most generated instructions must be pre-decoded.
+        var rng = new Random(99);
+        int total = 0, fast = 0;
+        for (int program = 0; program < 20; program++)
+        {
+            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, 40);
+            var decoder = Iced.Intel.Decoder.Create(64, new Iced.Intel.ByteArrayCodeReader(code));
+            decoder.IP = TestMachine.CodeBase;
+            while (decoder.IP < TestMachine.CodeBase + (ulong)code.Length)
+            {
+                decoder.Decode(out var ins);
+                Cpu.BuildFastOp(in ins, out FastOp f);
+                total++;
+                if (f.Kind != FastKind.None) fast++;
+            }
+        }
+        Assert.True(fast * 2 > total, $"{fast} of {total} pre-decoded");
+    }
+}
