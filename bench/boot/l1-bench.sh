@@ -3,7 +3,8 @@
 #
 #   l1-bench.sh OUT_DIR RUNS WARMUPS VMM...
 #
-# VMM is one of: xenon-r2r, xenon-jit (./bin-r2r/xenon, ./bin-jit/xenon), qemu-microvm, qemu-q35.
+# VMM is one of: xenon-aot, xenon-r2r, xenon-jit (./bin-aot/xenon, ./bin-r2r/xenon, ./bin-jit/xenon),
+# qemu-microvm, qemu-q35.
 # Boots the default guest with each VMM round-robin (the starting VMM rotates each round, so no
 # VMM always follows the same other one), WARMUPS unrecorded rounds first, then RUNS rounds;
 # then RUNS runs of the startup floors (`xenon help`, `qemu-system-x86_64 --version`).
@@ -52,10 +53,12 @@ QEMU_COMMON=(-accel kvm -cpu host -m "$MEM" -smp 1 -nodefaults -no-user-config -
 
 vmm_cmd() {
     case $1 in
+        xenon-aot) CMD=(./bin-aot/xenon create -F -c "$CFG") ;;
         xenon-r2r) CMD=(./bin-r2r/xenon create -F -c "$CFG") ;;
         xenon-jit) CMD=(./bin-jit/xenon create -F -c "$CFG") ;;
         qemu-microvm) CMD=(qemu-system-x86_64 -M microvm,rtc=on "${QEMU_COMMON[@]}") ;;
         qemu-q35) CMD=(qemu-system-x86_64 -M q35 "${QEMU_COMMON[@]}") ;;
+        xenon-aot-help) CMD=(./bin-aot/xenon help) ;;
         xenon-r2r-help) CMD=(./bin-r2r/xenon help) ;;
         xenon-jit-help) CMD=(./bin-jit/xenon help) ;;
         qemu-version) CMD=(qemu-system-x86_64 --version) ;;
@@ -109,7 +112,7 @@ done
 floors=()
 want() { local v; for v in "${VMMS[@]}"; do [ "$v" = "$1" ] && return 1; done; return 0; }
 for v in "${VMMS[@]}"; do
-    case $v in xenon-r2r|xenon-jit) want "$v-help" && floors+=("$v-help") ;; esac
+    case $v in xenon-aot|xenon-r2r|xenon-jit) want "$v-help" && floors+=("$v-help") ;; esac
 done
 want qemu-version && floors+=(qemu-version)
 for ((r = 1; r <= RUNS; r++)); do

@@ -9,20 +9,21 @@
 #               from the nested host's virtio disk)
 #   -t SECS     time limit for the whole session inside the nested host (default 1500)
 #   -o OUT_DIR  where results go (default /var/tmp/xenon-bench/boot-<UTC time>)
-#   -V VMMS     default "xenon-r2r xenon-jit qemu-microvm qemu-q35"; the startup floors
-#               (xenon-r2r-help, xenon-jit-help, qemu-version) may be listed too, to run them alone
+#   -V VMMS     default "xenon-aot xenon-r2r qemu-microvm qemu-q35"; also xenon-jit; the startup floors
+#               (xenon-aot-help, xenon-r2r-help, xenon-jit-help, qemu-version) may be listed too, to run them alone
 #   -a APPEND   guest command line for every VMM instead of "console=ttyS0 quiet -- true"; for
 #               diagnosis only, e.g. "console=ttyS0 quiet initcall_debug -- dmesg" (not the benchmark)
 #
-# Publishes the CLI twice, framework-dependent: ReadyToRun (bin-r2r) and plain IL (bin-jit), so
-# one run measures whether R2R helps startup in the nested host; the faster one is "xenon" in
-# the ratios. Results: OUT_DIR/results/{raw.tsv,env.txt,summary.json,summary.md,logs/}.
+# Publishes the CLI once per Xenon variant listed: NativeAOT (bin-aot, -p:XenonAot=true), and
+# framework-dependent ReadyToRun (bin-r2r) or plain IL (bin-jit), so one run compares how each
+# starts in the nested host; the one with the lower median t_init is "xenon" in the ratios.
+# Results: OUT_DIR/results/{raw.tsv,env.txt,summary.json,summary.md,logs/}.
 # Must run as root (nested/run.sh does). See docs/benchmarks.md.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-RUNS=10 WARM=1 TMO=1500 OUT="" VMMS="xenon-r2r xenon-jit qemu-microvm qemu-q35" APPEND=""
+RUNS=10 WARM=1 TMO=1500 OUT="" VMMS="xenon-aot xenon-r2r qemu-microvm qemu-q35" APPEND=""
 say() { echo "bench/boot: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while getopts "n:w:t:o:V:a:h" o; do
@@ -49,6 +50,9 @@ publish() {
         > "$OUT/publish-$(basename "$dest").log" 2>&1 \
         || { tail -n 30 "$OUT/publish-$(basename "$dest").log" >&2; say "dotnet publish failed"; exit 1; }
 }
+case " $VMMS " in *" xenon-aot"*)
+    publish "$W/bin-aot" -r linux-x64 -p:XenonAot=true ;;
+esac
 case " $VMMS " in *" xenon-r2r"*)
     publish "$W/bin-r2r" -r linux-x64 --self-contained false -p:PublishReadyToRun=true ;;
 esac
@@ -70,7 +74,7 @@ set -e
 [ -f "$W/results/raw.tsv" ] || { say "no results (nested/run.sh exit $rc); see $OUT/session.log"; exit 1; }
 rm -rf "$OUT/results"
 mv "$W/results" "$OUT/results"
-rm -rf "$W/bin-r2r" "$W/bin-jit" "$OUT/artifacts"
+rm -rf "$W/bin-aot" "$W/bin-r2r" "$W/bin-jit" "$OUT/artifacts"
 echo
 "$HERE/summarize.sh" "$OUT/results"
 say "results in $OUT/results (nested/run.sh exit $rc)"

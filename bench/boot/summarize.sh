@@ -12,7 +12,7 @@
 #   vmrss_mib  VmRSS at XENON-MODS-OK
 #   guest_ram_rss_mib  Rss of the guest-RAM mapping (the VMA whose size is the guest's memory)
 #   rss_beyond_guest_mib  vmrss - guest_ram_rss: what the VMM itself keeps resident
-# "xenon" in the ratios is the xenon variant (R2R or JIT) with the lower median t_init_s.
+# "xenon" in the ratios is the xenon variant (AOT, R2R or JIT) with the lower median t_init_s.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: summarize.sh RESULTS_DIR" >&2; exit 2; }
 R=$1
@@ -62,7 +62,7 @@ NR == 1 { ncol = NF; for (i = 1; i <= NF; i++) { col[$i] = i; name[i] = $i }; ne
 }
 END {
     # columns in a fixed order: the known VMMs first, then anything else as it appeared
-    nk = split("xenon-r2r xenon-jit qemu-microvm qemu-q35 xenon-r2r-help xenon-jit-help qemu-version", known, " ")
+    nk = split("xenon-aot xenon-r2r xenon-jit qemu-microvm qemu-q35 xenon-aot-help xenon-r2r-help xenon-jit-help qemu-version", known, " ")
     for (i = 1; i <= nk; i++) if (known[i] in seen) { order[++nv] = known[i]; placed[known[i]] = 1 }
     for (i = 1; i <= na; i++) if (!(appeared[i] in placed)) order[++nv] = appeared[i]
     nm = split("t_first_s t_init_s t_exit_s vmrss_mib guest_ram_rss_mib rss_beyond_guest_mib rss_anon_mib rss_file_mib rss_shmem_mib vmas sample_pause_s", metrics, " ")

@@ -20,18 +20,22 @@ public static class DomainBuilder
         // First: a domain that cannot have the backend it asks for fails before anything is read or created.
         var accel = SelectAccel(spec, log);
         var trace = BuildTrace.Start(log);
-        byte[] kernel = ReadInput(spec.Kernel, "kernel");
-        byte[] initrd = spec.Ramdisk is null ? [] : ReadInput(spec.Ramdisk, "ramdisk");
-        // Refuse a kernel that is neither a bzImage nor a PVH ELF before any VM exists.
+        // Refuse a kernel that is neither a bzImage nor a PVH ELF before any VM exists. A bzImage's kernel proper is
+        // read later, from the file straight into guest memory.
+        KernelImage kernel;
         try
         {
-            if (ElfKernel.HasElfMagic(kernel)) ElfKernel.Parse(kernel);
-            else SetupHeader.Parse(kernel);
+            kernel = KernelImage.Open(spec.Kernel);
         }
         catch (KernelImageException e)
         {
             throw new DomainBuildException($"kernel {spec.Kernel}: {e.Message}", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DomainBuildException($"kernel: cannot read {spec.Kernel}: {e.Message}");
+        }
+        byte[] initrd = spec.Ramdisk is null ? [] : ReadInput(spec.Ramdisk, "ramdisk");
         trace.Mark("read kernel and initrd");
         return BuildMachine(spec, accel, console, log, trace, (vm, memory) =>
         {
@@ -40,7 +44,7 @@ public static class DomainBuilder
             var supported = vm.Backend.GetSupportedCpuid();
             vm.CreateVcpus(vcpu =>
             {
-                var cpuid = CpuidBuilder.Build(supported, vcpu.Index, ApicIds.ForVcpu(vcpu.Index), spec.Vcpus);
+                var cpuid = CpuidBuilder.Build(supported, vcpu.Index, ApicIds.ForVcpu(vcpu.Index), spec.EffectiveMaxVcpus);
                 vcpu.SetCpuid(cpuid);
                 vcpu.ResetFpu();
                 if (vcpu.Index == 0)
@@ -113,7 +117,9 @@ public static class DomainBuilder
             try
             {
                 backend.CreateInterruptControllers();
-                vm = new VirtualMachine(backend, memory, spec.Vcpus, log);
+                // Every possible vCPU exists from the start: those beyond vcpus wait for a start-up IPI, which the guest
+                // sends once ACPI CPU hotplug (xl vcpu-set) has made them present.
+                vm = new VirtualMachine(backend, memory, spec.EffectiveMaxVcpus, log);
                 trace.Mark($"{backend.Name} vm, irqchip, memory slots");
             }
             catch
@@ -121,7 +127,7 @@ public static class DomainBuilder
                 backend.Dispose();
                 throw;
             }
-            platform = PcPlatform.Attach(vm, console, log);
+            platform = PcPlatform.Attach(vm, console, log, spec.Vcpus);
             devices = DomainDevices.Attach(spec, vm, platform.Pci, backends, log);
             trace.Mark("platform and virtio devices");
             var plan = prepareVcpus(vm, memory);

@@ -1,4 +1,5 @@
 using Xenon.Devices.Legacy.Acpi;
+using Xenon.Devices.Legacy.CpuHotplug;
 using Xenon.Devices.Legacy.I8042;
 using Xenon.Devices.Legacy.Platform;
 using Xenon.Devices.Legacy.Rtc;
@@ -12,14 +13,16 @@ namespace Xenon.Domain;
 /// <summary>The legacy PC devices every domain has, wired to a machine's port bus and interrupt lines:
 /// COM1, CMOS RTC, i8042 (reset), ACPI PM (S5, power button, PM timer), reset register 0xcf9, pvpanic,
 /// the POST/delay ports, and the PCI root complex (host bridge, config space through 0xcf8/0xcfc
-/// and ECAM) that PCI devices attach to.</summary>
+/// and ECAM) that PCI devices attach to, and ACPI CPU hotplug (a GPE block sharing the SCI, the hotplug registers).</summary>
 public sealed class PcPlatform : IDisposable
 {
     public const int KeyboardIrq = 1, Com1Irq = 4, RtcIrq = 8, SciIrq = 9, AuxIrq = 12;
 
     private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic, PciRoot pci,
-        PciConfigIoPorts configPorts)
+        PciConfigIoPorts configPorts, GpeBlock gpe, CpuHotplugController cpuHotplug)
     {
+        Gpe = gpe;
+        CpuHotplug = cpuHotplug;
         Pci = pci;
         PciConfigPorts = configPorts;
         Serial = serial;
@@ -38,6 +41,12 @@ public sealed class PcPlatform : IDisposable
     public PvPanic PvPanic { get; }
     public PciRoot Pci { get; }
 
+    /// <summary>GPE0: general-purpose ACPI events (CPU hotplug's), on the SCI with PM1.</summary>
+    public GpeBlock Gpe { get; }
+
+    /// <summary>Which vCPUs the guest is given (xl vcpu-set), through ACPI processor hotplug.</summary>
+    public CpuHotplugController CpuHotplug { get; }
+
     /// <summary>0xcf8/0xcfc: kept because its CONFIG_ADDRESS latch is part of a saved domain.</summary>
     public PciConfigIoPorts PciConfigPorts { get; }
 
@@ -46,13 +55,14 @@ public sealed class PcPlatform : IDisposable
     /// its <c>RestoreCompleted</c> maps the BARs once every function has its configuration space back.</summary>
     public DeviceStateSet CreateStateSet()
     {
-        var set = new DeviceStateSet().Add(Serial).Add(Rtc).Add(I8042).Add(Acpi).Add(Reset).Add(PciConfigPorts);
+        var set = new DeviceStateSet().Add(Serial).Add(Rtc).Add(I8042).Add(Acpi).Add(CpuHotplug).Add(Reset).Add(PciConfigPorts);
         foreach (var (_, device) in Pci.Devices)
             if (device is IStatefulDevice stateful) set.Add(stateful);
         return set.Add(Pci);
     }
 
-    public static PcPlatform Attach(VirtualMachine vm, ISerialOutput console, Action<string> log)
+    /// <param name="onlineVcpus">vCPUs present at boot (the rest of <c>vm.VcpuCount</c> can be hot-added); all by default.</param>
+    public static PcPlatform Attach(VirtualMachine vm, ISerialOutput console, Action<string> log, int onlineVcpus = 0)
     {
         var backend = vm.Backend;
         var serial = new Serial16550(backend.GetIrqLine(Com1Irq), console);
@@ -61,8 +71,13 @@ public sealed class PcPlatform : IDisposable
         rtc.Register(vm.Pio);
         var i8042 = new I8042Controller(vm, backend.GetIrqLine(KeyboardIrq), backend.GetIrqLine(AuxIrq));
         i8042.Register(vm.Pio);
-        var acpi = new AcpiPm(backend.GetIrqLine(SciIrq), vm, log: log);
+        var sci = new SharedIrqLine(backend.GetIrqLine(SciIrq));
+        var acpi = new AcpiPm(sci.AddSource(), vm, log: log);
         acpi.Register(vm.Pio);
+        var gpe = new GpeBlock(sci.AddSource());
+        gpe.Register(vm.Pio, Machine.Acpi.AcpiPorts.Gpe0Block);
+        var cpuHotplug = new CpuHotplugController(vm.VcpuCount, onlineVcpus > 0 ? onlineVcpus : vm.VcpuCount, gpe, log);
+        cpuHotplug.Register(vm.Pio);
         var reset = new ResetControl(vm);
         var pciIo = new PciIoWindow((ushort)PciWindows.DefaultIoStart, PciWindows.IoSpaceEnd, log);
         pciIo.Register(vm.Pio);
@@ -74,7 +89,7 @@ public sealed class PcPlatform : IDisposable
         var pvpanic = new PvPanic(vm, log);
         pvpanic.Register(vm.Pio);
         new PostCodePort().Register(vm.Pio);
-        return new PcPlatform(serial, rtc, i8042, acpi, reset, pvpanic, pci, configPorts);
+        return new PcPlatform(serial, rtc, i8042, acpi, reset, pvpanic, pci, configPorts, gpe, cpuHotplug);
     }
 
     public void Dispose() => Rtc.Dispose();

@@ -46,6 +46,13 @@ public sealed class RunningDomain : IDisposable, ISaveSource, IRestoreTarget
     /// <summary>xl mem-set: moves the balloon so the guest holds <paramref name="targetMiB"/>. Null on success, else why not.</summary>
     public string? SetMemoryTarget(ulong targetMiB) => Devices.SetMemoryTarget(targetMiB, RamMiB);
 
+    /// <summary>xl vcpu-set: vCPUs 0 … <paramref name="count"/>-1 online, the rest asked to leave (ACPI CPU hotplug).
+    /// Null on success, else why not (nothing changed).</summary>
+    public string? SetOnlineVcpus(int count) => Platform.CpuHotplug.SetOnline(count);
+
+    /// <summary>The vCPUs the guest has now, in order.</summary>
+    public int[] OnlineVcpus() => Platform.CpuHotplug.OnlineVcpus();
+
     public void Destroy() => Machine.RequestShutdown(ShutdownReason.PowerOff, "destroyed");
 
     SaveHeader ISaveSource.Header => new(Spec.Name, Spec.Uuid);

@@ -138,6 +138,34 @@ public sealed class FullSystemTests(FullSystemHost host)
     }
 
     [Fact]
+    public void Vcpu_set_hot_adds_and_removes_cpus_in_the_guest()
+    {
+        ScenarioResult r = host.Result("vcpu-set");
+        r.AssertExit(0);
+        r.AssertValue("VCPUSET-TOO-MANY-RC", "1", "vcpu-set above maxvcpus");
+        r.AssertValue("VCPUSET-ZERO-RC", "1", "vcpu-set 0");
+        r.AssertContains("however maxcpus is 4");
+        r.AssertValue("OFFLINE-ROWS-BOOT", "2", "vcpu-list's offline rows at boot (vcpus=2, maxvcpus=4)");
+        r.AssertValue("VCPUSET-UP-RC", "0", "vcpu-set 4");
+        r.AssertValue("GUEST-PRESENT-UP", "0-3", "the guest's present CPUs after vcpu-set 4");
+        r.AssertValue("GUEST-ONLINE-UP", "0-3", "the guest's online CPUs after onlining the hot-added ones");
+        r.AssertValue("OFFLINE-ROWS-UP", "0", "vcpu-list's offline rows after vcpu-set 4");
+        r.AssertValue("LIST-VCPUS-UP", "4", "xenon list's VCPUs after vcpu-set 4");
+        r.AssertValue("VCPUSET-DOWN-RC", "0", "vcpu-set 2");
+        r.AssertValue("GUEST-ONLINE-DOWN", "0-1", "the guest's online CPUs after vcpu-set 2");
+        r.AssertValue("GUEST-PRESENT-DOWN", "0-1", "the guest's present CPUs after vcpu-set 2 (ejected)");
+        r.AssertValue("OFFLINE-ROWS-DOWN", "2", "vcpu-list's offline rows after vcpu-set 2");
+        r.AssertValue("LIST-VCPUS-DOWN", "2", "xenon list's VCPUs after vcpu-set 2");
+        if (r.ValueOf("AVAIL-UP") != "<no-xenstore-utils>")
+        {
+            r.AssertValue("AVAIL-BOOT", "online,online,offline,offline", "cpu/I/availability at boot");
+            r.AssertValue("AVAIL-AFTER-ERRORS", "online,online,offline,offline", "cpu/I/availability after refused vcpu-sets");
+            r.AssertValue("AVAIL-UP", "online,online,online,online", "cpu/I/availability after vcpu-set 4");
+            r.AssertValue("AVAIL-DOWN", "online,online,offline,offline", "cpu/I/availability after vcpu-set 2");
+        }
+    }
+
+    [Fact]
     public void Memory_above_the_pci_hole_is_usable()
     {
         ScenarioResult r = host.Result("memory-4g");

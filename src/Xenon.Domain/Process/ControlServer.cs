@@ -133,7 +133,7 @@ public sealed class ControlServer : IDisposable
                 var balloon = d.Devices.Balloon;
                 ulong balloonMiB = balloon is null ? 0 : balloon.ActualPages / 256;
                 ulong targetBalloonMiB = balloon is null ? 0 : balloon.TargetPages / 256;
-                return $"{{\"ok\":true,\"name\":{JsonSerializer.Serialize(d.Spec.Name, DomainSpecJsonContext.Default.String)},\"state\":\"{(d.Machine.IsPaused ? "paused" : "running")}\",\"vcpus\":{d.Spec.Vcpus}," +
+                return $"{{\"ok\":true,\"name\":{JsonSerializer.Serialize(d.Spec.Name, DomainSpecJsonContext.Default.String)},\"state\":\"{(d.Machine.IsPaused ? "paused" : "running")}\",\"vcpus\":{d.OnlineVcpus().Length}," +
                     $"\"memory_mib\":{d.RamMiB - balloonMiB},\"target_mib\":{d.RamMiB - targetBalloonMiB},\"max_memory_mib\":{d.RamMiB}," +
                     $"\"balloon_inflated_pages\":{balloon?.InflatedPages ?? 0},\"balloon_discard_failures\":{balloon?.DiscardFailures ?? 0}}}";
             case "stats":
@@ -168,12 +168,16 @@ public sealed class ControlServer : IDisposable
                 string saveReply = Save(path, keep, saveOptions);
                 if (!keep) afterReply = _runner.EndSaved;
                 return saveReply;
+            case "vcpu-set":
+                return VcpuSetRequest.Set(_runner.Current, line);
+            case "vcpus":
+                return VcpuSetRequest.Describe(_runner.Current);
             case "migrate":
                 string migrateReply = Migration.MigrateRequest.Handle(_runner, line, out bool migrated);
                 if (migrated) afterReply = _runner.EndMigrated;
                 return migrateReply;
             default:
-                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, pause, unpause, info, stats, mem-set, rename, save or migrate)");
+                return Error($"unknown command \"{command}\" (expected shutdown, reboot, destroy, pause, unpause, info, stats, mem-set, vcpu-set, vcpus, rename, save or migrate)");
         }
     }
 

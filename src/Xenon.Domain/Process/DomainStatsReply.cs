@@ -20,7 +20,7 @@ public static class DomainStatsReply
             w.WriteStartObject();
             w.WriteBoolean("ok", true);
             w.WriteString("state", d.Machine.IsPaused ? "paused" : "running");
-            w.WriteNumber("vcpus", d.Spec.Vcpus);
+            w.WriteNumber("vcpus", d.OnlineVcpus().Length);
             w.WriteNumber("memory_mib", d.RamMiB - balloonMiB);
             w.WriteNumber("max_memory_mib", d.RamMiB);
             w.WriteStartArray("vbds");

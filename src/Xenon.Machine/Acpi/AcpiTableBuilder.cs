@@ -29,7 +29,7 @@ public static class AcpiTableBuilder
         ulong dsdt = area.Place(Dsdt.Build(maxVcpus), 16);
         ulong fadt = area.Place(Fadt.Build(dsdt, facs), 16);
         ulong madt = area.Place(Madt.Build(vcpus, maxVcpus), 16);
-        ulong mcfg = area.Place(Mcfg.Build(X86Layout.PciEcamBase, 0, (byte)(X86Layout.PciEcamSize / X86Layout.MiB - 1)), 16);
+        ulong mcfg = area.Place(Mcfg.Build(X86Layout.PciEcamBase, 0, X86Layout.PciLastBus), 16);
 
         ReadOnlySpan<ulong> tables = [fadt, madt, mcfg];
         ulong xsdt = area.Place(RootTables.BuildXsdt(tables), 16);

@@ -17,14 +17,32 @@ public static class BzImageLoader
     public static BootPlan Load(GuestMemory memory, ReadOnlySpan<byte> image, ReadOnlySpan<byte> initrd,
         string commandLine, E820Map memoryMap, ulong rsdpAddress)
     {
+        var header = SetupHeader.Parse(image);
+        return Load(memory, header, image[..header.SetupSize], image[header.SetupSize..], null, initrd, commandLine, memoryMap, rsdpAddress);
+    }
+
+    /// <summary>Loads a kernel opened with <see cref="KernelImage.Open"/>: its protected-mode part goes from the file
+    /// straight into guest memory.</summary>
+    public static BootPlan Load(GuestMemory memory, KernelImage image, ReadOnlySpan<byte> initrd,
+        string commandLine, E820Map memoryMap, ulong rsdpAddress)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Setup is null) throw new ArgumentException("not a bzImage", nameof(image));
+        return Load(memory, image.Setup, image.Head, default, image, initrd, commandLine, memoryMap, rsdpAddress);
+    }
+
+    /// <param name="payload">The protected-mode kernel, unless <paramref name="file"/> is given to read it from.</param>
+    private static BootPlan Load(GuestMemory memory, SetupHeader header, ReadOnlySpan<byte> setup, ReadOnlySpan<byte> payload, KernelImage? file,
+        ReadOnlySpan<byte> initrd, string commandLine, E820Map memoryMap, ulong rsdpAddress)
+    {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(commandLine);
         ArgumentNullException.ThrowIfNull(memoryMap);
 
-        var header = SetupHeader.Parse(image);
-        var kernel = image[header.SetupSize..];
+        if (file is not null && file.PayloadLength > int.MaxValue) throw new KernelImageException($"the kernel is too large ({file.Length} bytes)");
+        int kernelLength = file is null ? payload.Length : (int)file.PayloadLength;
         ulong lowEnd = memoryMap.LowRamEnd;
-        ulong needed = Math.Max((ulong)kernel.Length, header.InitSize);
+        ulong needed = Math.Max((ulong)kernelLength, header.InitSize);
 
         ulong load = BootLayout.DefaultKernelLoad;
         if (header.Relocatable && header.PreferredAddress >= BootLayout.DefaultKernelLoad
@@ -37,18 +55,21 @@ public static class BzImageLoader
         runtimeStart = Math.Max(runtimeStart, header.PreferredAddress);
         if (runtimeStart > lowEnd)
             throw new BootException($"the kernel wants to run at 0x{runtimeStart:x} but RAM below 4 GiB ends at 0x{lowEnd:x}");
-        ulong kernelEnd = Math.Max(load + (ulong)kernel.Length, runtimeStart + header.InitSize);
-        if (kernelEnd > lowEnd || !memoryMap.IsRam(load, (ulong)kernel.Length))
+        ulong kernelEnd = Math.Max(load + (ulong)kernelLength, runtimeStart + header.InitSize);
+        if (kernelEnd > lowEnd || !memoryMap.IsRam(load, (ulong)kernelLength))
             throw new BootException(
                 $"the kernel needs memory up to 0x{kernelEnd:x} (init_size 0x{header.InitSize:x} from 0x{runtimeStart:x}) but RAM below 4 GiB ends at 0x{lowEnd:x}");
-        memory.Write(load, kernel);
+        var destination = memory.GetSpan(load, kernelLength);
+        if (file is null) payload.CopyTo(destination);
+        else file.ReadPayload(destination);
+        memory.NotifyWritten(load, kernelLength); // as GuestMemory.Write would: the soft CPU must see new code
 
         ulong cmdline = CommandLine.Write(memory, commandLine, header.CommandLineSize);
 
         ulong initrdMaxEnd = (ulong)header.InitrdAddressMax + 1;
         ulong initrdAddress = InitrdPlacement.Place(memory, memoryMap, initrd, kernelEnd, initrdMaxEnd);
 
-        WriteBootParams(memory, image, header, cmdline, initrdAddress, (ulong)initrd.Length, memoryMap, rsdpAddress);
+        WriteBootParams(memory, setup, header, cmdline, initrdAddress, (ulong)initrd.Length, memoryMap, rsdpAddress);
 
         ulong entry = load + Entry64Offset;
         var (regs, sregs) = X86BootSetup.LongModeEntry(memory, entry, BootLayout.BootParams);
@@ -68,12 +89,12 @@ public static class BzImageLoader
         };
     }
 
-    private static void WriteBootParams(GuestMemory memory, ReadOnlySpan<byte> image, SetupHeader header,
+    private static void WriteBootParams(GuestMemory memory, ReadOnlySpan<byte> setup, SetupHeader header,
         ulong cmdline, ulong initrdAddress, ulong initrdSize, E820Map map, ulong rsdp)
     {
         var zp = memory.GetSpan(BootLayout.BootParams, BootParamsLayout.Size);
         zp.Clear();
-        image[SetupHeaderStart..header.HeaderEnd].CopyTo(zp[SetupHeaderStart..]);
+        setup[SetupHeaderStart..header.HeaderEnd].CopyTo(zp[SetupHeaderStart..]);
 
         zp[TypeOfLoader] = LoaderTypeUndefined;
         zp[BootParamsLayout.LoadFlags] = (byte)((header.LoadFlags | CanUseHeap) & ~KeepSegments);

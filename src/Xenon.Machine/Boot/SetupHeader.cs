@@ -33,10 +33,16 @@ public sealed class SetupHeader
 
     public string VersionText => FormatVersion(Version);
 
-    public static SetupHeader Parse(ReadOnlySpan<byte> image)
+    public static SetupHeader Parse(ReadOnlySpan<byte> image) => Parse(image, image.Length);
+
+    /// <summary>Parses the header from the start of a file of <paramref name="fileLength"/> bytes: <paramref name="image"/>
+    /// is the file, or its first bytes (at least the boot sector and setup header), so that the kernel itself can be read
+    /// from the file straight into guest memory.</summary>
+    public static SetupHeader Parse(ReadOnlySpan<byte> image, long fileLength)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fileLength, image.Length);
         if (image.Length < L.Header + 4 + 2)
-            throw new KernelImageException($"not a Linux bzImage: the file is only {image.Length} bytes");
+            throw new KernelImageException($"not a Linux bzImage: the file is only {fileLength} bytes");
         if (BinaryPrimitives.ReadUInt16LittleEndian(image[L.BootFlag..]) != L.BootFlagValue)
             throw new KernelImageException("not a Linux bzImage: no boot signature 0xAA55 at 0x1FE");
         if (BinaryPrimitives.ReadUInt32LittleEndian(image[L.Header..]) != L.HdrSMagic)
@@ -46,7 +52,7 @@ public sealed class SetupHeader
         if (version < MinimumVersion)
             throw new KernelImageException($"boot protocol {FormatVersion(version)} is too old: the 64-bit entry needs {FormatVersion(MinimumVersion)} or later");
         if (image.Length < L.HeaderEnd212)
-            throw new KernelImageException($"bzImage is truncated inside its setup header ({image.Length} bytes)");
+            throw new KernelImageException($"bzImage is truncated inside its setup header ({fileLength} bytes)");
 
         byte loadFlags = image[L.LoadFlags];
         if ((loadFlags & L.LoadedHigh) == 0)
@@ -57,12 +63,12 @@ public sealed class SetupHeader
 
         int sects = image[L.SetupSects] == 0 ? 4 : image[L.SetupSects];
         int setupSize = (sects + 1) * 512;
-        if (image.Length <= setupSize)
-            throw new KernelImageException($"bzImage is truncated: {sects} setup sectors need {setupSize} bytes but the file has {image.Length}");
+        if (fileLength <= setupSize)
+            throw new KernelImageException($"bzImage is truncated: {sects} setup sectors need {setupSize} bytes but the file has {fileLength}");
 
         uint sysSize = BinaryPrimitives.ReadUInt32LittleEndian(image[L.SysSize..]);
         ulong declared = (ulong)sysSize * 16;
-        ulong present = (ulong)(image.Length - setupSize);
+        ulong present = (ulong)(fileLength - setupSize);
         // syssize is rounded up to 16-byte paragraphs, so the file may be up to 15 bytes shorter.
         if (declared > present + 15)
             throw new KernelImageException($"bzImage is truncated: syssize declares {declared} bytes of kernel but only {present} follow the setup code");

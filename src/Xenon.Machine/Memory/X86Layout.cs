@@ -21,6 +21,11 @@ public static class X86Layout
     public const ulong PciEcamBase = 0xe000_0000;
     public const ulong PciEcamSize = 256 * MiB;
 
+    /// <summary>The last PCI bus the guest is told of (the MCFG's end bus, as the DSDT's _CRS says): there is only the root
+    /// bus. Linux takes the MCFG's end bus as the last bus worth probing and, at boot, reads a vendor id at 32 slots of every
+    /// bus up to it, looking for peer host bridges; at 255 that was 8160 config reads, two port exits each, for nothing.</summary>
+    public const byte PciLastBus = 0;
+
     /// <summary>Where 32-bit MMIO BARs are allocated: from the hole's start up to the ECAM window.</summary>
     public const ulong PciMmio32Base = MmioHoleStart;
     public const ulong PciMmio32End = PciEcamBase;

@@ -8,7 +8,8 @@ namespace Xenon.Toolstack.Commands;
 /// <summary>
 /// xl's cpupool commands: cpupool-list, -create, -destroy, -rename, -cpu-add, -cpu-remove, -migrate, with xl's
 /// arguments, tables and messages. The pools live in cpupools.json (<see cref="CpuPoolTable"/>); every change is
-/// made under the registry lock and then enforced on the domains it concerns (<see cref="PoolPlacement"/>).
+/// made under the registry lock and then enforced on the domains it concerns (<see cref="PoolPlacement"/>); create, destroy
+/// and rename are mirrored in XenStore's /local/pool/ID/name.
 /// </summary>
 public static class CpupoolCommands
 {
@@ -98,7 +99,14 @@ public static class CpupoolCommands
             stdout.WriteLine($"number of cpus: {cpus.Count}");
             if (!line.Has('n')) table.Save(context.RunRoot);
         }
+        if (!line.Has('n')) PublishPools(context);
         return 0;
+    }
+
+    /// <summary>libxl keeps /local/pool/ID/name for every pool: opening XenStore reconciles them with cpupools.json.</summary>
+    private static void PublishPools(ToolstackContext context)
+    {
+        using (XenStore.XenStoreLauncher.Open(context, TextWriter.Null)) { }
     }
 
     // xl's keys: name (default: the file's base name), sched, then nodes= or cpus= (a list of CPU numbers, or a CPU
@@ -183,6 +191,7 @@ public static class CpupoolCommands
             }
             table.Save(context.RunRoot);
         }
+        PublishPools(context);
         return 0;
     }
 
@@ -201,6 +210,7 @@ public static class CpupoolCommands
             }
             table.Save(context.RunRoot);
         }
+        PublishPools(context);
         return 0;
     }
 

@@ -72,10 +72,10 @@ public static class ListCommand
         foreach (var d in domains)
         {
             var (seconds, running) = DomainUsage.Of(d);
-            var (memory, paused) = MemoryAndPaused(d);
+            var (memory, paused, vcpus) = MemoryPausedVcpus(d);
             // A paused domain's vCPU threads are parked: neither running nor blocked (xl shows "--p---").
             string state = paused ? XlFormat.StateLetters(false, false, paused: true) : XlFormat.StateLetters(running, !running);
-            stdout.WriteLine(XlFormat.ListRow(d.Name, d.DomId, memory, d.Spec.Vcpus, state, seconds)
+            stdout.WriteLine(XlFormat.ListRow(d.Name, d.DomId, memory, vcpus, state, seconds)
                 + (verbose ? XlFormat.ListVerboseSuffix(d.Spec.Uuid) : "")
                 + (pools is null ? "" : XlFormat.ListPoolSuffix(CpupoolCommands.PoolNameOf(pools, d))));
         }
@@ -89,10 +89,18 @@ public static class ListCommand
     /// <summary>Memory held now and whether the domain is paused, from one <c>info</c> on its control socket.</summary>
     public static (ulong MemoryMiB, bool Paused) MemoryAndPaused(LiveDomain d)
     {
-        if (ControlClient.Query(d.Directory, "info", out _) is not { } info) return (d.Spec.MemoryMiB, false);
+        var (mib, paused, _) = MemoryPausedVcpus(d);
+        return (mib, paused);
+    }
+
+    /// <summary>As <see cref="MemoryAndPaused"/>, and the vCPUs online now (xl list's VCPUs: vcpu-set changes it).</summary>
+    public static (ulong MemoryMiB, bool Paused, int Vcpus) MemoryPausedVcpus(LiveDomain d)
+    {
+        if (ControlClient.Query(d.Directory, "info", out _) is not { } info) return (d.Spec.MemoryMiB, false, d.Spec.Vcpus);
         ulong mib = info.TryGetProperty("memory_mib", out var m) && m.ValueKind == JsonValueKind.Number && m.TryGetUInt64(out ulong v) ? v : d.Spec.MemoryMiB;
         bool paused = info.TryGetProperty("state", out var st) && st.ValueKind == JsonValueKind.String && st.GetString() == "paused";
-        return (mib, paused);
+        int vcpus = info.TryGetProperty("vcpus", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out int n) && n > 0 ? n : d.Spec.Vcpus;
+        return (mib, paused, vcpus);
     }
 
     /// <summary>

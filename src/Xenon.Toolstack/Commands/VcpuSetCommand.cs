@@ -1,12 +1,18 @@
 using System.Globalization;
 using Xenon.Toolstack.Cli;
 using Xenon.Toolstack.Domains;
+using Xenon.Toolstack.XenStore;
 
 namespace Xenon.Toolstack.Commands;
 
 /// <summary>
-/// <c>xenon vcpu-set [-i] DOMAIN N</c>: xl's syntax, but a domain's online vCPUs are fixed when it is built here
-/// (no ACPI CPU hotplug yet), so only N equal to the current count succeeds; anything else is refused, saying so.
+/// <c>xenon vcpu-set [-i] DOMAIN N</c>, as xl vcpu-set on an HVM guest: vCPUs 0 … N-1 become available and the rest
+/// are taken away through ACPI CPU hotplug (the domain process's <c>vcpu-set</c> request). A hot-added CPU appears in
+/// the guest, which brings it up when told to (Linux: <c>echo 1 &gt; /sys/devices/system/cpu/cpuN/online</c>, what a
+/// udev rule does); a removed one is offlined and ejected by the guest. XenStore's cpu/I/availability follows.
+/// N must be 1 … maxvcpus; otherwise libxl's error, exit 1, and nothing changes. xl's host-CPU overcommit check
+/// (which -i skips) is not made: a vCPU here is a host thread, and a guest with more vCPUs than the host has CPUs is
+/// merely slower.
 /// </summary>
 public static class VcpuSetCommand
 {
@@ -33,9 +39,29 @@ public static class VcpuSetCommand
             return CommandSupport.Failure;
         }
         if (CommandSupport.Find(new DomainRegistry(context), dom, stderr) is not { } d) return CommandSupport.Failure;
-        if (n == d.Spec.Vcpus) return 0;
-        stderr.WriteLine($"xenon vcpu-set: changing the number of online vCPUs is not supported: domain {d.Name} runs {d.Spec.Vcpus} " +
-            "vCPUs, fixed when it was built (vcpus= and maxvcpus= in its config; vCPU hotplug is not implemented)");
-        return CommandSupport.Failure;
+        int max = d.Spec.EffectiveMaxVcpus;
+        if (n < 1 || n > max)
+        {
+            // libxl_set_vcpuonline's messages, then xl's.
+            stderr.WriteLine(n < 1 ? $"libxl: error: Domain {d.DomId}:Requested 0 VCPUs!"
+                : $"libxl: error: Domain {d.DomId}:Requested {n} VCPUs, however maxcpus is {max}!");
+            stderr.WriteLine($"libxl_set_vcpuonline failed domid={d.DomId} max_vcpus={n}, rc: -3");
+            return CommandSupport.Failure;
+        }
+        if (ControlClient.Send(d.Directory, "vcpu-set", $",\"vcpus\":{n.ToString(CultureInfo.InvariantCulture)}") is { } error)
+        {
+            stderr.WriteLine($"libxl_set_vcpuonline failed domid={d.DomId} max_vcpus={n}: {error}");
+            return CommandSupport.Failure;
+        }
+        using var records = XenStoreLauncher.Open(context, stderr);
+        try
+        {
+            records?.SetVcpuAvailability(d.DomId, n, max);
+        }
+        catch (XsClientException e)
+        {
+            stderr.WriteLine($"xenon: warning: XenStore not updated: {e.Message}");
+        }
+        return 0;
     }
 }

@@ -62,6 +62,43 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
         });
     }
 
+    /// <summary>xl vcpu-set: cpu/I/availability is "online" for I below <paramref name="online"/> and "offline" up to
+    /// maxvcpus (libxl's layout; only the nodes the domain has are written).</summary>
+    public void SetVcpuAvailability(int domId, int online, int maxVcpus)
+    {
+        string dom = DomainStoreLayout.DomainPath(domId);
+        client.Transact(tx =>
+        {
+            for (int i = 0; i < maxVcpus; i++)
+            {
+                string node = $"{dom}/cpu/{i.ToString(CultureInfo.InvariantCulture)}/availability";
+                if (client.Read(node, tx) is not null) client.Write(node, i < online ? "online" : "offline", tx);
+            }
+        });
+    }
+
+    /// <summary>The CPU pools as libxl records them: /local/pool/ID/name for each pool of <paramref name="pools"/>, and
+    /// no node for a pool that is gone.</summary>
+    public void SyncPools(Scheduling.CpuPoolTable pools)
+    {
+        ArgumentNullException.ThrowIfNull(pools);
+        client.Transact(tx =>
+        {
+            foreach (var pool in pools.Pools)
+            {
+                string node = $"/local/pool/{pool.Id.ToString(CultureInfo.InvariantCulture)}/name";
+                if (client.Read(node, tx) != pool.Name) client.Write(node, pool.Name, tx);
+            }
+            foreach (var child in client.Directory("/local/pool", tx))
+            {
+                bool known = false;
+                foreach (var pool in pools.Pools)
+                    known |= child == pool.Id.ToString(CultureInfo.InvariantCulture);
+                if (!known) client.Rm($"/local/pool/{child}", tx);
+            }
+        });
+    }
+
     /// <summary>xl mem-max mirrors the new ceiling into memory/static-max (KiB).</summary>
     public void SetStaticMax(int domId, ulong maxMiB)
     {

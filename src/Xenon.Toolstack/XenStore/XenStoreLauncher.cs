@@ -69,6 +69,7 @@ public static class XenStoreLauncher
             var records = new DomainStoreRecords(client);
             var host = HostInfo.Read();
             records.Reconcile(new Domains.DomainRegistry(context).List(), host.TotalMemoryKiB, host.NrCpus);
+            records.SyncPools(context.LoadPools());
             return records;
         }
         catch (Exception e) when (e is XsClientException or IOException or UnauthorizedAccessException or SocketException)

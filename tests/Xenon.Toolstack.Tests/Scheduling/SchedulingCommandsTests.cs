@@ -5,7 +5,7 @@ using Xenon.Toolstack.Tests.XenStore;
 
 namespace Xenon.Toolstack.Tests.Scheduling;
 
-/// <summary>sched-credit(2), vcpu-pin, vcpu-set, mem-max and the list/rename changes against fake domains, a
+/// <summary>sched-credit(2), vcpu-pin, mem-max and the list/rename changes against fake domains, a
 /// fake cgroup tree and (for vcpu-pin) real threads of this process named like vCPU threads.</summary>
 public sealed class SchedulingCommandsTests : IDisposable
 {
@@ -175,20 +175,6 @@ public sealed class SchedulingCommandsTests : IDisposable
         _world.AddDomain(ToolstackFixture.Spec("web", 2));
         Assert.Equal(1, VcpuPinCommand.Run(args, _err, _context));
         Assert.Contains(message, _err.ToString());
-    }
-
-    [Fact]
-    public void VcpuSetAcceptsOnlyTheCurrentCount()
-    {
-        _world.AddDomain(ToolstackFixture.Spec("web", 2, vcpus: 2));
-        Assert.Equal(0, VcpuSetCommand.Run(["web", "2"], _err, _context));
-        Assert.Equal(1, VcpuSetCommand.Run(["web", "1"], _err, _context));
-        Assert.Contains("changing the number of online vCPUs is not supported", _err.ToString());
-        Assert.Equal(1, VcpuSetCommand.Run(["web", "two"], _err, _context));
-        Assert.Contains("Error: Invalid argument.", _err.ToString());
-        Assert.Equal(1, VcpuSetCommand.Run(["nope", "1"], _err, _context));
-        Assert.Equal(1, VcpuSetCommand.Run(["Domain-0", "1"], _err, _context));
-        Assert.Equal(1, VcpuSetCommand.Run(["web"], _err, _context));
     }
 
     [Fact]

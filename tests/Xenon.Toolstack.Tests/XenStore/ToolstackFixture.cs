@@ -35,6 +35,10 @@ public sealed class ToolstackFixture : IDisposable
     /// <summary>What the fake control sockets report as the domain's state in <c>info</c> ("running" or "paused").</summary>
     public string InfoState { get; set; } = "running";
 
+    /// <summary>Online vCPU counts the fake control sockets report (vcpu-set changes them), by domain name; the
+    /// spec's vcpus when absent.</summary>
+    public Dictionary<string, int> OnlineVcpus { get; } = [];
+
     /// <summary>Commands the fake control sockets received, as "NAME:cmd-line".</summary>
     public List<string> ControlLog { get; } = [];
 
@@ -111,17 +115,27 @@ public sealed class ToolstackFixture : IDisposable
                 string line = Encoding.UTF8.GetString(buffer, 0, n).Trim();
                 lock (ControlLog) ControlLog.Add($"{spec.Name}:{line}");
                 using var doc = JsonDocument.Parse(line);
+                int online;
+                lock (OnlineVcpus) online = OnlineVcpus.GetValueOrDefault(spec.Name, spec.Vcpus);
                 string reply = doc.RootElement.GetProperty("cmd").GetString() switch
                 {
-                    "info" => $"{{\"ok\":true,\"name\":\"{spec.Name}\",\"state\":\"{InfoState}\",\"vcpus\":{spec.Vcpus},\"memory_mib\":100,\"target_mib\":100,\"max_memory_mib\":256}}",
+                    "info" => $"{{\"ok\":true,\"name\":\"{spec.Name}\",\"state\":\"{InfoState}\",\"vcpus\":{online},\"memory_mib\":100,\"target_mib\":100,\"max_memory_mib\":256}}",
                     "rename" => dir.MoveTo(doc.RootElement.GetProperty("name").GetString()!) is { } why
                         ? $"{{\"ok\":false,\"error\":\"{why}\"}}" : "{\"ok\":true}",
                     "destroy" => Destroyed(dir),
+                    "vcpus" => $"{{\"ok\":true,\"max_vcpus\":{spec.EffectiveMaxVcpus},\"online\":[{string.Join(',', Enumerable.Range(0, online))}]}}",
+                    "vcpu-set" => VcpuSet(spec, doc.RootElement.GetProperty("vcpus").GetInt32()),
                     _ => "{\"ok\":true}",
                 };
                 client.Send(Encoding.UTF8.GetBytes(reply + "\n"));
             }
         }) { IsBackground = true }.Start();
+    }
+
+    private string VcpuSet(DomainSpec spec, int count)
+    {
+        lock (OnlineVcpus) OnlineVcpus[spec.Name] = count;
+        return "{\"ok\":true}";
     }
 
     private static string Destroyed(DomainRuntimeDirectory dir)

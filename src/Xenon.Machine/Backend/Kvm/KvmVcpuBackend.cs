@@ -14,6 +14,7 @@ public sealed class KvmVcpuBackend : IVcpuBackend
     private const uint DeliveryModeNmi = 0x4, DeliveryModeExtInt = 0x7;
 
     private readonly Func<KvmStateSupport> _stateSupport;
+    private readonly KvmExitCounter? _exits = KvmExitCounter.FromEnvironment();
 
     internal KvmVcpuBackend(KvmVcpu vcpu, int index, Func<KvmStateSupport> stateSupport)
     {
@@ -88,6 +89,7 @@ public sealed class KvmVcpuBackend : IVcpuBackend
         }
 
         ref readonly var run = ref Vcpu.RunState;
+        if (_exits is not null) CountExit(_exits, in run);
         switch ((KvmExitReason)run.ExitReason)
         {
             case KvmExitReason.Io:
@@ -123,6 +125,16 @@ public sealed class KvmVcpuBackend : IVcpuBackend
         }
     }
 
+    private static void CountExit(KvmExitCounter exits, in KvmRun run)
+    {
+        exits.Count(run.ExitReason);
+        if ((KvmExitReason)run.ExitReason == KvmExitReason.Io) exits.CountIo(run.Io.Port, (int)run.Io.Count);
+        else if ((KvmExitReason)run.ExitReason == KvmExitReason.Mmio) exits.CountMmio(run.Mmio.PhysAddr);
+    }
+
+    /// <summary>This vCPU's exit counts (XENON_TRACE=1 only; else null).</summary>
+    public string? DescribeExits() => _exits?.Describe(Index);
+
     private static VcpuExit SystemEvent(uint type) => (KvmSystemEventType)type switch
     {
         KvmSystemEventType.Shutdown => new VcpuExit(VcpuExitKind.SystemPowerOff),
@@ -145,5 +157,10 @@ public sealed class KvmVcpuBackend : IVcpuBackend
 
     public void Kick() => Vcpu.Kick();
 
-    public void Dispose() => Vcpu.Dispose();
+    public void Dispose()
+    {
+        // the trace's last word on this vCPU: written here because the backend has no log of its own
+        if (_exits is not null) Console.Error.WriteLine($"xenon: trace: {_exits.Describe(Index)}");
+        Vcpu.Dispose();
+    }
 }

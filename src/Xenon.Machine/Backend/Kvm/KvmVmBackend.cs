@@ -21,6 +21,7 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport
     private readonly KvmIrqLine?[] _irqLines = new KvmIrqLine?[GsiCount];
     private readonly Lock _gate = new();
     private IReadOnlyList<CpuidEntry>? _supportedCpuid;
+    private bool _supportedCpuidIrqchip;
     private KvmStateSupport? _stateSupport;
     private bool _irqchip;
     private KvmMsiController? _msi;
@@ -95,12 +96,14 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport
     {
         lock (_gate)
         {
-            if (_supportedCpuid is null)
+            if (_supportedCpuid is null || _supportedCpuidIrqchip != _irqchip)
             {
                 var kvm = System.GetSupportedCpuid();
                 var entries = new CpuidEntry[kvm.Length];
                 for (int i = 0; i < kvm.Length; i++) entries[i] = KvmStateConversion.FromKvm(kvm[i]);
-                _supportedCpuid = entries;
+                // the TSC-deadline timer lives in the in-kernel local APIC: offered only once that exists
+                _supportedCpuid = KvmSupportedCpuid.WithInKernelFeatures(entries, _irqchip && System.HasExtension(KvmCapability.TscDeadlineTimer));
+                _supportedCpuidIrqchip = _irqchip;
             }
             return _supportedCpuid;
         }
