@@ -13,7 +13,7 @@ internal sealed class FrameInbox : IDisposable
     private readonly BlockingCollection<object> _items = new();
     private readonly MigrationChannel _channel;
     private readonly ManualResetEventSlim _ended = new();
-    private readonly Lock _progressGate = new();
+    private readonly object _progressGate = new(); // Monitor.Wait/PulseAll need an object, not a Lock
     private long _acknowledged;
     private bool _peerEnded;
     private volatile bool _closing;

@@ -5,8 +5,9 @@ namespace Xenon.Domain.Migration;
 
 /// <summary>
 /// A domain process started by <c>xenon migrate-receive</c>: its runtime directory holds <c>migrate-in</c>, and the
-/// process, instead of booting, listens on <c>migrate.sock</c> there, takes the one connection the toolstack relays the
-/// sender's stream through, and fills the domain from it (<see cref="MigrationReceiver"/>).
+/// process, instead of booting, listens on <c>migrate.sock</c> there, takes the one connection the toolstack offers the
+/// sender's stream on (<see cref="StreamHandoff"/>: the sender's own connection when it can, else a relay), and fills
+/// the domain from it (<see cref="MigrationReceiver"/>).
 /// </summary>
 public static class IncomingMigration
 {
@@ -48,9 +49,9 @@ public static class IncomingMigration
                 var accept = listener.AcceptAsync();
                 if (!accept.Wait(Timeout)) throw new TimeoutException($"no migration stream arrived on {path} within {Timeout.TotalSeconds:0} s");
                 var socket = accept.Result;
-                log($"domain {domain.Spec.Name}: migration stream connected");
                 socket.ReceiveTimeout = (int)Timeout.TotalMilliseconds;
-                channel = MigrationChannel.ForSocket(socket);
+                channel = StreamHandoff.Accept(socket, Timeout, log);
+                log($"domain {domain.Spec.Name}: migration stream connected");
             }
             finally
             {

@@ -50,9 +50,6 @@ public static class MigrationSender
             ulong ramBytes = 0;
             foreach (var r in source.Memory.Regions) ramBytes += r.Size;
             var pfns = new ulong[ramBytes / SaveFormat.PageSize];
-            // The set that ended pre-copy: the log no longer holds it, so it is kept here for the last round.
-            var held = new ulong[pfns.Length];
-            int heldCount = 0;
             var precopy = new PrecopyRounds(policy, ramBytes);
             PrecopyStopReason stop;
             TimeSpan downtimeStart, stopCopy;
@@ -78,21 +75,23 @@ public static class MigrationSender
                     int dirty = source.CollectDirtyPages(pfns);
                     double rate = sendClock.Elapsed.TotalSeconds > 0 ? counted.Written / sendClock.Elapsed.TotalSeconds : 0;
                     stop = precopy.Decide((ulong)dirty, (ulong)counted.Written, rate);
+                    // The set that ends pre-copy is sent live too (the log no longer holds it): what the pause must
+                    // carry is then only what the guest writes during this short last round, not a whole round's worth.
+                    step = stop == PrecopyStopReason.None ? $"sending dirty pages (round {precopy.Rounds})" : "sending the dirty pages that end pre-copy";
+                    if (dirty > 0)
+                    {
+                        var roundClock = Stopwatch.StartNew();
+                        before = counted.Written;
+                        writer.WriteMemoryPages(source.Memory, pfns.AsSpan(0, dirty));
+                        writer.Flush();
+                        CatchUp(inbox, counted, policy, ref step);
+                        rounds.Add(new MigrationRound(rounds.Count, (ulong)dirty, (ulong)(counted.Written - before), roundClock.Elapsed, Paused: false));
+                    }
                     if (stop != PrecopyStopReason.None)
                     {
-                        // Not sent now: they go in the last round, with whatever is written until the pause.
-                        Array.Copy(pfns, held, dirty);
-                        heldCount = dirty;
-                        log($"migration to {destination}: pre-copy ends after {precopy.Rounds} rounds ({stop}): {dirty} dirty pages at {rate / 1e6:0.0} MB/s");
+                        log($"migration to {destination}: pre-copy ends after {precopy.Rounds} rounds ({stop}): {dirty} dirty pages sent live at {rate / 1e6:0.0} MB/s");
                         break;
                     }
-                    step = $"sending dirty pages (round {precopy.Rounds})";
-                    var roundClock = Stopwatch.StartNew();
-                    before = counted.Written;
-                    writer.WriteMemoryPages(source.Memory, pfns.AsSpan(0, dirty));
-                    writer.Flush();
-                    CatchUp(inbox, counted, policy, ref step);
-                    rounds.Add(new MigrationRound(precopy.Rounds, (ulong)dirty, (ulong)(counted.Written - before), roundClock.Elapsed, Paused: false));
                 }
 
                 phases.Mark($"{precopy.Rounds} rounds");
@@ -116,9 +115,8 @@ public static class MigrationSender
                 phases.Mark("captured");
                 // After the capture: anything the backend wrote to guest memory while the state was read goes too.
                 step = "sending the last dirty pages";
-                int collected = source.CollectDirtyPages(pfns);
-                int last = DirtyPageSets.Union(held.AsSpan(0, heldCount), pfns.AsSpan(0, collected), held);
-                writer.WriteMemoryPages(source.Memory, held.AsSpan(0, last));
+                int last = source.CollectDirtyPages(pfns);
+                writer.WriteMemoryPages(source.Memory, pfns.AsSpan(0, last));
                 phases.Mark($"last {last} pages");
                 step = "sending the vCPU, platform and device state";
                 for (int i = 0; i < machine.Vcpus.Count; i++) writer.WriteVcpuState(i, VcpuStateCodec.Encode(machine.Vcpus[i]));

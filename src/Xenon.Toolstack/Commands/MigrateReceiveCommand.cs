@@ -70,11 +70,13 @@ public static class MigrateReceiveCommand
         socket.NoDelay = true;
         listener.Close();
         using var stream = new NetworkStream(socket, ownsSocket: false);
-        return Receive(stream, stream, () => socket.Shutdown(SocketShutdown.Send), stderr, context);
+        return Receive(stream, stream, () => socket.Shutdown(SocketShutdown.Send), stderr, context, socket);
     }
 
     /// <param name="closeOutput">Ends the sender-facing direction (the sender then reads end of stream).</param>
-    internal static int Receive(Stream input, Stream output, Action closeOutput, TextWriter stderr, ToolstackContext context)
+    /// <param name="connection">The sender's connection, when it is a socket the domain process may take over
+    /// (<see cref="StreamHandoff"/>); null: relay.</param>
+    internal static int Receive(Stream input, Stream output, Action closeOutput, TextWriter stderr, ToolstackContext context, Socket? connection = null)
     {
         var clock = Stopwatch.StartNew();
         try
@@ -134,13 +136,25 @@ public static class MigrateReceiveCommand
             if (domainSocket is not null)
             {
                 using var toDomain = new NetworkStream(domainSocket, ownsSocket: false);
-                stderr.WriteLine($"xenon migrate-receive: the domain process took the stream {clock.Elapsed.TotalMilliseconds:0} ms after the banner");
                 try
                 {
-                    toDomain.Write(recording.Recorded);
-                    var (relayed, answered) = MigrateRelay.Run(input, toDomain, toDomain, output,
-                        closeB: () => domainSocket.Shutdown(SocketShutdown.Send), closeA: () => { });
-                    stderr.WriteLine($"xenon migrate-receive: relayed {relayed + recording.Recorded.Length} bytes to the domain process and {answered} back");
+                    var recorded = recording.Recorded;
+                    switch (StreamHandoff.Offer(toDomain, connection, recorded))
+                    {
+                        case StreamHandoff.Answer.Taken:
+                            // It reads and answers on the connection itself; nothing here may read it any more.
+                            stderr.WriteLine($"xenon migrate-receive: the domain process took the connection {clock.Elapsed.TotalMilliseconds:0} ms after the banner");
+                            break;
+                        case StreamHandoff.Answer.Relay:
+                            stderr.WriteLine($"xenon migrate-receive: the domain process took the stream {clock.Elapsed.TotalMilliseconds:0} ms after the banner");
+                            var (relayed, answered) = MigrateRelay.Run(input, toDomain, toDomain, output,
+                                closeB: () => domainSocket.Shutdown(SocketShutdown.Send), closeA: () => { });
+                            stderr.WriteLine($"xenon migrate-receive: relayed {relayed + recorded.Length} bytes to the domain process and {answered} back");
+                            break;
+                        default:
+                            failure = "the domain process ended or failed before it took the stream";
+                            break;
+                    }
                 }
                 catch (Exception e) when (e is IOException or SocketException)
                 {

@@ -38,6 +38,53 @@ public sealed class MigrationFramingTests
     }
 
     [Fact]
+    public void AVersionOneReceiverIsRefusedByName()
+    {
+        // Protocol 1 had no Progress frames: a sender of this build would wait for them for ever.
+        var s = new MemoryStream();
+        MigrationFraming.WriteReady(s);
+        var bytes = s.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(MigrationFraming.HeaderSize), 1);
+        FixCrc(bytes);
+        var e = Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(bytes)));
+        Assert.Contains("protocol 1, this build 2", e.Message);
+    }
+
+    [Fact]
+    public void ProgressCarriesTheOffsetAndIsSkippedWhereAnotherFrameIsExpected()
+    {
+        var s = new MemoryStream();
+        MigrationFraming.WriteProgress(s, 0x1_2345_6789);
+        MigrationFraming.WriteProgress(s, 0x2_0000_0000);
+        MigrationFraming.Write(s, MigrationFrameType.Received, "ok");
+        s.Position = 0;
+        var progress = MigrationFraming.Read(s)!.Value;
+        Assert.Equal(MigrationFrameType.Progress, progress.Type);
+        Assert.Equal(0x1_2345_6789L, MigrationFraming.ProgressOffset(progress));
+        Assert.Equal("ok", MigrationFraming.Expect(s, MigrationFrameType.Received).Text);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(9)]
+    public void AProgressFrameOfAnotherLengthIsRefused(int length)
+    {
+        var bytes = Frame(MigrationFrameType.Progress, new string('x', length));
+        var e = Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(bytes)));
+        Assert.Contains("Progress", e.Message);
+        Assert.Contains("8-byte offset", e.Message);
+    }
+
+    [Fact]
+    public void AProgressOffsetBeyondAnyStreamIsRefused()
+    {
+        var s = new MemoryStream();
+        MigrationFraming.Write(s, MigrationFrameType.Progress, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        var e = Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(s.ToArray())));
+        Assert.Contains("beyond any stream", e.Message);
+    }
+
+    [Fact]
     public void AnErrorFrameWhereAnotherIsExpectedIsTheRefusal()
     {
         var e = Assert.Throws<MigrationRefusedException>(() =>
