@@ -178,6 +178,55 @@ public sealed partial class Cpu
                 _s.Gpr[f.Dst] = v; // POP RSP loads the popped value
                 return true;
             }
+            case FastKind.SetccR:
+                SetGpr(f.Dst, f.DstShift, 1, Cond((ConditionCode)f.Sub) ? 1UL : 0);
+                return true;
+            case FastKind.SetccM:
+            {
+                ulong v = Cond((ConditionCode)f.Sub) ? 1UL : 0;
+                return Linear(f.Seg, FastEa(ref f), out ulong lin) && WriteLinear(lin, 1, v);
+            }
+            case FastKind.CmovRR:
+                FastCmov(ref f, Gpr(f.Src, f.SrcShift, f.Size));
+                return true;
+            case FastKind.CmovRM:
+            {
+                // The source is read (and may fault) whatever the condition.
+                if (!FastRead(ref f, f.Size, out ulong v)) return false;
+                FastCmov(ref f, v);
+                return true;
+            }
+            case FastKind.BtRR:
+                FastBitOp(ref f, Gpr(f.Src, f.SrcShift, f.Size));
+                return true;
+            case FastKind.BtRI:
+                FastBitOp(ref f, f.Imm);
+                return true;
+            case FastKind.ImulR:
+                FastImul(ref f, Gpr(f.Src, f.SrcShift, f.Size));
+                return true;
+            case FastKind.ImulM:
+            {
+                if (!FastRead(ref f, f.Size, out ulong v)) return false;
+                FastImul(ref f, v);
+                return true;
+            }
+            case FastKind.MulR:
+                FastMulWide(ref f, Gpr(f.Src, f.SrcShift, f.Size));
+                return true;
+            case FastKind.MulM:
+            {
+                if (!FastRead(ref f, f.Size, out ulong v)) return false;
+                FastMulWide(ref f, v);
+                return true;
+            }
+            case FastKind.XchgRR:
+            {
+                ulong a = Gpr(f.Dst, f.DstShift, f.Size), b = Gpr(f.Src, f.SrcShift, f.Size);
+                SetGpr(f.Dst, f.DstShift, f.Size, b);
+                SetGpr(f.Src, f.SrcShift, f.Size, a);
+                return true;
+            }
         }
         return Fault(Vector.UD); // not reached: None never comes here
     }

@@ -2,7 +2,7 @@ using Iced.Intel;
 
 namespace Xenon.Emulator.Execution;
 
-/// <summary>Pre-decoding of 64-bit instructions into <see cref="FastOp"/>s (the forms the profile showed hot).</summary>
+/// <summary>Pre-decoding of 64-bit instructions into <see cref="FastOp"/>s (the forms the profiles showed hot).</summary>
 public sealed partial class Cpu
 {
     /// <summary>
@@ -243,8 +243,84 @@ public sealed partial class Cpu
                 if (i.Code != Code.Pop_r64) return false;
                 f.Kind = FastKind.Pop;
                 return SetReg(ref f.Dst, ref f.DstShift, i.Op0Register);
+            case Mnemonic.Seto: case Mnemonic.Setno: case Mnemonic.Setb: case Mnemonic.Setae: case Mnemonic.Sete: case Mnemonic.Setne:
+            case Mnemonic.Setbe: case Mnemonic.Seta: case Mnemonic.Sets: case Mnemonic.Setns: case Mnemonic.Setp: case Mnemonic.Setnp:
+            case Mnemonic.Setl: case Mnemonic.Setge: case Mnemonic.Setle: case Mnemonic.Setg:
+                f.Sub = (byte)i.ConditionCode;
+                f.Size = 1;
+                if (k0 == OpKind.Register)
+                {
+                    f.Kind = FastKind.SetccR;
+                    return SetReg(ref f.Dst, ref f.DstShift, i.Op0Register);
+                }
+                f.Kind = FastKind.SetccM;
+                return k0 == OpKind.Memory && SetMem(ref f, in i);
+            case Mnemonic.Cmovo: case Mnemonic.Cmovno: case Mnemonic.Cmovb: case Mnemonic.Cmovae: case Mnemonic.Cmove:
+            case Mnemonic.Cmovne: case Mnemonic.Cmovbe: case Mnemonic.Cmova: case Mnemonic.Cmovs: case Mnemonic.Cmovns:
+            case Mnemonic.Cmovp: case Mnemonic.Cmovnp: case Mnemonic.Cmovl: case Mnemonic.Cmovge: case Mnemonic.Cmovle:
+            case Mnemonic.Cmovg:
+                f.Sub = (byte)i.ConditionCode;
+                return BuildRegRm(ref f, in i, k0, k1, FastKind.CmovRR, FastKind.CmovRM);
+            case Mnemonic.Bt: case Mnemonic.Bts: case Mnemonic.Btr: case Mnemonic.Btc:
+                // Register destinations only: a memory destination with a register offset addresses a bit string.
+                if (k0 != OpKind.Register || !SetReg(ref f.Dst, ref f.DstShift, i.Op0Register)) return false;
+                f.Sub = (byte)(i.Mnemonic switch
+                {
+                    Mnemonic.Bt => FastBit.Bt, Mnemonic.Bts => FastBit.Bts, Mnemonic.Btr => FastBit.Btr, _ => FastBit.Btc,
+                });
+                f.Size = (byte)RegSize(i.Op0Register);
+                if (k1 == OpKind.Immediate8)
+                {
+                    f.Kind = FastKind.BtRI;
+                    f.Imm = i.Immediate8;
+                    return true;
+                }
+                f.Kind = FastKind.BtRR;
+                return k1 == OpKind.Register && SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
+            case Mnemonic.Mul: case Mnemonic.Imul:
+                if (i.OpCount == 1)
+                {
+                    f.Sub = (byte)(i.Mnemonic == Mnemonic.Imul ? 1 : 0);
+                    if (k0 == OpKind.Register)
+                    {
+                        f.Kind = FastKind.MulR;
+                        f.Size = (byte)RegSize(i.Op0Register);
+                        return SetReg(ref f.Src, ref f.SrcShift, i.Op0Register);
+                    }
+                    if (k0 != OpKind.Memory) return false;
+                    f.Kind = FastKind.MulM;
+                    f.Size = (byte)i.MemorySize.GetSize();
+                    return f.Size is 1 or 2 or 4 or 8 && SetMem(ref f, in i);
+                }
+                if (i.OpCount == 3)
+                {
+                    if (!IsImmediate(i.Op2Kind)) return false;
+                    f.SrcSize = 1;
+                    f.Imm = i.GetImmediate(2);
+                }
+                return BuildRegRm(ref f, in i, k0, k1, FastKind.ImulR, FastKind.ImulM);
+            case Mnemonic.Xchg:
+                // Register pairs only: the memory form is locked and stays with the interpreter.
+                if (k0 != OpKind.Register || k1 != OpKind.Register) return false;
+                f.Kind = FastKind.XchgRR;
+                f.Size = (byte)RegSize(i.Op0Register);
+                return SetReg(ref f.Dst, ref f.DstShift, i.Op0Register) && SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
         }
         return false;
+    }
+
+    /// <summary>A register destination with a register or memory source of the same size (CMOVcc, IMUL r, r/m).</summary>
+    private static bool BuildRegRm(ref FastOp f, in Instruction i, OpKind k0, OpKind k1, FastKind reg, FastKind mem)
+    {
+        if (k0 != OpKind.Register || !SetReg(ref f.Dst, ref f.DstShift, i.Op0Register)) return false;
+        f.Size = (byte)RegSize(i.Op0Register);
+        if (k1 == OpKind.Register)
+        {
+            f.Kind = reg;
+            return SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
+        }
+        f.Kind = mem;
+        return k1 == OpKind.Memory && i.MemorySize.GetSize() == f.Size && SetMem(ref f, in i);
     }
 
     private static readonly Mnemonic[] ShiftMnemonics = [Mnemonic.Shl, Mnemonic.Shr, Mnemonic.Sar, Mnemonic.Rol, Mnemonic.Ror];

@@ -74,9 +74,13 @@ public sealed partial class Cpu
                 _end--;
                 continue;
             }
-            if (!_s.InterruptShadow && (_s.FlagsControl & RFlags.IF) != 0 && Interrupts is { HasPendingInterrupt: true } irq)
+            // With a signalling source the attention word stands in for the poll; it stays raised while IF or the shadow
+            // holds an interrupt back, so the poll happens at the first boundary where one could be taken.
+            if (!_s.InterruptShadow && (_s.FlagsControl & RFlags.IF) != 0 &&
+                (!_interruptsSignal || (Attention.IsRaised && Attention.TryClear())) && _interrupts is { HasPendingInterrupt: true } irq)
             {
                 int vector = irq.AcknowledgeInterrupt();
+                Attention.Raise(); // another request may be waiting behind this one
                 if (vector >= 0)
                 {
                     _s.Halted = false;

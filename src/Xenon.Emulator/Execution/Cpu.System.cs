@@ -48,6 +48,7 @@ public sealed partial class Cpu
         if ((v & ~0xFUL) != 0) return Fault(Vector.GP, 0);
         _s.Cr8 = v;
         if (Interrupts is ITaskPriority apic) apic.TaskPriorityClass = v;
+        Attention.Raise(); // a lower priority class can release a held interrupt
         return true;
     }
 

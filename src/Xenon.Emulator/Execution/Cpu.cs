@@ -36,7 +36,27 @@ public sealed partial class Cpu
 
     public CpuState State => _s;
     public IPortIo? Io { get; set; }
-    public IInterruptSource? Interrupts { get; set; }
+    /// <summary>
+    /// The interrupt controller the CPU takes maskable interrupts from. One that implements <see cref="ISignalsInterrupts"/>
+    /// is attached to <see cref="Attention"/> and polled only when it raised it; any other is polled before every block.
+    /// </summary>
+    public IInterruptSource? Interrupts
+    {
+        get => _interrupts;
+        set
+        {
+            _interrupts = value;
+            _interruptsSignal = value is ISignalsInterrupts;
+            if (value is ISignalsInterrupts s) s.AttachAttention(Attention);
+            Attention.Raise();
+        }
+    }
+
+    private IInterruptSource? _interrupts;
+    private bool _interruptsSignal;
+
+    /// <summary>The word a signalling interrupt source raises (see <see cref="ISignalsInterrupts"/>).</summary>
+    public InterruptAttention Attention { get; } = new();
     public CpuidModel Cpuid { get; }
 
     /// <summary>MSRs the machine implements beyond the core's own (null: none). Set before the CPU runs.</summary>

@@ -13,10 +13,17 @@ internal enum FastKind : byte
     Jcc, Jmp, Call, Ret, Push, Pop,
     ShiftR, ShiftM,
     Nop,
+    SetccR, SetccM, CmovRR, CmovRM,
+    BtRR, BtRI,
+    ImulR, ImulM, MulR, MulM,
+    XchgRR,
 }
 
 /// <summary>ALU operation of the Alu* kinds (and Inc/Dec), in the order of their opcode extension.</summary>
 internal enum FastAlu : byte { Add, Or, Adc, Sbb, And, Sub, Xor, Cmp, Test, Inc, Dec }
+
+/// <summary>Operation of the Bt* kinds.</summary>
+internal enum FastBit : byte { Bt, Bts, Btr, Btc }
 
 /// <summary>
 /// One instruction of a 64-bit block with its operands resolved at decode time: GPR indexes (and the 8-bit shift of
@@ -29,12 +36,13 @@ internal struct FastOp
     public const byte NoReg = 0xFF;
 
     public FastKind Kind;
-    /// <summary>FastAlu for the ALU kinds, Iced's ConditionCode for Jcc, 1 for sign extension in Extend*, the index in
-    /// <c>Cpu.ShiftMnemonics</c> for Shift*.</summary>
+    /// <summary>FastAlu for the ALU kinds, Iced's ConditionCode for Jcc, SETcc and CMOVcc, 1 for sign extension in Extend*,
+    /// the index in <c>Cpu.ShiftMnemonics</c> for Shift*, <see cref="FastBit"/> for Bt*, 1 for IMUL in Mul*.</summary>
     public byte Sub;
     /// <summary>Destination operand size in bytes.</summary>
     public byte Size;
-    /// <summary>Source size in bytes (Extend*); for Shift*, 1 if the count is CL, 0 if it is <see cref="Imm"/>.</summary>
+    /// <summary>Source size in bytes (Extend*); for Shift*, 1 if the count is CL, 0 if it is <see cref="Imm"/>; for Imul*, 1
+    /// if the form has three operands (source times <see cref="Imm"/>), 0 for destination times source.</summary>
     public byte SrcSize;
     public byte Dst, DstShift, Src, SrcShift;
     public byte Base, Index, Scale, Seg, AddrSize;

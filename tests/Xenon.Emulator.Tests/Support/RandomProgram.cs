@@ -4,8 +4,9 @@ namespace Xenon.Emulator.Tests.Support;
 
 /// <summary>
 /// Random 64-bit programs for comparing the fast path with the interpreter: the integer forms the fast path pre-decodes
-/// (MOV, the ALU ops, INC/DEC, LEA, MOVZX/MOVSX/MOVSXD, PUSH/POP, Jcc, JMP, CALL/RET) mixed with ones it leaves to the
-/// interpreter (shifts, multiplies, SETcc, CMOVcc, XCHG, NEG/NOT, BT), every legal encoding, random registers (high bytes
+/// (MOV, the ALU ops, INC/DEC, LEA, MOVZX/MOVSX/MOVSXD, PUSH/POP, Jcc, JMP, CALL/RET, shifts, SETcc, CMOVcc, MUL/IMUL,
+/// XCHG and BT/BTS/BTR/BTC on registers) mixed with forms it leaves to the interpreter (NEG/NOT, XCHG and BT* on memory,
+/// LOCK), every legal encoding, random registers (high bytes
 /// included), memory operands [RBX + index*scale + disp] and RIP-relative into the data page, and forward branches
 /// and calls. RBX (data base), RSP, RSI and RDI (small indexes) are never destinations, so addresses stay in RAM unless
 /// a displacement deliberately points outside it.
@@ -18,8 +19,10 @@ internal static class RandomProgram
     [
         Mnemonic.Mov, Mnemonic.Add, Mnemonic.Or, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.And, Mnemonic.Sub, Mnemonic.Xor,
         Mnemonic.Cmp, Mnemonic.Test, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Lea, Mnemonic.Movzx, Mnemonic.Movsx, Mnemonic.Movsxd,
-        Mnemonic.Shl, Mnemonic.Shr, Mnemonic.Sar, Mnemonic.Rol, Mnemonic.Ror, Mnemonic.Imul, Mnemonic.Neg, Mnemonic.Not, Mnemonic.Xchg,
-        Mnemonic.Sete, Mnemonic.Setb, Mnemonic.Cmovl, Mnemonic.Cmovne, Mnemonic.Bt, Mnemonic.Nop,
+        Mnemonic.Shl, Mnemonic.Shr, Mnemonic.Sar, Mnemonic.Rol, Mnemonic.Ror, Mnemonic.Imul, Mnemonic.Mul, Mnemonic.Neg, Mnemonic.Not,
+        Mnemonic.Xchg, Mnemonic.Sete, Mnemonic.Setb, Mnemonic.Setl, Mnemonic.Setg, Mnemonic.Seto, Mnemonic.Setbe, Mnemonic.Setp,
+        Mnemonic.Cmovl, Mnemonic.Cmovne, Mnemonic.Cmova, Mnemonic.Cmovs, Mnemonic.Cmovge, Mnemonic.Cmovno,
+        Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc, Mnemonic.Nop,
     ];
 
     private static readonly Code[] Forms = BuildForms();
