@@ -67,39 +67,30 @@ public sealed class FastPathDifferentialTests
     [InlineData(6)]
     [InlineData(7)]
     [InlineData(8)]
-    public void EveryInstructionMatchesTheInterpreter(int seed)
-    {
-        var rng = new Random(seed);
-        for (int program = 0; program < 60; program++)
-        {
-            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, 40);
-            var (fast, slow) = Pair(code, rng);
-            for (int step = 0; step < 200 && !slow.S.Halted && !slow.Cpu.IsShutdown; step++)
-            {
-                fast.Cpu.Run(1);
-                slow.Cpu.Run(1);
-                AssertSame(fast, slow, $"seed {seed} program {program} step {step}");
-            }
-        }
-    }
+    public void EveryInstructionMatchesTheInterpreter(int seed) =>
+        RunBothAndCompare(seed, programs: 60, instructions: 40, runs: 200, perRun: 1, "step");
 
     [Theory]
     [InlineData(11)]
     [InlineData(12)]
     [InlineData(13)]
     [InlineData(14)]
-    public void WholeBlocksMatchTheInterpreter(int seed)
+    public void WholeBlocksMatchTheInterpreter(int seed) =>
+        RunBothAndCompare(seed, programs: 80, instructions: 60, runs: 5, perRun: 100, "run");
+
+    /// <summary>Random programs on both machines, compared after every <paramref name="perRun"/> instructions.</summary>
+    private static void RunBothAndCompare(int seed, int programs, int instructions, int runs, int perRun, string unit)
     {
         var rng = new Random(seed);
-        for (int program = 0; program < 80; program++)
+        for (int program = 0; program < programs; program++)
         {
-            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, 60);
+            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, instructions);
             var (fast, slow) = Pair(code, rng);
-            for (int run = 0; run < 5 && !slow.S.Halted && !slow.Cpu.IsShutdown; run++)
+            for (int run = 0; run < runs && !slow.S.Halted && !slow.Cpu.IsShutdown; run++)
             {
-                fast.Cpu.Run(100);
-                slow.Cpu.Run(100);
-                AssertSame(fast, slow, $"seed {seed} program {program} run {run}");
+                fast.Cpu.Run(perRun);
+                slow.Cpu.Run(perRun);
+                AssertSame(fast, slow, $"seed {seed} program {program} {unit} {run}");
             }
         }
     }

@@ -88,38 +88,7 @@ public sealed partial class Cpu
                 f.Kind = FastKind.Nop;
                 return true;
             case Mnemonic.Mov:
-                if (i.OpCount != 2) return false;
-                if (k0 == OpKind.Register)
-                {
-                    if (!SetReg(ref f.Dst, ref f.DstShift, i.Op0Register)) return false;
-                    f.Size = (byte)RegSize(i.Op0Register);
-                    if (k1 == OpKind.Register)
-                    {
-                        f.Kind = FastKind.MovRR;
-                        return SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
-                    }
-                    if (k1 == OpKind.Memory)
-                    {
-                        f.Kind = FastKind.MovRM;
-                        return i.MemorySize.GetSize() == f.Size && SetMem(ref f, in i);
-                    }
-                    if (!IsImmediate(k1)) return false;
-                    f.Kind = FastKind.MovRI;
-                    f.Imm = i.GetImmediate(1);
-                    return true;
-                }
-                if (k0 != OpKind.Memory) return false;
-                f.Size = (byte)i.MemorySize.GetSize();
-                if (f.Size is not (1 or 2 or 4 or 8) || !SetMem(ref f, in i)) return false;
-                if (k1 == OpKind.Register)
-                {
-                    f.Kind = FastKind.MovMR;
-                    return SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
-                }
-                if (!IsImmediate(k1)) return false;
-                f.Kind = FastKind.MovMI;
-                f.Imm = i.GetImmediate(1);
-                return true;
+                return BuildTwoOperand(ref f, in i, k0, k1, FastKind.MovRR, FastKind.MovRM, FastKind.MovRI, FastKind.MovMR, FastKind.MovMI);
 
             case Mnemonic.Add: case Mnemonic.Or: case Mnemonic.Adc: case Mnemonic.Sbb: case Mnemonic.And: case Mnemonic.Sub:
             case Mnemonic.Xor: case Mnemonic.Cmp: case Mnemonic.Test:
@@ -129,38 +98,7 @@ public sealed partial class Cpu
                     Mnemonic.And => FastAlu.And, Mnemonic.Sub => FastAlu.Sub, Mnemonic.Xor => FastAlu.Xor, Mnemonic.Cmp => FastAlu.Cmp,
                     _ => FastAlu.Test,
                 });
-                if (i.OpCount != 2) return false;
-                if (k0 == OpKind.Register)
-                {
-                    if (!SetReg(ref f.Dst, ref f.DstShift, i.Op0Register)) return false;
-                    f.Size = (byte)RegSize(i.Op0Register);
-                    if (k1 == OpKind.Register)
-                    {
-                        f.Kind = FastKind.AluRR;
-                        return SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
-                    }
-                    if (k1 == OpKind.Memory)
-                    {
-                        f.Kind = FastKind.AluRM;
-                        return i.MemorySize.GetSize() == f.Size && SetMem(ref f, in i);
-                    }
-                    if (!IsImmediate(k1)) return false;
-                    f.Kind = FastKind.AluRI;
-                    f.Imm = i.GetImmediate(1);
-                    return true;
-                }
-                if (k0 != OpKind.Memory) return false;
-                f.Size = (byte)i.MemorySize.GetSize();
-                if (f.Size is not (1 or 2 or 4 or 8) || !SetMem(ref f, in i)) return false;
-                if (k1 == OpKind.Register)
-                {
-                    f.Kind = FastKind.AluMR;
-                    return SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
-                }
-                if (!IsImmediate(k1)) return false;
-                f.Kind = FastKind.AluMI;
-                f.Imm = i.GetImmediate(1);
-                return true;
+                return BuildTwoOperand(ref f, in i, k0, k1, FastKind.AluRR, FastKind.AluRM, FastKind.AluRI, FastKind.AluMR, FastKind.AluMI);
 
             case Mnemonic.Inc: case Mnemonic.Dec:
                 f.Sub = (byte)(i.Mnemonic == Mnemonic.Inc ? FastAlu.Inc : FastAlu.Dec);
@@ -172,8 +110,7 @@ public sealed partial class Cpu
                 }
                 if (k0 != OpKind.Memory) return false;
                 f.Kind = FastKind.IncDecM;
-                f.Size = (byte)i.MemorySize.GetSize();
-                return f.Size is 1 or 2 or 4 or 8 && SetMem(ref f, in i);
+                return SetSizedMem(ref f, in i);
 
             case Mnemonic.Lea:
                 if (k0 != OpKind.Register || k1 != OpKind.Memory) return false;
@@ -233,8 +170,7 @@ public sealed partial class Cpu
                 }
                 if (k0 != OpKind.Memory) return false;
                 f.Kind = FastKind.ShiftM;
-                f.Size = (byte)i.MemorySize.GetSize();
-                return f.Size is 1 or 2 or 4 or 8 && SetMem(ref f, in i);
+                return SetSizedMem(ref f, in i);
             case Mnemonic.Push:
                 if (i.Code != Code.Push_r64) return false;
                 f.Kind = FastKind.Push;
@@ -289,8 +225,7 @@ public sealed partial class Cpu
                     }
                     if (k0 != OpKind.Memory) return false;
                     f.Kind = FastKind.MulM;
-                    f.Size = (byte)i.MemorySize.GetSize();
-                    return f.Size is 1 or 2 or 4 or 8 && SetMem(ref f, in i);
+                    return SetSizedMem(ref f, in i);
                 }
                 if (i.OpCount == 3)
                 {
@@ -307,6 +242,49 @@ public sealed partial class Cpu
                 return SetReg(ref f.Dst, ref f.DstShift, i.Op0Register) && SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
         }
         return false;
+    }
+
+    /// <summary>The two-operand forms MOV and the ALU ops share: r,r / r,m / r,imm / m,r / m,imm, a memory source of the register's size.</summary>
+    private static bool BuildTwoOperand(ref FastOp f, in Instruction i, OpKind k0, OpKind k1,
+        FastKind rr, FastKind rm, FastKind ri, FastKind mr, FastKind mi)
+    {
+        if (i.OpCount != 2) return false;
+        if (k0 == OpKind.Register)
+        {
+            if (!SetReg(ref f.Dst, ref f.DstShift, i.Op0Register)) return false;
+            f.Size = (byte)RegSize(i.Op0Register);
+            if (k1 == OpKind.Register)
+            {
+                f.Kind = rr;
+                return SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
+            }
+            if (k1 == OpKind.Memory)
+            {
+                f.Kind = rm;
+                return i.MemorySize.GetSize() == f.Size && SetMem(ref f, in i);
+            }
+            if (!IsImmediate(k1)) return false;
+            f.Kind = ri;
+            f.Imm = i.GetImmediate(1);
+            return true;
+        }
+        if (k0 != OpKind.Memory || !SetSizedMem(ref f, in i)) return false;
+        if (k1 == OpKind.Register)
+        {
+            f.Kind = mr;
+            return SetReg(ref f.Src, ref f.SrcShift, i.Op1Register);
+        }
+        if (!IsImmediate(k1)) return false;
+        f.Kind = mi;
+        f.Imm = i.GetImmediate(1);
+        return true;
+    }
+
+    /// <summary>A memory operand whose size is the operation's: 1, 2, 4 or 8 bytes.</summary>
+    private static bool SetSizedMem(ref FastOp f, in Instruction i)
+    {
+        f.Size = (byte)i.MemorySize.GetSize();
+        return f.Size is 1 or 2 or 4 or 8 && SetMem(ref f, in i);
     }
 
     /// <summary>A register destination with a register or memory source of the same size (CMOVcc, IMUL r, r/m).</summary>

@@ -43,7 +43,7 @@ internal static class RandomProgram
     }
 
     private static bool Supported(OpCodeOperandKind k) => RegisterSize(k) != 0 || IsRm(k) || k == OpCodeOperandKind.mem ||
-        ImmKind(k) != OpKind.Register || k is OpCodeOperandKind.al or OpCodeOperandKind.cl or OpCodeOperandKind.ax
+        ImmediateOperands.KindOf(k) != OpKind.Register || k is OpCodeOperandKind.al or OpCodeOperandKind.cl or OpCodeOperandKind.ax
             or OpCodeOperandKind.eax or OpCodeOperandKind.rax;
 
     private static bool IsRm(OpCodeOperandKind k) => k is OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem
@@ -56,19 +56,6 @@ internal static class RandomProgram
         OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r32_or_mem => 4,
         OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_opcode or OpCodeOperandKind.r64_or_mem => 8,
         _ => 0,
-    };
-
-    private static OpKind ImmKind(OpCodeOperandKind k) => k switch
-    {
-        OpCodeOperandKind.imm8 or OpCodeOperandKind.imm8_const_1 => OpKind.Immediate8,
-        OpCodeOperandKind.imm16 => OpKind.Immediate16,
-        OpCodeOperandKind.imm32 => OpKind.Immediate32,
-        OpCodeOperandKind.imm64 => OpKind.Immediate64,
-        OpCodeOperandKind.imm8sex16 => OpKind.Immediate8to16,
-        OpCodeOperandKind.imm8sex32 => OpKind.Immediate8to32,
-        OpCodeOperandKind.imm8sex64 => OpKind.Immediate8to64,
-        OpCodeOperandKind.imm32sex64 => OpKind.Immediate32to64,
-        _ => OpKind.Register,
     };
 
     // Destinations and sources: never RBX, RSP, RSI, RDI (their byte forms BL, SPL, SIL, DIL and BH included).
@@ -130,23 +117,10 @@ internal static class RandomProgram
                 SetMemory(ref ins, rng);
                 continue;
             }
-            OpKind imm = ImmKind(k);
+            OpKind imm = ImmediateOperands.KindOf(k);
             if (imm != OpKind.Register)
             {
-                ins.SetOpKind(n, imm);
-                ulong v = Interesting(rng);
-                if (k == OpCodeOperandKind.imm8_const_1) v = 1;
-                switch (imm)
-                {
-                    case OpKind.Immediate8: ins.Immediate8 = (byte)v; break;
-                    case OpKind.Immediate16: ins.Immediate16 = (ushort)v; break;
-                    case OpKind.Immediate32: ins.Immediate32 = (uint)v; break;
-                    case OpKind.Immediate64: ins.Immediate64 = v; break;
-                    case OpKind.Immediate8to16: ins.Immediate8to16 = (sbyte)v; break;
-                    case OpKind.Immediate8to32: ins.Immediate8to32 = (sbyte)v; break;
-                    case OpKind.Immediate8to64: ins.Immediate8to64 = (sbyte)v; break;
-                    case OpKind.Immediate32to64: ins.Immediate32to64 = (int)v; break;
-                }
+                ImmediateOperands.Set(ref ins, n, k, imm, Interesting(rng));
                 continue;
             }
             ins.SetOpKind(n, OpKind.Register);

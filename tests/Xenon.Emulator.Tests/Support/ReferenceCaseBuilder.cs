@@ -30,7 +30,7 @@ internal static class ReferenceCaseBuilder
                 hasRm |= IsRm(k);
                 hasMem |= k == OpCodeOperandKind.mem;
                 hasR8 |= k is OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r8_reg or OpCodeOperandKind.r8_opcode;
-                if (!IsRm(k) && k != OpCodeOperandKind.mem && Reg(k, 0) == Register.None && Imm(k) == OpKind.Register) ok = false;
+                if (!IsRm(k) && k != OpCodeOperandKind.mem && Reg(k, 0) == Register.None && ImmediateOperands.KindOf(k) == OpKind.Register) ok = false;
             }
             if (!ok) continue;
             if (hasMem)
@@ -70,20 +70,6 @@ internal static class ReferenceCaseBuilder
         _ => Register.None,
     };
 
-    private static OpKind Imm(OpCodeOperandKind k) => k switch
-    {
-        OpCodeOperandKind.imm8 => OpKind.Immediate8,
-        OpCodeOperandKind.imm8_const_1 => OpKind.Immediate8,
-        OpCodeOperandKind.imm16 => OpKind.Immediate16,
-        OpCodeOperandKind.imm32 => OpKind.Immediate32,
-        OpCodeOperandKind.imm64 => OpKind.Immediate64,
-        OpCodeOperandKind.imm8sex16 => OpKind.Immediate8to16,
-        OpCodeOperandKind.imm8sex32 => OpKind.Immediate8to32,
-        OpCodeOperandKind.imm8sex64 => OpKind.Immediate8to64,
-        OpCodeOperandKind.imm32sex64 => OpKind.Immediate32to64,
-        _ => OpKind.Register,
-    };
-
     private static Instruction Make(Code code, OpCodeInfo op, bool memory, bool highBytes, Random rng)
     {
         var ins = new Instruction { Code = code };
@@ -97,23 +83,10 @@ internal static class ReferenceCaseBuilder
                 ins.MemoryIndex = Register.None;
                 continue;
             }
-            OpKind imm = Imm(k);
+            OpKind imm = ImmediateOperands.KindOf(k);
             if (imm != OpKind.Register)
             {
-                ins.SetOpKind(n, imm);
-                ulong v = (ulong)rng.NextInt64();
-                if (k == OpCodeOperandKind.imm8_const_1) v = 1;
-                switch (imm)
-                {
-                    case OpKind.Immediate8: ins.Immediate8 = (byte)v; break;
-                    case OpKind.Immediate16: ins.Immediate16 = (ushort)v; break;
-                    case OpKind.Immediate32: ins.Immediate32 = (uint)v; break;
-                    case OpKind.Immediate64: ins.Immediate64 = v; break;
-                    case OpKind.Immediate8to16: ins.Immediate8to16 = (sbyte)v; break;
-                    case OpKind.Immediate8to32: ins.Immediate8to32 = (sbyte)v; break;
-                    case OpKind.Immediate8to64: ins.Immediate8to64 = (sbyte)v; break;
-                    case OpKind.Immediate32to64: ins.Immediate32to64 = (int)v; break;
-                }
+                ImmediateOperands.Set(ref ins, n, k, imm, (ulong)rng.NextInt64());
                 continue;
             }
             ins.SetOpKind(n, OpKind.Register);
