@@ -100,17 +100,7 @@ public sealed class AcpiPm : IStatefulDevice
         {
             SyncTimerStatusLocked();
             UpdateSciLocked();
-            for (int i = 0; i < data.Length; i++)
-            {
-                data[i] = (offset + i) switch
-                {
-                    0 => (byte)_status,
-                    1 => (byte)(_status >> 8),
-                    2 => (byte)_enable,
-                    3 => (byte)(_enable >> 8),
-                    _ => 0xff,
-                };
-            }
+            EventRegisterPair.Read(_status, _enable, offset, data);
         }
     }
 
@@ -119,18 +109,7 @@ public sealed class AcpiPm : IStatefulDevice
         lock (_lock)
         {
             SyncTimerStatusLocked();
-            for (int i = 0; i < data.Length; i++)
-            {
-                byte value = data[i];
-                switch (offset + i)
-                {
-                    // Status bits are write-one-to-clear.
-                    case 0: _status &= (ushort)~value; break;
-                    case 1: _status &= (ushort)~(value << 8); break;
-                    case 2: _enable = (ushort)(((_enable & 0xff00) | value) & Pm1.EnableMask); break;
-                    case 3: _enable = (ushort)(((_enable & 0x00ff) | (value << 8)) & Pm1.EnableMask); break;
-                }
-            }
+            EventRegisterPair.Write(ref _status, ref _enable, Pm1.EnableMask, offset, data);
             // Once per access, so a 16-bit write cannot glitch the level-triggered SCI between its bytes.
             UpdateSciLocked();
         }

@@ -1,3 +1,4 @@
+using Xenon.Devices.Legacy.Acpi;
 using Xenon.Machine.Backend;
 using Xenon.Machine.Bus;
 
@@ -53,17 +54,7 @@ public sealed class GpeBlock : IPioDevice
     {
         lock (_lock)
         {
-            for (int i = 0; i < data.Length; i++)
-            {
-                data[i] = (offset + i) switch
-                {
-                    0 => (byte)_status,
-                    1 => (byte)(_status >> 8),
-                    2 => (byte)_enable,
-                    3 => (byte)(_enable >> 8),
-                    _ => 0xff,
-                };
-            }
+            EventRegisterPair.Read(_status, _enable, offset, data);
         }
     }
 
@@ -71,17 +62,7 @@ public sealed class GpeBlock : IPioDevice
     {
         lock (_lock)
         {
-            for (int i = 0; i < data.Length; i++)
-            {
-                byte value = data[i];
-                switch (offset + i)
-                {
-                    case 0: _status &= (ushort)~value; break;
-                    case 1: _status &= (ushort)~(value << 8); break;
-                    case 2: _enable = (ushort)((_enable & 0xff00) | value); break;
-                    case 3: _enable = (ushort)((_enable & 0x00ff) | (value << 8)); break;
-                }
-            }
+            EventRegisterPair.Write(ref _status, ref _enable, 0xffff, offset, data);
             // Once per access, so a 16-bit write cannot glitch the level-triggered SCI between its bytes.
             UpdateSciLocked();
         }
