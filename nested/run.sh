@@ -61,9 +61,10 @@ fi
 for f in vmlinuz initrd.cpio rootfs.img; do [ -f "$L1/$f" ] || { say "missing $L1/$f"; exit 125; }; done
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/xenon-nested.XXXXXX")
-QPID="" TAILS=()
+QPID="" MONCAT="" TAILS=()
 cleanup() {
     trap '' PIPE
+    [ -n "$MONCAT" ] && kill "$MONCAT" 2>/dev/null
     if [ -n "$QPID" ]; then kill -TERM -- "-$QPID" 2>/dev/null || kill -TERM "$QPID" 2>/dev/null || true; fi
     for p in "${TAILS[@]}"; do kill "$p" 2>/dev/null || true; done
     if mountpoint -q "$RUN/mnt" 2>/dev/null; then umount "$RUN/mnt" || true; fi
@@ -104,10 +105,26 @@ echo "$PORTS" > "$P/ports"
 # The kernel unpacks concatenated newc archives in order: stage 2 lands beside stage 1.
 cat "$L1/initrd.cpio" "$RUN/stage2.cpio" > "$RUN/initrd"
 
+# What a wedged L1 looks like from outside, for the log: are QEMU's vCPU threads spinning or blocked,
+# where do the CPUs point (guest mode = inside a nested guest), and a SysRq task/CPU dump if L1's
+# kernel still takes keyboard interrupts (stage2 enables every SysRq function; 8 raises the console
+# log level so the dumps reach the console under "quiet").
+stall_diagnostics() {
+    local tpid=$1 qpid mon="$RUN/mon.in"
+    qpid=$(pgrep -P "$tpid" -x qemu-system-x86 2>/dev/null || pgrep -P "$tpid" 2>/dev/null | head -n 1)
+    echo "QEMU pid ${qpid:-?} threads (two samples 5 s apart; a vCPU thread whose TIME grows is spinning):"
+    ps -L -o tid,stat,pcpu,time,wchan:24,comm -p "${qpid:-$tpid}" 2>&1 || true
+    sleep 5
+    ps -L -o tid,stat,pcpu,time,comm -p "${qpid:-$tpid}" 2>&1 || true
+    mon() { printf '%s\n' "$1" 1<>"$mon"; sleep 1; }
+    mon "info status"; mon "info cpus"; mon "info registers -a"
+    mon "sendkey alt-sysrq-8"; mon "sendkey alt-sysrq-l"; sleep 5; mon "sendkey alt-sysrq-w"; sleep 10
+}
+
 # ------------------------------------------------------------------ boot L1
 : > "$RUN/out.log"; : > "$RUN/err.log"; : > "$RUN/status"; : > "$RUN/console.log"
 Q=(qemu-system-x86_64 -accel tcg -M q35 -cpu EPYC,+svm -smp "$SMP" -m "$MEM"
-   -nodefaults -no-user-config -display none -monitor none -no-reboot
+   -nodefaults -no-user-config -display none -no-reboot
    -kernel "$L1/vmlinuz" -initrd "$RUN/initrd"
    -append "console=ttyS0 quiet panic=-1 ${XENON_NESTED_APPEND:-}"
    -drive "if=none,id=root,file=$L1/rootfs.img,format=raw,readonly=on" -device virtio-blk-pci,drive=root,serial=xroot
@@ -116,9 +133,13 @@ Q=(qemu-system-x86_64 -accel tcg -M q35 -cpu EPYC,+svm -smp "$SMP" -m "$MEM"
    -chardev "file,id=status,path=$RUN/status" -device virtserialport,chardev=status,name=status)
 if [ "$INTERACTIVE" = 1 ]; then
     # signal=off: ^C goes to the command in L1, not to QEMU
-    Q+=(-chardev stdio,id=con,signal=off -serial chardev:con)
+    Q+=(-monitor none -chardev stdio,id=con,signal=off -serial chardev:con)
 else
-    Q+=(-serial "file:$RUN/console.log"
+    # A monitor on two FIFOs (QEMU opens them read-write, so nothing blocks): the stall watchdog asks it
+    # where the CPUs are before it stops a wedged L1.
+    mkfifo "$RUN/mon.in" "$RUN/mon.out"
+    Q+=(-monitor "pipe:$RUN/mon"
+        -serial "file:$RUN/console.log"
         -chardev "file,id=out,path=$RUN/out.log" -device virtserialport,chardev=out,name=out
         -chardev "file,id=err,path=$RUN/err.log" -device virtserialport,chardev=err,name=err)
 fi
@@ -136,6 +157,7 @@ else
     # setsid: timeout(1) and QEMU in their own process group, so cleanup can end them together
     setsid timeout -k 10 "$VMTMO" "${Q[@]}" </dev/null >"$RUN/qemu.log" 2>&1 &
     QPID=$!
+    cat 0<>"$RUN/mon.out" > "$RUN/monitor.log" & MONCAT=$!
     tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/out.log" & TAILS+=($!)
     tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/err.log" >&2 & TAILS+=($!)
     if [ "$VERBOSE" = 1 ]; then tail -n +1 -s 0.2 -f --pid="$QPID" "$RUN/console.log" | sed -u 's/^/[L1] /' >&2 & TAILS+=($!); fi
@@ -147,6 +169,7 @@ else
                 quiet=$(( $(date +%s) - $(stat -c %Y "$RUN/console.log") ))
                 if [ "$quiet" -ge "$STALL" ]; then
                     echo "$quiet" > "$RUN/stalled"
+                    stall_diagnostics "$QPID" > "$RUN/stall-diag.txt" 2>&1 || true
                     kill -TERM -- "-$QPID" 2>/dev/null || kill -TERM "$QPID" 2>/dev/null
                     break
                 fi
@@ -158,6 +181,7 @@ else
     QRC=$?
     set -e
     QPID=""
+    kill "$MONCAT" 2>/dev/null || true; MONCAT=""
     for p in "${TAILS[@]}"; do wait "$p" 2>/dev/null || true; done
     TAILS=()
 fi
@@ -167,13 +191,18 @@ RC=$(tr -dc '0-9\n' < "$RUN/status" | grep -m1 . || true)
 if [ -z "$RC" ]; then
     if [ -f "$RUN/stalled" ]; then
         say "L1 stalled: its console was silent for $(cat "$RUN/stalled") s (no heartbeat); stopped it"; RC=124
+        say "--- stall diagnostics (QEMU threads, then the monitor's view of the CPUs; a SysRq dump, if the kernel"
+        say "    still took one, is in the console lines below) ---"
+        cat "$RUN/stall-diag.txt" >&2 2>/dev/null || true
+        tr -d '\r' < "$RUN/monitor.log" | grep -v -E '^(\(qemu\)|QEMU .* monitor|YMM|XMM|FPR|DR[0-7]=|FCW=)' | tail -n 80 >&2 || true
     elif [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
         say "L1 VM exceeded its ${VMTMO}s limit"; RC=124
     else
         say "L1 ended without reporting a status (qemu exit $QRC)"; RC=125
     fi
     if [ "$INTERACTIVE" = 0 ] && [ "$VERBOSE" = 0 ]; then
-        say "--- L1 console (last 30 lines) ---"; tail -n 30 "$RUN/console.log" | tr -d '\r' >&2
+        lines=30; [ -f "$RUN/stalled" ] && lines=200
+        say "--- L1 console (last $lines lines) ---"; tail -n "$lines" "$RUN/console.log" | tr -d '\r' >&2
     fi
     say "--- qemu log ---"; grep -v "doesn't support requested feature" "$RUN/qemu.log" | tail -n 10 >&2 || true
 fi
