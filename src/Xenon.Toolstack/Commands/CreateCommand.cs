@@ -235,12 +235,14 @@ public static class CreateCommand
         PublishToXenStore(context, stderr);
         using var domainProcess = DomainProcessLauncher.Start(dir, logFile);
 
-        string? state = DomainProcessLauncher.WaitForState(dir, domainProcess, TimeSpan.FromSeconds(120));
+        string? state = DomainProcessLauncher.WaitForState(dir, domainProcess, DomainProcessLauncher.StartTimeout);
         if (state is null)
         {
-            stderr.WriteLine(domainProcess.HasExited
+            bool exited = domainProcess.HasExited;
+            if (!exited) DomainProcessLauncher.Abandon(domainProcess);
+            stderr.WriteLine(exited
                 ? $"xenon: the domain process for {config.Name} exited ({domainProcess.ExitCode}) without starting the domain; log: {logFile}"
-                : $"xenon: domain {config.Name} did not report that it started within 120 s; log: {logFile}");
+                : $"xenon: domain {config.Name} did not report that it started within {DomainProcessLauncher.StartTimeout.TotalSeconds:0} s; stopped its domain process; log: {logFile}");
             DomainStoreCleanup.Forget(context, spec.DomId);
             return ExitError;
         }

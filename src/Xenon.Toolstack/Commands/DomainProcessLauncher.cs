@@ -20,6 +20,24 @@ internal static class DomainProcessLauncher
         return Process.Start(psi) ?? throw new InvalidOperationException("cannot start the domain process");
     }
 
+    /// <summary>How long create and restore wait for a new domain process to report its state: generous, because
+    /// a JIT-compiled domain process on a loaded or emulated host can take minutes to build its machine.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(300);
+
+    /// <summary>Ends a domain process that did not report a state in time, so no domain runs that the toolstack
+    /// has already given up on (and forgotten in XenStore).</summary>
+    public static void Abandon(Process domainProcess)
+    {
+        try
+        {
+            if (domainProcess.HasExited) return;
+            domainProcess.Kill();
+            domainProcess.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
+    }
+
     /// <summary>The first line the domain process wrote to its state file ("running", "error: …"), or null if it
     /// exited without one or <paramref name="timeout"/> passed.</summary>
     public static string? WaitForState(DomainRuntimeDirectory dir, Process domainProcess, TimeSpan timeout)

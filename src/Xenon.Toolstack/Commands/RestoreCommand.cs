@@ -31,7 +31,7 @@ public static class RestoreCommand
     public const string NoVncViewer =
         "xenon restore: -V: there is no VNC viewer to start: Xenon domains have no graphical console (no VNC server); the restore goes on, use -c or 'xenon console' for the serial console";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(300);
+    private static readonly TimeSpan StartTimeout = DomainProcessLauncher.StartTimeout;
 
     public static int Run(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
@@ -104,7 +104,11 @@ public static class RestoreCommand
         dir.WriteFile(CreateCommand.LogPathFile, logFile + "\n");
         XenStoreLauncher.PublishOrStartInBackground(context, stderr);
         string? state;
-        using (var process = DomainProcessLauncher.Start(dir, logFile)) state = DomainProcessLauncher.WaitForState(dir, process, StartTimeout);
+        using (var process = DomainProcessLauncher.Start(dir, logFile))
+        {
+            state = DomainProcessLauncher.WaitForState(dir, process, StartTimeout);
+            if (state is null) DomainProcessLauncher.Abandon(process);
+        }
         if (state is null || state.StartsWith("error: ", StringComparison.Ordinal))
         {
             stderr.WriteLine(state is null
