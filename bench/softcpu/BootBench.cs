@@ -52,6 +52,9 @@ internal static class BootBench
         // CPU time rather than wall time: comparable between runs on a host whose load from other work varies.
         double cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         Console.WriteLine($"process CPU time {cpuSeconds:F1} s: {retired / cpuSeconds / 1e6:F1} M instructions per CPU-second");
+        Console.WriteLine($"IL tier: {string.Join(",", cpus.Select(c => c.Cpu.IlTier ? "on" : "off"))}; blocks translated " +
+                          $"{cpus.Sum(c => c.Cpu.IlBlocksTranslated)}, translated block runs {cpus.Sum(c => c.Cpu.IlBlocksRun)}, " +
+                          $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}");
         foreach (var c in cpus.Skip(1)) Console.WriteLine($"vcpu{c.Index}: {c.RunState}, {c.InstructionsRetired / 1e6:F0} M instructions");
         if (vm.Exited.IsCompleted) Console.WriteLine($"machine exited: {vm.Exited.Result}");
         else if (Final(serial) is null)

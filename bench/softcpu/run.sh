@@ -10,6 +10,8 @@
 #          "console=ttyS0 panic=-1 quiet"), RUNS boots each, interleaved; medians, the soft CPU's instructions/s, and the
 #          CPU seconds each side used to the shell (wall time on a loaded host mostly measures the load).
 # Builds Release with tiered PGO; the first seconds run at JIT tier 0 and are slower (see docs/emulator.md).
+# XENON_SOFTCPU_IL=0 turns the IL tier off (the fast-path interpreter alone), XENON_SOFTCPU_IL_THRESHOLD=N sets the
+# executions before a block is translated (default 20000); the boot mode prints what the tier translated and ran.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

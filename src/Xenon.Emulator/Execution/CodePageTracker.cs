@@ -58,6 +58,7 @@ public sealed class CodePageTracker
     }
 
     /// <summary>True if the page may hold decoded code (a write must call <see cref="NotifyPageWrite"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool HasCode(ulong page) => page < (ulong)_hasCode.Length && _hasCode[page] != 0;
 
     private void Grow(ulong page)

@@ -92,12 +92,15 @@ public sealed partial class Cpu
             if (_s.Halted) return RunExit.Halted;
 
             DecodedBlock? block = GetBlock();
+            if (_chainFrom is not null && block is not null) LinkSuccessor(block);
             if (block is null)
             {
                 DeliverPendingFault(_s.Rip);
+                if (SingleBlock) return RunExit.Stopped;
                 continue;
             }
             ExecuteBlock(block, _end);
+            if (SingleBlock) return RunExit.Stopped;
         }
         return IsShutdown ? RunExit.Shutdown : RunExit.BudgetExhausted;
     }
@@ -108,7 +111,24 @@ public sealed partial class Cpu
     {
         try
         {
-            if (RunInstructions(block, end)) return;
+            while (true)
+            {
+                int start = 0;
+                if (_ilTier && block.HasFast && _fastPath)
+                {
+                    start = RunTranslated(block, end);
+                    if (start >= block.Count)
+                    {
+                        // Chaining: straight into the successor while nothing needs Run's attention.
+                        if (!ChainReady() || Successor(block) is not { } next) return;
+                        IlBlocksChained++;
+                        block = next;
+                        continue;
+                    }
+                }
+                if (start >= 0 && RunInstructions(block, end, start)) return;
+                break;
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -122,11 +142,14 @@ public sealed partial class Cpu
         DeliverPendingFault(_instrStart);
     }
 
+    /// <summary>Tests: <see cref="Run"/> returns after each block (or fetch fault), so two CPUs compare at every block exit.</summary>
+    internal bool SingleBlock;
+
     // Index in the running block of the instruction executing (for the diagnostics of a handler bug).
     private int _blockIndex;
 
     /// <summary>Runs the block's instructions; false when one failed with a pending fault (RIP not yet put back).</summary>
-    private bool RunInstructions(DecodedBlock block, long end)
+    private bool RunInstructions(DecodedBlock block, long end, int start)
     {
         Instruction[] instrs = block.Instructions;
         FastOp[]? fast = block.HasFast && FastPath ? block.Fast : null;
@@ -135,7 +158,7 @@ public sealed partial class Cpu
         ulong ipMask = block.Bitness == 64 ? ulong.MaxValue : block.Bitness == 32 ? 0xFFFFFFFF : 0xFFFF;
         CpuState s = _s;
         _wroteCode = false;
-        for (int n = 0; n < count; n++)
+        for (int n = start; n < count; n++)
         {
             _blockIndex = n;
             ref Instruction ins = ref instrs[n];
@@ -290,6 +313,7 @@ public sealed partial class Cpu
         DecodedBlock block = cacheable ? _blocks.Rent(phys) : _scratch;
         if (cacheable && block.Instructions.Length != count) block.Instructions = new Instruction[count];
         Array.Copy(decoded, block.Instructions, count);
+        block.ResetDerived(); // a re-decoded page drops its translation and chained successor
         block.HasFast = bitness == 64;
         if (block.HasFast)
         {
@@ -318,6 +342,7 @@ public sealed partial class Cpu
         decoder.Decode(out _scratch.Instructions[0]);
         _scratch.Count = 1;
         _scratch.HasFast = false;
+        _scratch.ResetDerived();
         _scratch.LinearStart = rip;
         _scratch.Bitness = bitness;
         _scratch.PhysStart = ulong.MaxValue; // never matched by the cache

@@ -21,6 +21,26 @@ internal sealed class DecodedBlock
     public ulong LinearStart;
     public int Bitness;
     public int Generation;
+
+    /// <summary>The block's leading fast-path instructions translated to IL (null until hot; dropped when re-decoded).</summary>
+    public TranslatedBlock? Il;
+    /// <summary>How many instructions <see cref="Il"/> covers (from the first; the rest run in the interpreter).</summary>
+    public int IlCount;
+    /// <summary>Executions counted towards the translation threshold; -1 once translation was tried.</summary>
+    public int Executions;
+
+    /// <summary>Chaining: the block last entered after this one (validated like any cached block before it is taken).</summary>
+    public DecodedBlock? Successor, Successor2;
+
+    /// <summary>Forgets everything derived from the previous contents (a re-decode reuses the object).</summary>
+    public void ResetDerived()
+    {
+        Il = null;
+        IlCount = 0;
+        Executions = 0;
+        Successor = null;
+        Successor2 = null;
+    }
 }
 
 /// <summary>Decoded blocks of one vCPU keyed by guest-physical entry address. Bounded: cleared wholesale when full.</summary>

@@ -12,14 +12,15 @@ public sealed class InterruptAttention
     /// <summary>Makes the CPU poll its interrupt source at the next block boundary at the latest. Any thread.</summary>
     public void Raise() => Volatile.Write(ref _raised, 1);
 
-    internal bool IsRaised => Volatile.Read(ref _raised) != 0;
+    /// <summary>Whether a poll is owed (the CPU's per-block read; public for the sources' tests).</summary>
+    public bool IsRaised => Volatile.Read(ref _raised) != 0;
 
     /// <summary>
     /// Clears the word before the CPU polls the source (after <see cref="IsRaised"/>: a plain read while nothing is
     /// raised, the locked exchange only when something was). The exchange is a full fence: a source that changes its state and
     /// then raises either is seen by this poll or leaves the word raised for the next one.
     /// </summary>
-    internal bool TryClear() => Interlocked.Exchange(ref _raised, 0) != 0;
+    public bool TryClear() => Interlocked.Exchange(ref _raised, 0) != 0;
 }
 
 /// <summary>

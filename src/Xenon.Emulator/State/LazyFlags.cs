@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Xenon.Emulator.State;
@@ -75,13 +76,18 @@ internal struct LazyFlags
         return f;
     }
 
-    public readonly bool Carry => Op switch
+    // Inlined: INC/DEC, ADC/SBB and the translated blocks read it on every execution.
+    public readonly bool Carry
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Op switch
     {
         FlagOp.None => (Materialized & RFlags.CF) != 0,
         FlagOp.Logic => false,
         FlagOp.Inc or FlagOp.Dec => (Aux & RFlags.CF) != 0,
         _ => ((Op == FlagOp.Add ? ((Dst & Src) | ((Dst | Src) & ~Result)) : ((~Dst & Src) | ((~Dst | Src) & Result))) >> (Bits - 1) & 1) != 0,
     };
+    }
 
     public readonly bool Zero => Op == FlagOp.None
         ? (Materialized & RFlags.ZF) != 0

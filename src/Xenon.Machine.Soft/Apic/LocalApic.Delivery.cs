@@ -1,4 +1,5 @@
 using System.Numerics;
+using Xenon.Emulator.Memory;
 using static Xenon.Machine.Soft.Apic.ApicRegisters;
 
 namespace Xenon.Machine.Soft.Apic;
@@ -6,7 +7,20 @@ namespace Xenon.Machine.Soft.Apic;
 /// <summary>Acceptance of messages, priority, the CPU's acknowledge (INTA) and EOI.</summary>
 internal sealed partial class LocalApic
 {
-    /// <summary>Polled by the CPU between blocks (lock-free).</summary>
+    // The CPU's attention word: raised after every change that can make HasPendingInterrupt true, so the CPU polls
+    // this APIC only then (one volatile read per block otherwise).
+    private InterruptAttention? _attention;
+
+    public void AttachAttention(InterruptAttention attention)
+    {
+        _attention = attention;
+        attention.Raise();
+    }
+
+    /// <summary>The PIC's output rose (it reaches this CPU if LINT0 accepts it): the CPU polls at its next block boundary.</summary>
+    public void SignalAttention() => _attention?.Raise();
+
+    /// <summary>Polled by the CPU when its attention word is raised (lock-free).</summary>
     public bool HasPendingInterrupt =>
         _interruptPending || ((_acceptsPic || _extIntPending) && _pic is { HasPendingInterrupt: true });
 
@@ -83,6 +97,7 @@ internal sealed partial class LocalApic
                 return;
             case DeliveryMode.ExtInt:
                 _extIntPending = true;
+                _attention?.Raise();
                 Host.InterruptPending();
                 return;
             default:
@@ -172,6 +187,8 @@ internal sealed partial class LocalApic
         uint lint0 = Reg(LvtLint0);
         _acceptsPic = !HardwareEnabled ||
                       ((lint0 & LvtMasked) == 0 && (DeliveryMode)((lint0 >> 8) & 7) == DeliveryMode.ExtInt);
+        // After the flags above are written (volatile): a CPU that sees the raise sees them too.
+        if (HasPendingInterrupt) _attention?.Raise();
     }
 
     /// <summary>The processor priority, for lowest-priority arbitration (a racy read is fine there).</summary>

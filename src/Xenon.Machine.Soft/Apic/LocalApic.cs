@@ -12,7 +12,7 @@ namespace Xenon.Machine.Soft.Apic;
 /// from any thread. State sits under one lock; the "something to deliver" answer the CPU polls is a lock-free flag.
 /// Other controllers are called only outside the lock (IPIs, EOI broadcast), so no lock order can deadlock.
 /// </summary>
-internal sealed partial class LocalApic : IInterruptSource, ITaskPriority
+internal sealed partial class LocalApic : IInterruptSource, ITaskPriority, ISignalsInterrupts
 {
     private readonly Lock _lock = new();
     // The register page as KVM's kvm_lapic_state holds it: register at byte offset R is _regs[R >> 2].

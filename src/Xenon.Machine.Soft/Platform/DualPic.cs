@@ -7,8 +7,17 @@ namespace Xenon.Machine.Soft.Platform;
 /// backend's interrupt source for the boot vCPU (the PIC reaches it as ExtINT through LINT0 on a real PC).
 /// Thread-safe: lines are driven from device threads, the vCPU acknowledges from its own.
 /// </summary>
-internal sealed class DualPic : IInterruptSource
+internal sealed class DualPic : IInterruptSource, ISignalsInterrupts
 {
+    // Set when the PIC is a CPU's interrupt source itself; behind a local APIC the platform raises the APIC's word.
+    private InterruptAttention? _attention;
+
+    public void AttachAttention(InterruptAttention attention)
+    {
+        _attention = attention;
+        attention.Raise();
+    }
+
     private readonly Lock _lock = new();
     private readonly Action _outputRaised;
     private volatile bool _output;
@@ -34,7 +43,7 @@ internal sealed class DualPic : IInterruptSource
             else Slave.SetIrq(irq - 8, level);
             raised = Update();
         }
-        if (raised) _outputRaised();
+        if (raised) OutputRaised();
     }
 
     public int AcknowledgeInterrupt()
@@ -90,7 +99,7 @@ internal sealed class DualPic : IInterruptSource
             }
             raised = Update();
         }
-        if (raised) _outputRaised();
+        if (raised) OutputRaised();
         return value;
     }
 
@@ -110,7 +119,7 @@ internal sealed class DualPic : IInterruptSource
             }
             raised = Update();
         }
-        if (raised) _outputRaised();
+        if (raised) OutputRaised();
     }
 
     // Poll mode (OCW3 P=1): the read is the INTA cycle itself, returning 0x80 | irq, or 0 when nothing is pending.
@@ -121,6 +130,12 @@ internal sealed class DualPic : IInterruptSource
         if (irq < 0) return 0;
         pic.Acknowledge(irq);
         return (byte)(0x80 | irq);
+    }
+
+    private void OutputRaised()
+    {
+        _attention?.Raise();
+        _outputRaised();
     }
 
     /// <summary>Recomputes the cascade and the output; true if the output went from low to high. Under the lock.</summary>

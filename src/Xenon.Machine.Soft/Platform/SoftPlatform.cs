@@ -65,7 +65,10 @@ internal sealed class SoftPlatform : IDisposable
     private void WakePicTargets()
     {
         foreach (var apic in Apics.Apics)
+        {
+            apic.SignalAttention(); // whether LINT0 takes it is the APIC's poll to answer
             if (apic.AcceptsPic) apic.Host.InterruptPending();
+        }
     }
 
     // IRQ 0 is requested and not yet taken on whichever controller routes it (a new edge now would be lost): the PIC's

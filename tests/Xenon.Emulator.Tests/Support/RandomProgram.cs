@@ -153,7 +153,18 @@ internal static class RandomProgram
     /// A program at <paramref name="origin"/>: <paramref name="length"/> random instructions with forward Jcc/JMP and calls
     /// into small random functions placed after the final HLT.
     /// </summary>
-    public static byte[] Build(Random rng, ulong origin, int length)
+    public static byte[] Build(Random rng, ulong origin, int length) => Build(rng, origin, length, loop: false);
+
+    /// <summary>The loop counter of <see cref="BuildLoop"/> (a qword outside the data page, below the 4 MiB of 4 KiB pages).</summary>
+    public const ulong LoopCounter = 0x300000;
+
+    /// <summary>
+    /// Like <see cref="Build"/>, but the body runs again while <c>dec qword [LoopCounter]</c> leaves it non-zero, so its
+    /// blocks get hot (the IL tier translates them).
+    /// </summary>
+    public static byte[] BuildLoop(Random rng, ulong origin, int length) => Build(rng, origin, length, loop: true);
+
+    private static byte[] Build(Random rng, ulong origin, int length, bool loop)
     {
         // Labels are fake IPs (the block encoder resolves branches by the target instruction's IP).
         ulong label = 0x1000;
@@ -194,6 +205,17 @@ internal static class RandomProgram
             var nop = Instruction.Create(Code.Nopd);
             nop.IP = label;
             body.Add(nop);
+            label += 16;
+        }
+        if (loop)
+        {
+            var dec = Instruction.Create(Code.Dec_rm64, new MemoryOperand(Register.RIP, (long)LoopCounter));
+            dec.IP = label;
+            body.Add(dec);
+            label += 16;
+            var back = Instruction.CreateBranch(Code.Jne_rel32_64, 0x1000); // the body's first instruction
+            back.IP = label;
+            body.Add(back);
             label += 16;
         }
         end.IP = label;

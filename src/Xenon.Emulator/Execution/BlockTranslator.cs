@@ -1,0 +1,385 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Xenon.Emulator.State;
+
+namespace Xenon.Emulator.Execution;
+
+/// <summary>
+/// A hot block's leading fast-path instructions as one host method. Returns the number of instructions it retired
+/// (RIP then points past the last of them, or at a taken branch's target), or the one's complement of the index of
+/// the instruction that failed with a pending fault (RIP not yet put back, nothing of that instruction committed).
+/// </summary>
+/// <remarks>Closed over its vCPU (blocks are per-vCPU): a closed delegate is called without the shuffle thunk an open
+/// static one needs.</remarks>
+internal delegate int TranslatedBlock(FastOp[] ops);
+
+/// <summary>
+/// Translates the <see cref="FastOp"/>s of a 64-bit block into IL (<see cref="DynamicMethod"/>) with the interpreter's
+/// semantics: GPRs live in locals, loaded at entry and written back at every exit and before any call that reads the
+/// CPU state (an interpreter fallback, a memory access that misses the TLB's host pointers); the lazy flags are stored
+/// exactly as the fast path stores them. The first instruction without a fast form ends the translated part.
+/// </summary>
+internal sealed partial class BlockTranslator
+{
+    private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
+
+    private static readonly FieldInfo StateField = typeof(Cpu).GetField("_s", Any)!;
+    private static readonly FieldInfo WroteCodeField = typeof(Cpu).GetField("_wroteCode", Any)!;
+    private static readonly FieldInfo GprField = typeof(CpuState).GetField(nameof(CpuState.Gpr))!;
+    private static readonly FieldInfo GprElement = typeof(GprFile).GetField("_element", Any)!;
+    private static readonly FieldInfo RipField = typeof(CpuState).GetField(nameof(CpuState.Rip))!;
+    private static readonly FieldInfo LazyField = typeof(CpuState).GetField(nameof(CpuState.Lazy), Any)!;
+    private static readonly FieldInfo LazyOp = typeof(LazyFlags).GetField(nameof(LazyFlags.Op))!;
+    private static readonly FieldInfo LazyBits = typeof(LazyFlags).GetField(nameof(LazyFlags.Bits))!;
+    private static readonly FieldInfo LazyDst = typeof(LazyFlags).GetField(nameof(LazyFlags.Dst))!;
+    private static readonly FieldInfo LazySrc = typeof(LazyFlags).GetField(nameof(LazyFlags.Src))!;
+    private static readonly FieldInfo LazyResult = typeof(LazyFlags).GetField(nameof(LazyFlags.Result))!;
+    private static readonly FieldInfo LazyAux = typeof(LazyFlags).GetField(nameof(LazyFlags.Aux))!;
+    private static readonly MethodInfo LoadFast = Helper(nameof(Cpu.IlLoadFast));
+    private static readonly MethodInfo LoadSlow = Helper(nameof(Cpu.IlLoadSlow));
+    private static readonly MethodInfo StoreFast = Helper(nameof(Cpu.IlStoreFast));
+    private static readonly MethodInfo StoreSlow = Helper(nameof(Cpu.IlStoreSlow));
+    private static readonly MethodInfo Fallback = Helper(nameof(Cpu.IlFallback));
+    private static readonly MethodInfo CondHelper = Helper(nameof(Cpu.IlCond));
+    private static readonly MethodInfo CarryHelper = Helper(nameof(Cpu.IlCarry));
+    private static readonly MethodInfo IncDecAuxHelper = Helper(nameof(Cpu.IlIncDecAux));
+    private static readonly MethodInfo ShiftHelper = Helper(nameof(Cpu.IlShift));
+    private static readonly MethodInfo RetFaultHelper = Helper(nameof(Cpu.IlRetTargetFault));
+
+    private static MethodInfo Helper(string name) => typeof(Cpu).GetMethod(name, Any) ?? throw new MissingMethodException(name);
+
+    private readonly DecodedBlock _block;
+    private readonly int _count;
+    private readonly ILGenerator _il;
+    private readonly DynamicMethod _method;
+    private readonly LocalBuilder[] _r = new LocalBuilder[16];
+    private readonly LocalBuilder _gpr, _state, _lazy, _ea, _val, _d, _s2, _res, _aux;
+    private int _used;   // registers the translated part touches (loaded at entry)
+    private int _dirty;  // registers whose local is newer than CpuState
+    // The flag-setting ALU op just emitted, whose operands are still in _d/_s2/_res: a Jcc right after it compares them
+    // directly instead of evaluating the lazy flags (what Cond's CMP shortcut does, without the call).
+    private int _fuseIndex = -1;
+    private int _current;
+    private FlagOp _fuseOp;
+    private int _fuseBits;
+
+    private BlockTranslator(DecodedBlock block, int count)
+    {
+        _block = block;
+        _count = count;
+        _method = new DynamicMethod($"block_{block.LinearStart:x}", typeof(int), [typeof(Cpu), typeof(FastOp[])], typeof(Cpu).Module,
+            skipVisibility: true);
+        _il = _method.GetILGenerator(256 + count * 96);
+        _gpr = _il.DeclareLocal(typeof(ulong).MakeByRefType());
+        _state = _il.DeclareLocal(typeof(CpuState));
+        _lazy = _il.DeclareLocal(typeof(LazyFlags).MakeByRefType());
+        _ea = _il.DeclareLocal(typeof(ulong));
+        _val = _il.DeclareLocal(typeof(ulong));
+        _d = _il.DeclareLocal(typeof(ulong));
+        _s2 = _il.DeclareLocal(typeof(ulong));
+        _res = _il.DeclareLocal(typeof(ulong));
+        _aux = _il.DeclareLocal(typeof(ulong));
+    }
+
+    /// <summary>How many leading instructions of the block have a fast form (what a translation covers).</summary>
+    public static int Translatable(DecodedBlock block)
+    {
+        int n = 0;
+        while (n < block.Count && n < block.Fast.Length && block.Fast[n].Kind != FastKind.None)
+        {
+            // A branch ends its block when decoded; the translation relies on it being last.
+            if (block.Fast[n++].Kind is FastKind.Jcc or FastKind.Jmp or FastKind.Call or FastKind.Ret) break;
+        }
+        return n;
+    }
+
+    /// <summary>The translation of the block's leading fast-path instructions, or null if it has none.</summary>
+    public static TranslatedBlock? Translate(Cpu cpu, DecodedBlock block, out int count)
+    {
+        count = Translatable(block);
+        if (count == 0 || !block.HasFast) return null;
+        var t = new BlockTranslator(block, count);
+        t.Emit();
+        return (TranslatedBlock)t._method.CreateDelegate(typeof(TranslatedBlock), cpu);
+    }
+
+    private void Emit()
+    {
+        for (int k = 0; k < _count; k++) _used |= Uses(ref _block.Fast[k]);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, StateField);
+        _il.Emit(OpCodes.Stloc, _state);
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldflda, GprField);
+        _il.Emit(OpCodes.Ldflda, GprElement);
+        _il.Emit(OpCodes.Stloc, _gpr);
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldflda, LazyField);
+        _il.Emit(OpCodes.Stloc, _lazy);
+        for (int r = 0; r < 16; r++)
+        {
+            if ((_used & (1 << r)) == 0) continue;
+            _r[r] = _il.DeclareLocal(typeof(ulong));
+        }
+        Reload(_used);
+
+        for (int k = 0; k < _count; k++)
+        {
+            _current = k;
+            ref FastOp f = ref _block.Fast[k];
+            ulong next = _block.Instructions[k].NextIP;
+            bool last = k == _count - 1;
+            if (EmitBranch(ref f, k, next, last)) return; // a branch is always its block's last instruction
+            bool stored = EmitOp(ref f, k, next);
+            if (stored && !last)
+            {
+                // One of our stores hit a page holding code: leave so the caller checks the block's generation.
+                Label go = _il.DefineLabel();
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, WroteCodeField);
+                _il.Emit(OpCodes.Brfalse, go);
+                EmitExit(next, k + 1);
+                _il.MarkLabel(go);
+            }
+        }
+        EmitExit(_block.Instructions[_count - 1].NextIP, _count);
+    }
+
+    /// <summary>Registers an op reads or writes (loaded into locals at entry).</summary>
+    private static int Uses(ref FastOp f)
+    {
+        int m = 0;
+        if (f.Dst != FastOp.NoReg && f.Dst < 16) m |= 1 << f.Dst;
+        if (f.Src != FastOp.NoReg && f.Src < 16) m |= 1 << f.Src;
+        if (f.Base != FastOp.NoReg && f.Base < 16) m |= 1 << f.Base;
+        if (f.Index != FastOp.NoReg && f.Index < 16) m |= 1 << f.Index;
+        switch (f.Kind)
+        {
+            case FastKind.Push: case FastKind.Pop: case FastKind.Call: case FastKind.Ret: m |= 1 << 4; break;
+            case FastKind.ShiftR: case FastKind.ShiftM: m |= 1 << 1; break;
+            case FastKind.MulR: case FastKind.MulM: m |= 1 | 1 << 2; break;
+        }
+        return m;
+    }
+
+    // ---- registers ----
+
+    private void Reload(int mask)
+    {
+        for (int r = 0; r < 16; r++)
+        {
+            if ((mask & _used & (1 << r)) == 0) continue;
+            GprAddress(r);
+            _il.Emit(OpCodes.Ldind_I8);
+            _il.Emit(OpCodes.Stloc, _r[r]);
+        }
+    }
+
+    private void Flush()
+    {
+        for (int r = 0; r < 16; r++)
+        {
+            if ((_dirty & (1 << r)) == 0) continue;
+            GprAddress(r);
+            _il.Emit(OpCodes.Ldloc, _r[r]);
+            _il.Emit(OpCodes.Stind_I8);
+        }
+    }
+
+    private void GprAddress(int r)
+    {
+        _il.Emit(OpCodes.Ldloc, _gpr);
+        if (r == 0) return;
+        _il.Emit(OpCodes.Ldc_I4, r * 8);
+        _il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Pushes the register's value of <paramref name="size"/> bytes (zero-extended).</summary>
+    private void Read(byte reg, byte shift, int size)
+    {
+        _il.Emit(OpCodes.Ldloc, _r[reg]);
+        if (size == 8) return;
+        if (shift != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I4, (int)shift);
+            _il.Emit(OpCodes.Shr_Un);
+        }
+        ZeroExtend(size);
+    }
+
+    private void ZeroExtend(int size)
+    {
+        switch (size)
+        {
+            case 4: _il.Emit(OpCodes.Conv_U4); _il.Emit(OpCodes.Conv_U8); break;
+            case 2: _il.Emit(OpCodes.Conv_U2); _il.Emit(OpCodes.Conv_U8); break;
+            case 1: _il.Emit(OpCodes.Conv_U1); _il.Emit(OpCodes.Conv_U8); break;
+        }
+    }
+
+    /// <summary>Writes <paramref name="value"/> to the register with the interpreter's SetGpr rules (32-bit zero-extends).</summary>
+    private void Write(byte reg, byte shift, int size, LocalBuilder value)
+    {
+        LocalBuilder r = _r[reg];
+        switch (size)
+        {
+            case 8:
+                _il.Emit(OpCodes.Ldloc, value);
+                break;
+            case 4:
+                _il.Emit(OpCodes.Ldloc, value);
+                ZeroExtend(4);
+                break;
+            default:
+                _il.Emit(OpCodes.Ldloc, r);
+                _il.Emit(OpCodes.Ldc_I8, (long)~((size == 2 ? 0xFFFFUL : 0xFFUL) << shift));
+                _il.Emit(OpCodes.And);
+                _il.Emit(OpCodes.Ldloc, value);
+                ZeroExtend(size);
+                if (shift != 0)
+                {
+                    _il.Emit(OpCodes.Ldc_I4, (int)shift);
+                    _il.Emit(OpCodes.Shl);
+                }
+                _il.Emit(OpCodes.Or);
+                break;
+        }
+        _il.Emit(OpCodes.Stloc, r);
+        _dirty |= 1 << reg;
+    }
+
+    private void Mask(int size)
+    {
+        if (size < 8) ZeroExtend(size);
+    }
+
+    // ---- exits ----
+
+    /// <summary>Writes the registers back, sets RIP and returns <paramref name="retired"/>.</summary>
+    private void EmitExit(ulong rip, int retired)
+    {
+        Flush();
+        SetRip(rip);
+        _il.Emit(OpCodes.Ldc_I4, retired);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    private void SetRip(ulong rip)
+    {
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldc_I8, (long)rip);
+        _il.Emit(OpCodes.Stfld, RipField);
+    }
+
+    /// <summary>Instruction <paramref name="k"/> failed (fault pending): registers back, return ~k.</summary>
+    private void EmitFaultExit(int k)
+    {
+        Flush();
+        _il.Emit(OpCodes.Ldc_I4, ~k);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>Branches to a fault exit when the bool on the stack is false.</summary>
+    private void FaultIfFalse(int k)
+    {
+        Label ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Brtrue, ok);
+        EmitFaultExit(k);
+        _il.MarkLabel(ok);
+    }
+
+    // ---- memory ----
+
+    private void EffectiveAddress(ref FastOp f)
+    {
+        _il.Emit(OpCodes.Ldc_I8, (long)f.Disp);
+        if (f.Base != FastOp.NoReg)
+        {
+            _il.Emit(OpCodes.Ldloc, _r[f.Base]);
+            _il.Emit(OpCodes.Add);
+        }
+        if (f.Index != FastOp.NoReg)
+        {
+            _il.Emit(OpCodes.Ldloc, _r[f.Index]);
+            if (f.Scale != 1)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)f.Scale);
+                _il.Emit(OpCodes.Mul);
+            }
+            _il.Emit(OpCodes.Add);
+        }
+        if (f.AddrSize == 4) ZeroExtend(4);
+        _il.Emit(OpCodes.Stloc, _ea);
+    }
+
+    /// <summary>Loads <paramref name="size"/> bytes at seg:_ea into _val: host pointer first, else the full path after a write-back.</summary>
+    private void Load(int seg, int size, int k)
+    {
+        Label done = _il.DefineLabel();
+        EmitAccess(LoadFast, seg, size, isStore: false);
+        _il.Emit(OpCodes.Brtrue, done);
+        Flush(); // the slow path may reach MMIO: the machine sees the registers as they are
+        EmitAccess(LoadSlow, seg, size, isStore: false);
+        _il.Emit(OpCodes.Brtrue, done);
+        _il.Emit(OpCodes.Ldc_I4, ~k);
+        _il.Emit(OpCodes.Ret);
+        _il.MarkLabel(done);
+    }
+
+    /// <summary>Stores _val's low <paramref name="size"/> bytes at seg:_ea, like <see cref="Load"/>.</summary>
+    private void Store(int seg, int size, int k)
+    {
+        Label done = _il.DefineLabel();
+        EmitAccess(StoreFast, seg, size, isStore: true);
+        _il.Emit(OpCodes.Brtrue, done);
+        Flush();
+        EmitAccess(StoreSlow, seg, size, isStore: true);
+        _il.Emit(OpCodes.Brtrue, done);
+        _il.Emit(OpCodes.Ldc_I4, ~k);
+        _il.Emit(OpCodes.Ret);
+        _il.MarkLabel(done);
+    }
+
+    private void EmitAccess(MethodInfo m, int seg, int size, bool isStore)
+    {
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldc_I4, seg);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        if (isStore) _il.Emit(OpCodes.Ldloc, _val);
+        else _il.Emit(OpCodes.Ldloca, _val);
+        _il.Emit(OpCodes.Call, m);
+    }
+
+    // ---- lazy flags ----
+
+    private void SetLazyField(FieldInfo field, LocalBuilder? value, long constant = 0)
+    {
+        _il.Emit(OpCodes.Ldloc, _lazy);
+        if (value is not null) _il.Emit(OpCodes.Ldloc, value);
+        else _il.Emit(OpCodes.Ldc_I8, constant);
+        _il.Emit(OpCodes.Stfld, field);
+    }
+
+    /// <summary>LazyFlags.Set(op, bits, _d, _s2, _res, aux): the same record the interpreter leaves.</summary>
+    private void SetLazy(FlagOp op, int bits, LocalBuilder? aux)
+    {
+        _il.Emit(OpCodes.Ldloc, _lazy);
+        _il.Emit(OpCodes.Ldc_I4, (int)op);
+        _il.Emit(OpCodes.Stfld, LazyOp);
+        _il.Emit(OpCodes.Ldloc, _lazy);
+        _il.Emit(OpCodes.Ldc_I4, bits);
+        _il.Emit(OpCodes.Stfld, LazyBits);
+        SetLazyField(LazyDst, _d);
+        SetLazyField(LazySrc, _s2);
+        SetLazyField(LazyResult, _res);
+        SetLazyField(LazyAux, aux);
+    }
+
+    private void Cond(byte cc)
+    {
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldc_I4, (int)cc);
+        _il.Emit(OpCodes.Call, CondHelper);
+    }
+}

@@ -1,0 +1,184 @@
+using System.Runtime.CompilerServices;
+using Iced.Intel;
+using Xenon.Emulator.Memory;
+using Xenon.Emulator.State;
+
+namespace Xenon.Emulator.Execution;
+
+/// <summary>
+/// The IL tier: a 64-bit block that ran <see cref="IlThreshold"/> times is translated to a host method
+/// (<see cref="BlockTranslator"/>) that runs its fast-path instructions without the instruction loop, and the helpers
+/// that method calls. The interpreter stays the reference; the translation is dropped when its page is re-decoded.
+/// </summary>
+public sealed partial class Cpu
+{
+    /// <summary>Default for <see cref="IlTier"/>: on unless XENON_SOFTCPU_IL=0 (for before/after measurements).</summary>
+    public static bool IlTierDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL") != "0";
+
+    private bool _ilTier = IlTierDefault;
+
+    /// <summary>Whether hot 64-bit blocks are translated to IL (needs <see cref="FastPath"/>).</summary>
+    public bool IlTier
+    {
+        get => _ilTier;
+        set => _ilTier = value;
+    }
+
+    /// <summary>
+    /// Executions of a block before it is translated. The JIT takes about 1 ms a block on this host and a translated
+    /// run saves some nanoseconds, so only very hot blocks pay off: at 50, a Linux boot translated ~40 000 blocks and
+    /// spent half its time in the JIT; at 20 000 about 900, and the boot needed 1.6x less CPU time than without.
+    /// </summary>
+    public int IlThreshold { get; set; } = IlThresholdDefault;
+
+    /// <summary>Default for <see cref="IlThreshold"/> (XENON_SOFTCPU_IL_THRESHOLD overrides it, for tuning).</summary>
+    public static int IlThresholdDefault { get; set; } =
+        int.TryParse(Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_THRESHOLD"), out int t) && t > 0 ? t : 20_000;
+
+    /// <summary>Blocks translated so far, and block executions that ran translated code (diagnostics and tests).</summary>
+    public long IlBlocksTranslated { get; private set; }
+    public long IlBlocksRun { get; private set; }
+    /// <summary>Blocks entered straight from the previous translated block, without going back to <see cref="Run"/>.</summary>
+    public long IlBlocksChained { get; private set; }
+
+    /// <summary>
+    /// Runs the block's translation if it has one (translating it once it is hot). Returns the index the interpreter
+    /// continues at (the block's count when nothing is left), or -1 with a pending fault at <see cref="_instrStart"/>.
+    /// </summary>
+    private int RunTranslated(DecodedBlock block, long end)
+    {
+        TranslatedBlock? il = block.Il;
+        if (il is null)
+        {
+            if (block.Executions < 0 || ++block.Executions < IlThreshold || ReferenceEquals(block, _scratch)) return 0;
+            block.Executions = -1;
+            il = BlockTranslator.Translate(this, block, out int count);
+            if (il is null) return 0;
+            block.Il = il;
+            block.IlCount = count;
+            IlBlocksTranslated++;
+        }
+        // The translation retires its instructions without looking at the budget, and knows no interrupt shadow.
+        if (_s.InterruptShadow || end - InstructionsRetired < block.IlCount) return 0;
+        _wroteCode = false;
+        _instrStart = block.LinearStart;
+        _blockIndex = 0;
+        IlBlocksRun++;
+        int r = il(block.Fast);
+        if (r < 0)
+        {
+            int k = ~r;
+            InstructionsRetired += k;
+            _blockIndex = k;
+            _instrStart = k == 0 ? block.LinearStart : block.Instructions[k - 1].NextIP;
+            return -1;
+        }
+        InstructionsRetired += r;
+        if (r >= block.Count || InstructionsRetired >= end) return block.Count;
+        // Stopped early: at an instruction without a fast form, or after a store into a page holding code.
+        if (_wroteCode && _code.Generation(block.PhysStart >> 12) != block.Generation) return block.Count;
+        return r;
+    }
+
+    // ---- chaining: translated blocks run one after another without going back to Run ----
+
+    // The translated block whose successor Run looked up last (linked to whatever GetBlock returns next).
+    private DecodedBlock? _chainFrom;
+
+    /// <summary>
+    /// Whether the next block may start without going back to <see cref="Run"/>: budget left, no stop or NMI, and no
+    /// interrupt Run would take at this boundary (a polled source always sends us back).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ChainReady() =>
+        InstructionsRetired < _end && !_stopRequested && !_nmiPending && !SingleBlock &&
+        (_interrupts is null || (_interruptsSignal && (!Attention.IsRaised || (_s.FlagsControl & RFlags.IF) == 0)));
+
+    /// <summary>
+    /// The successor the block last went to at RIP, if it is still what GetBlock would return: same linear start, still
+    /// 64-bit code, page generation unchanged, and RIP's TLB entry still maps it executable for this CPL. Mode and CPL
+    /// cannot change inside translated code, so GetBlock's mode checks hold from the block before.
+    /// </summary>
+    private DecodedBlock? Successor(DecodedBlock from)
+    {
+        ulong rip = _s.Rip;
+        DecodedBlock? b = from.Successor;
+        if (b is null || b.LinearStart != rip)
+        {
+            b = from.Successor2;
+            if (b is null || b.LinearStart != rip)
+            {
+                _chainFrom = from;
+                return null;
+            }
+        }
+        if (b.Bitness != 64 || b.Generation != _code.Generation(b.PhysStart >> 12)) return null;
+        ref TlbEntry e = ref _mmu.Tlb.Entry(rip);
+        if (e.Tag != (rip >> 12) + 1 || e.PhysPage != (b.PhysStart & ~0xFFFUL) || (b.PhysStart & 0xFFF) != (rip & 0xFFF) ||
+            (e.Allowed & (UserAccess ? 32 : 4)) == 0) return null;
+        return b;
+    }
+
+    /// <summary>After GetBlock: remembers the block as a successor of the translated block that ended before it.</summary>
+    private void LinkSuccessor(DecodedBlock to)
+    {
+        DecodedBlock from = _chainFrom!;
+        _chainFrom = null;
+        if (!to.HasFast || ReferenceEquals(to, _scratch) || ReferenceEquals(from, _scratch)) return;
+        // Two slots: a conditional branch has two successors; a third target (RET, a computed jump) replaces the second.
+        if (from.Successor is null) from.Successor = to;
+        else from.Successor2 = to;
+    }
+
+    // ---- helpers the translated code calls (internal: BlockTranslator binds them by name) ----
+
+    /// <summary>A load through the TLB's host pointer only; false means "take the slow path", not a fault.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool IlLoadFast(int seg, ulong ea, int size, out ulong value)
+    {
+        ulong lin = seg >= Seg.Fs ? ea + _s.Segments[seg].Base : ea;
+        return TryReadHost(lin, size, UserAccess, out value);
+    }
+
+    /// <summary>The full load (canonical check, walk, MMIO); false with a pending fault.</summary>
+    internal bool IlLoadSlow(int seg, ulong ea, int size, out ulong value)
+    {
+        value = 0;
+        return Linear(seg, ea, out ulong lin) && ReadLinear(lin, size, out value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool IlStoreFast(int seg, ulong ea, int size, ulong value)
+    {
+        ulong lin = seg >= Seg.Fs ? ea + _s.Segments[seg].Base : ea;
+        return TryWriteHost(lin, size, UserAccess, value);
+    }
+
+    internal bool IlStoreSlow(int seg, ulong ea, int size, ulong value) =>
+        Linear(seg, ea, out ulong lin) && WriteLinear(lin, size, value);
+
+    /// <summary>An instruction the translator leaves to the fast path's executor, on the written-back state.</summary>
+    internal bool IlFallback(ref FastOp f, ulong next)
+    {
+        _s.Rip = next;
+        _next = next;
+        return ExecuteFast(ref f);
+    }
+
+    internal bool IlCond(int cc) => Cond((ConditionCode)cc);
+
+    internal ulong IlCarry() => _s.Lazy.Carry ? 1UL : 0;
+
+    internal ulong IlIncDecAux() => _s.Lazy.Carry ? RFlags.CF : 0;
+
+    /// <summary>A shift or rotate by a non-zero count: the result, with the flags set as the fast path sets them.</summary>
+    internal ulong IlShift(int sub, int size, ulong dst, int count)
+    {
+        ShiftResult(ShiftMnemonics[sub], size, dst, count, out ulong res, out ulong flags);
+        _s.Lazy.SetAll(flags);
+        return res;
+    }
+
+    /// <summary>RET to a non-canonical address: #GP(0) with RSP unchanged.</summary>
+    internal void IlRetTargetFault() => Fault(Vector.GP, 0);
+}
