@@ -15,7 +15,9 @@
 # which that host has wedged for good (0% CPU, no output) in 3 of 4 runs that used it.
 # The host runs fio on the file with O_DIRECT; the VMs get it as a virtio-blk disk, QEMU
 # with cache=BENCH_QEMU_CACHE (default none: the nested host's page cache bypassed) and Xenon
-# with its raw file backend (positioned I/O through the page cache). Bridge xenbr0 holds
+# with its raw file backend, direct-io-safe (O_DIRECT) when QEMU's cache is none or directsync and
+# through the page cache otherwise. variants.txt beside this script (from run.sh -x) lists more
+# Xenon runs, "LABEL SPEC" a line, each a target xenon-LABEL. Bridge xenbr0 holds
 # 10.0.0.1/24 and an iperf3 server; each VM's tap joins it and the guest takes 10.0.0.2/24.
 # Both VMs: the same kernel (/opt/guest/vmlinuz), initramfs, memory, vCPUs and guest steps.
 #
@@ -120,25 +122,30 @@ if [ ${#NET_JOBS[@]} -gt 0 ]; then
 fi
 
 # ------------------------------------------------------------------ the guest's steps
-# Shell lines the guest's xenon-io runs, in job order (fio first: a network failure then costs
-# no disk results).
+# Shell lines the guest's xenon-io runs for the jobs in G_FIO and G_NET, in job order (fio first:
+# a network failure then costs no disk results).
 guest_script() {
     local j
-    for j in "${FIO_JOBS[@]}"; do
+    for j in "${G_FIO[@]}"; do
         echo "xenon-io fio $j --filename=/dev/vda $(io_fio_args "$j" "$RT")"
     done
-    if [ ${#NET_JOBS[@]} -gt 0 ]; then
+    if [ ${#G_NET[@]} -gt 0 ]; then
         echo "xenon-io net $IO_GUEST_IP/$IO_PREFIX $IO_HOST_IP"
-        for j in "${NET_JOBS[@]}"; do
+        for j in "${G_NET[@]}"; do
             echo "xenon-io iperf $j $(io_iperf_args "$j" "$RT")"
         done
     fi
 }
-guest_script > "$OUT/guest-script.sh"
-APPEND="console=ttyS0 quiet -- xenon-io script $(gzip -9 -n -c "$OUT/guest-script.sh" | base64 -w0)"
-[ ${#APPEND} -lt 2000 ] || { say "guest command line too long (${#APPEND} bytes)"; exit 1; }
-# boot, plus each job's runtime, ramp and start-up, twice over (the nested host is slow and shared)
-VM_TMO=$(( 2 * (120 + ${#FIO_JOBS[@]} * (RT + IO_RAMP_S + 20) + ${#NET_JOBS[@]} * (RT + 1 + 20)) ))
+# guest_run SCRIPT_FILE: APPEND (the guest command line) and VM_TMO for the jobs in G_FIO and G_NET
+guest_run() {
+    guest_script > "$1"
+    APPEND="console=ttyS0 quiet -- xenon-io script $(gzip -9 -n -c "$1" | base64 -w0)"
+    [ ${#APPEND} -lt 2000 ] || { say "guest command line too long (${#APPEND} bytes)"; exit 1; }
+    # boot, plus each job's runtime, ramp and start-up, twice over (the nested host is slow and shared)
+    VM_TMO=$(( 2 * (120 + ${#G_FIO[@]} * (RT + IO_RAMP_S + 20) + ${#G_NET[@]} * (RT + 1 + 20)) ))
+}
+G_FIO=("${FIO_JOBS[@]}") G_NET=("${NET_JOBS[@]}") RUN_JOBS=("${JOBS[@]}")
+guest_run "$OUT/guest-script.sh"
 
 QEMU=(qemu-system-x86_64 -accel kvm -cpu host -M q35 -m "$MEM" -smp "$VCPUS" -nodefaults -no-user-config -nographic
       -monitor none -serial stdio -no-reboot -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND"
@@ -146,19 +153,29 @@ QEMU=(qemu-system-x86_64 -accel kvm -cpu host -M q35 -m "$MEM" -smp "$VCPUS" -no
 [ ${#NET_JOBS[@]} -gt 0 ] && QEMU+=(-netdev "tap,id=net0,ifname=$TAP,script=no,downscript=no,vhost=off"
                                    -device "virtio-net-pci,netdev=net0,mac=$MAC,romfile=")
 
+# Xenon's disk cache mode follows QEMU's: O_DIRECT (direct-io-safe) against cache=none/directsync
+case $CACHE in none|directsync) XDISK=direct-io-safe ;; *) XDISK=buffered ;; esac
+# xenon_cfg FILE DISKMODE: the domain config for the current APPEND and G_NET
+xenon_cfg() {
+    local opts=""
+    [ "$2" = direct-io-safe ] && opts=", direct-io-safe"
+    {
+        echo 'name = "iobench"'
+        echo "memory = $MEM"
+        echo "vcpus = $VCPUS"
+        echo "kernel = \"$KERNEL\""
+        echo "ramdisk = \"$INITRD\""
+        echo "extra = \"$APPEND\""
+        echo "disk = [ 'format=raw, vdev=xvda, access=rw$opts, target=$DISK' ]"
+        [ ${#G_NET[@]} -gt 0 ] && echo "vif = [ 'mac=$MAC, bridge=xenbr0' ]"
+        echo 'on_reboot = "destroy"'
+        echo 'on_crash = "destroy"'
+    } > "$1"
+}
 CFG=$OUT/xenon.cfg
-{
-    echo 'name = "iobench"'
-    echo "memory = $MEM"
-    echo "vcpus = $VCPUS"
-    echo "kernel = \"$KERNEL\""
-    echo "ramdisk = \"$INITRD\""
-    echo "extra = \"$APPEND\""
-    echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=$DISK' ]"
-    [ ${#NET_JOBS[@]} -gt 0 ] && echo "vif = [ 'mac=$MAC, bridge=xenbr0' ]"
-    echo 'on_reboot = "destroy"'
-    echo 'on_crash = "destroy"'
-} > "$CFG"
+xenon_cfg "$CFG" "$XDISK"
+VARIANTS=()
+[ -f "$HERE/variants.txt" ] && mapfile -t VARIANTS < "$HERE/variants.txt"
 
 {
     echo "date: $(date -u +%FT%TZ)"
@@ -174,6 +191,7 @@ CFG=$OUT/xenon.cfg
     echo "targets: ${TARGETS[*]}; jobs: ${JOBS[*]}; runtime ${RT} s (+${IO_RAMP_S} s fio ramp)"
     echo "qemu args: ${QEMU[*]}"
     echo "xenon config:"; sed 's/^/  /' "$CFG"
+    for v in "${VARIANTS[@]}"; do echo "xenon variant: $v"; done
     echo "guest script:"; sed 's/^/  /' "$OUT/guest-script.sh"
 } > "$OUT/env.txt"
 cat "$OUT/env.txt"
@@ -227,7 +245,7 @@ extract_results() {
                 [ "$in" = 1 ] && [[ $line =~ ^[A-Za-z0-9+/=]+$ ]] && b64+=$line$'\n' ;;
         esac
     done < "$log"
-    for name in "${JOBS[@]}"; do
+    for name in "${RUN_JOBS[@]}"; do
         case " ${seen[*]} " in *" $name "*) ;; *)
             printf '%s\t%s\t%s\t%s\n' "$target" "$(io_job_kind "$name")" "$name" missing >> "$STATUS" ;;
         esac
@@ -279,5 +297,37 @@ for t in "${TARGETS[@]}"; do
             run_vm xenon "$HERE/bin/xenon" create -F -c "$CFG" ;;
         *) say "unknown target $t" ;;
     esac
+done
+
+# run_variant LABEL SPEC: one more Xenon run with its own environment, disk mode and jobs (run.sh -x)
+run_variant() {
+    local label=$1 spec=$2 it j g mode=$XDISK envs=() want=() cfg
+    IFS=+ read -r -a items <<<"$spec"
+    for it in "${items[@]}"; do
+        case $it in
+            disk=*) mode=${it#disk=} ;;
+            jobs=*) IFS=: read -r -a want <<<"${it#jobs=}" ;;
+            *=*) envs+=("$it") ;;
+        esac
+    done
+    G_FIO=() G_NET=() RUN_JOBS=()
+    for j in "${JOBS[@]}"; do
+        if [ ${#want[@]} -gt 0 ]; then
+            # a job is wanted by name or by its group (fio, net)
+            g=fio; [ "$(io_job_kind "$j")" = iperf ] && g=net
+            case " ${want[*]} " in *" $j "*|*" $g "*) ;; *) continue ;; esac
+        fi
+        case $(io_job_kind "$j") in fio) G_FIO+=("$j") ;; iperf) G_NET+=("$j") ;; esac
+        RUN_JOBS+=("$j")
+    done
+    [ ${#RUN_JOBS[@]} -gt 0 ] || { say "variant $label: none of its jobs is in this run"; return; }
+    guest_run "$OUT/guest-script-$label.sh"
+    cfg=$OUT/xenon-$label.cfg
+    xenon_cfg "$cfg" "$mode"
+    run_vm "xenon-$label" env "${envs[@]}" "$HERE/bin/xenon" create -F -c "$cfg"
+}
+for v in "${VARIANTS[@]}"; do
+    [ -n "$v" ] || continue
+    run_variant "${v%% *}" "${v#* }"
 done
 sync

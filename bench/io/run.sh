@@ -3,6 +3,7 @@
 # Xenon guest, in one nested host session (nested/run.sh), same guest, disk file and job list.
 #
 #   bench/io/run.sh [-o TARGETS] [-j JOBS] [-r SECS] [-a AIO] [-c CACHE] [-m MiB] [-t SECS] [-d DIR]
+#                   [-x LABEL:SPEC]... [-s SCENARIOS]
 #
 #   -o TARGETS  comma list of host,qemu,xenon (default all three, in that order)
 #   -j JOBS     comma list of job names from jobs.sh, or the groups fio and net (default all):
@@ -11,12 +12,19 @@
 #   -r SECS     fio runtime (after a 2 s ramp) and iperf3 duration per job (default 10)
 #   -a AIO      QEMU's aio= for the disk: io_uring, threads, native or auto (default auto:
 #               io_uring when the nested host's QEMU accepts it, else threads; env.txt says which)
-#   -c CACHE    QEMU's cache= for the disk (default none). Xenon's raw backend goes through the
-#               page cache, as cache=writeback does: -c writeback compares like with like
+#   -c CACHE    QEMU's cache= for the disk (default none). Xenon's disk follows it: direct-io-safe
+#               (O_DIRECT) with none or directsync, the page cache otherwise
 #   -m MiB      guest memory (default 512); 1 vCPU (the nested host has one)
 #   -t SECS     time limit for the whole nested session (default 1080; a wedged nested host
 #               is only ended by nested/run.sh 120 s after it)
 #   -d DIR      results directory (default bench/io/results/<UTC date>, -2, -3... if taken)
+#   -x LABEL:SPEC  one more Xenon run, target xenon-LABEL, after the others (repeatable). SPEC is a
+#               '+' list of VAR=VALUE (environment of the xenon process, e.g. XENON_NET_TX_COALESCE_US=200),
+#               disk=OPTS (the disk spec's cache options instead of the default: direct-io-safe or
+#               buffered) and jobs=J1:J2 (job names or fio/net; default every job)
+#   -s SCENARIOS   full-system scenarios (tests/Xenon.System.Tests/scenarios, space or comma list) to
+#               run in the same nested session after the benchmark (needs the xenon target);
+#               results in DIR/scenarios/NAME.{out,rc,time}
 #
 # Builds the bench guest (guest/build-bench-guest.sh) and, for xenon, publishes the CLI
 # (ReadyToRun, framework-dependent, as bench/boot found fastest). Results: DIR/{summary.md,
@@ -28,13 +36,13 @@ HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=jobs.sh
 . "$HERE/jobs.sh"
-TARGETS=host,qemu,xenon JOBS="" RT=10 AIO=auto CACHE=none MEM=512 TMO=1080 RES=""
+TARGETS=host,qemu,xenon JOBS="" RT=10 AIO=auto CACHE=none MEM=512 TMO=1080 RES="" VARIANTS=() SCEN=""
 say() { echo "bench/io: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
-while getopts "o:j:r:a:c:m:t:d:h" o; do
+while getopts "o:j:r:a:c:m:t:d:x:s:h" o; do
     case $o in
         o) TARGETS=$OPTARG ;; j) JOBS=$OPTARG ;; r) RT=$OPTARG ;; a) AIO=$OPTARG ;; c) CACHE=$OPTARG ;; m) MEM=$OPTARG ;;
-        t) TMO=$OPTARG ;; d) RES=$OPTARG ;; *) usage ;;
+        t) TMO=$OPTARG ;; d) RES=$OPTARG ;; x) VARIANTS+=("$OPTARG") ;; s) SCEN=${OPTARG//,/ } ;; *) usage ;;
     esac
 done
 [ $OPTIND -gt $# ] || usage
@@ -56,6 +64,27 @@ for j in "${req[@]}"; do
     esac
 done
 JOBS=$(IFS=,; echo "${jl[*]}")
+# Xenon variants: "LABEL SPEC" lines for l1-io.sh, checked here
+VARLINES=""
+for v in "${VARIANTS[@]}"; do
+    label=${v%%:*}; spec=${v#*:}
+    [ "$spec" = "$v" ] && spec=""
+    [[ $label =~ ^[a-z0-9][a-z0-9-]*$ ]] || { say "bad variant label '$label' (lower-case letters, digits, -)"; usage; }
+    IFS=+ read -r -a items <<<"$spec"
+    for it in "${items[@]}"; do
+        case $it in
+            disk=direct-io-safe|disk=buffered) ;;
+            jobs=*) IFS=: read -r -a vj <<<"${it#jobs=}"
+                    for j in "${vj[@]}"; do case $j in fio|net) ;; *) io_job_kind "$j" >/dev/null || { say "variant $label: unknown job '$j'"; usage; } ;; esac; done ;;
+            [A-Z_]*=*) [[ ${it%%=*} =~ ^[A-Z_][A-Z0-9_]*$ ]] || { say "variant $label: bad variable in '$it'"; usage; } ;;
+            *) say "variant $label: cannot use '$it'"; usage ;;
+        esac
+    done
+    VARLINES+="$label $spec"$'\n'
+done
+if [ -n "$VARLINES" ] || [ -n "$SCEN" ]; then
+    case ",$TARGETS," in *,xenon,*) ;; *) say "-x and -s need the xenon target"; usage ;; esac
+fi
 
 if [ -z "$RES" ]; then
     RES=$HERE/results/$(date -u +%F)
@@ -79,6 +108,12 @@ ensure_jq
 # ------------------------------------------------------------------ inputs
 BG=$(bash "$REPO/guest/build-bench-guest.sh") || { say "guest/build-bench-guest.sh failed"; exit 1; }
 cp "$HERE/l1-io.sh" "$HERE/jobs.sh" "$W/bench/"
+printf '%s' "$VARLINES" > "$W/bench/variants.txt"
+if [ -n "$SCEN" ]; then
+    mkdir -p "$W/scen"
+    cp -r "$REPO/tests/Xenon.System.Tests/scenarios" "$W/scen/"
+    cp "$REPO/tests/Xenon.System.Tests/Nested/run-scenarios.sh" "$W/scen/"
+fi
 cp "$BG/bench-initrd.img" "$W/bench/"
 cp "$BG/version" "$W/bench/guest-version"
 {
@@ -110,8 +145,12 @@ STALL=$(( 3 * (RT + IO_RAMP_S) + 300 ))
 # cache Xenon's buffered disk I/O fills
 L1_MIB=$(( 2048 + 2 * IO_DISK_MIB + MEM ))
 LOG=$RES/session.log
+L1CMD="bash bench/l1-io.sh results '$TARGETS' '$JOBS' '$RT' '$AIO'"
+# scenarios after the bench, in the same boot; the session's status stays the bench's
+[ -n "$SCEN" ] && L1CMD="$L1CMD; rc=\$?; SCENARIO_TIMEOUT=400 GUEST_DIR=/opt/guest XENON=/work/bench/bin/xenon \
+    bash scen/run-scenarios.sh scen/scenarios results/scenarios $SCEN; exit \$rc"
 "$REPO/nested/run.sh" -t "$TMO" -m "$L1_MIB" -e "BENCH_MEM=$MEM" -e "BENCH_QEMU_CACHE=$CACHE" "$W" -- \
-    "bash bench/l1-io.sh results '$TARGETS' '$JOBS' '$RT' '$AIO'" > "$LOG" 2>&1 &
+    "$L1CMD" > "$LOG" 2>&1 &
 NPID=$!
 tail -n +1 -s 0.5 -f --pid="$NPID" "$LOG" &
 TPID=$!

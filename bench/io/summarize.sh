@@ -84,10 +84,33 @@ jq -r '
                     else "\((.lat_mean_us * 10 | round) / 10) / \(if .clat_p99_us == null then "-" else ((.clat_p99_us * 10 | round) / 10) end)" end);
         "| \($j) | \(lat("host")) | \(lat("qemu")) | \(lat("xenon")) |" )
 ' "$R/summary.json" --args $IO_FIO_JOBS $IO_NET_JOBS > "$R/summary.md"
+# Xenon variants (run.sh -x): one column per xenon-LABEL target, each value with its ratio to QEMU
+# shellcheck disable=SC2086
+jq -r '
+  def fmt(u): if . == null then "-" elif u == "IOPS" then (. | floor | tostring)
+              else ((. * 100 | round) / 100 | tostring) end;
+  .results as $r
+  | ([$r[].target | select(startswith("xenon-"))] | unique) as $vt
+  | select($vt | length > 0)
+  | def cell(t; j): ($r | map(select(.target == t and .job == j)) | first);
+    def val(t; j): (cell(t; j) | if . == null then null elif .ok then .value else null end);
+    "",
+    "| job | unit | qemu | xenon | \($vt | join(" | ")) |",
+    "|---|---|---|---|\($vt | map("---|") | join(""))",
+    ( $ARGS.positional[] as $j
+      | select([$vt[] as $t | cell($t; $j)] | map(select(. != null)) | length > 0)
+      | ($r | map(select(.job == $j)) | first | .unit // "") as $u
+      | val("qemu"; $j) as $q
+      | "| \($j) | \($u) | \(val("qemu"; $j) | fmt($u)) | \(val("xenon"; $j) | fmt($u)) | \([$vt[] as $t | val($t; $j) as $v
+            | if cell($t; $j) == null then "n/a" elif $v == null then (cell($t; $j).status // "failed")
+              elif $q == null or $q == 0 then ($v | fmt($u)) else "\($v | fmt($u)) (\((($v / $q) * 100 | round) / 100))" end] | join(" | ")) |" )
+' "$R/summary.json" --args $IO_FIO_JOBS $IO_NET_JOBS >> "$R/summary.md"
 {
     echo
     echo "host = fio on the disk file / iperf3 client on the nested host itself (net: loopback through xenbr0's address)."
-    echo "xenon disk: its raw file backend (pread/pwrite through the nested host's page cache); qemu disk: as below."
+    echo "xenon disk: its raw file backend, O_DIRECT (direct-io-safe) against qemu cache=none/directsync, else the page cache."
+    echo "xenon-LABEL: run.sh -x variants, value (÷ qemu); qemu disk: as below."
+    sed -n '/^xenon variant: /p' "$R/env.txt" 2>/dev/null
     sed -n '/^\(qemu disk\|guest\|targets\|source\): /p' "$R/env.txt" 2>/dev/null
 } >> "$R/summary.md"
 cat "$R/summary.md"

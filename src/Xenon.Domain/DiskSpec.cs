@@ -11,4 +11,7 @@ public sealed record DiskSpec
     public required string Vdev { get; init; }
 
     public bool ReadOnly { get; init; }
+
+    /// <summary>Bypass the host page cache where the file system allows it (xl's <c>direct-io-safe</c>; QEMU's cache=none).</summary>
+    public bool DirectIo { get; init; }
 }

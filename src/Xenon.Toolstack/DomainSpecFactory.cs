@@ -62,7 +62,11 @@ public static class DomainSpecFactory
         {
             var d = disks[i];
             // A CD-ROM is read-only whatever access= says (xl-disk-configuration).
-            specs[i] = new DiskSpec { Path = d.Target, Vdev = d.Vdev.Name, ReadOnly = d.ReadOnly || d.DeviceType == XlDiskDeviceType.Cdrom };
+            specs[i] = new DiskSpec
+            {
+                Path = d.Target, Vdev = d.Vdev.Name, ReadOnly = d.ReadOnly || d.DeviceType == XlDiskDeviceType.Cdrom,
+                DirectIo = d.DirectIoSafe,
+            };
         }
         return specs;
     }

@@ -32,7 +32,9 @@ public sealed class DeviceBackends : IDisposable
                 var disk = spec.Disks[i];
                 try
                 {
-                    backends.Disks[i] = RawFileBackend.Open(disk.Path, disk.ReadOnly);
+                    var backend = RawFileBackend.Open(disk.Path, disk.ReadOnly, disk.DirectIo);
+                    backends.Disks[i] = backend;
+                    if (backend.DirectUnavailableReason is { } why) log($"disk {disk.Vdev}: direct-io-safe: {why}; using the page cache");
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -18,14 +18,15 @@ internal sealed class BlockRig : IDisposable
     public const ulong DataAddress = 0x100000;
     public const int SectorSize = 512;
 
-    public BlockRig(int sectors = 64, bool readOnly = false, string serial = "", ulong? features = null, ushort queueSize = 256, int extraBytes = 0)
+    public BlockRig(int sectors = 64, bool readOnly = false, string serial = "", ulong? features = null, ushort queueSize = 256, int extraBytes = 0,
+        bool directIo = false)
     {
         ImagePath = Path.Combine(Path.GetTempPath(), $"xenon-blk-{Guid.NewGuid():N}.img");
         Initial = new byte[sectors * SectorSize + extraBytes];
         for (int i = 0; i < Initial.Length; i++) Initial[i] = Pattern(i);
         File.WriteAllBytes(ImagePath, Initial);
         Memory = GuestMemory.Create([(0, 16 * X86Layout.MiB)]);
-        Backend = RawFileBackend.Open(ImagePath, readOnly);
+        Backend = RawFileBackend.Open(ImagePath, readOnly, directIo);
         Device = new Xenon.Devices.Virtio.Block.VirtioBlock(Memory, Backend, serial, queueSize);
         Driver = new SplitRingDriver(Memory, queueSize);
         Queue = Driver.CreateQueue();

@@ -5,10 +5,13 @@ namespace Xenon.Devices.Tests.VirtioBlock;
 /// <summary>The request path (pop, parse, pread/pwrite into guest RAM, complete, notify) allocates nothing.</summary>
 public sealed class VirtioBlockAllocationTests
 {
-    [Fact]
-    public void ServingRequestsAllocatesNothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // O_DIRECT: page-aligned data straight through, GET_ID/unaligned paths unchanged
+    public void ServingRequestsAllocatesNothing(bool directIo)
     {
-        using var rig = new BlockRig(sectors: 64);
+        using var rig = new BlockRig(sectors: 64, directIo: directIo);
+        if (directIo && !rig.Backend.IsDirect) Assert.Skip($"no O_DIRECT here: {rig.Backend.DirectUnavailableReason}");
         // Requests written into the rings up front, so only the device's work is measured.
         void Offer(int i)
         {

@@ -325,6 +325,36 @@ public sealed class VirtioNetReceiveTests
         Assert.True(rig.RxQueue.NotificationsEnabled);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RefillKicksAreSuppressedWhileBuffersLastAndAskedForWhenTheyRunOut(bool eventIdx)
+    {
+        using var rig = new NetRig(eventIdx: eventIdx);
+        for (int i = 0; i < 3; i++) rig.PostRx(2048);
+        rig.Backend.Enqueue(NetRig.Packet(NetRig.Frame(64)));
+        rig.Device.OnBackendReadable();
+        Assert.Equal(1, rig.Rx.UsedIdx);
+        // Two buffers left: the driver's refills need no kick (EVENT_IDX: avail_event stays behind; else NO_NOTIFY).
+        Assert.False(rig.RxQueue.NotificationsEnabled);
+        if (eventIdx) Assert.True(rig.Rx.AvailEvent < rig.Rx.AvailIdx);
+        else Assert.Equal(1, rig.Rx.UsedFlags & 1);
+
+        // Frames use up the rest: a third frame waits, and kicks are asked for again.
+        for (int i = 0; i < 3; i++) rig.Backend.Enqueue(NetRig.Packet(NetRig.Frame(64)));
+        rig.Device.OnBackendReadable();
+        Assert.Equal(3, rig.Rx.UsedIdx);
+        Assert.True(rig.RxQueue.NotificationsEnabled);
+        if (eventIdx) Assert.Equal(rig.Rx.AvailIdx, rig.Rx.AvailEvent);
+        else Assert.Equal(0, rig.Rx.UsedFlags & 1);
+        Assert.False(rig.Backend.Interested);
+
+        // The refill kick delivers the waiting frame.
+        rig.PostRx(2048);
+        rig.Device.QueueNotify(Net.ReceiveQueue);
+        Assert.Equal(4, rig.Rx.UsedIdx);
+    }
+
     [Fact]
     public void ADriverOfferingTheSameHeadOverAndOverCannotGrowTheStashPastTheQueue()
     {

@@ -36,6 +36,10 @@ public sealed partial class VirtioNet
         bool completed = false;
         bool wantBackend = true;
         int delivered = 0;
+        // Refill kicks are wanted only while the device waits for buffers (Gather asks for them when the ring runs
+        // dry, as QEMU does); otherwise the backend's readiness drives receive, and each kick would be a VM exit
+        // for nothing on every refill the driver makes.
+        if (queue.NotificationsEnabled) queue.DisableNotification();
         while (true)
         {
             if (_quiesced)

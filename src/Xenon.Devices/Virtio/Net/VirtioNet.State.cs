@@ -76,8 +76,8 @@ public sealed partial class VirtioNet
 
     /// <summary>
     /// Stops receive (the backend is no longer watched; frames wait in the tap), waits for the frame in progress,
-    /// holds kicks until <see cref="Resume"/>, and delivers a transmit interrupt the coalescing timer still held
-    /// (so the state saved has none pending).
+    /// holds kicks until <see cref="Resume"/>, and publishes the transmit completions and interrupt the coalescing
+    /// window still held (so the state saved has none pending).
     /// </summary>
     public void Quiesce()
     {
@@ -85,10 +85,8 @@ public sealed partial class VirtioNet
         lock (_lock)
         {
             SetReceiveInterest(false);
-            if (!_txSignalPending) return;
-            _txSignalPending = false;
-            if (_txQueue is { } queue && _interrupt is { } interrupt && !_needsReset && queue.NeedsNotification())
-                interrupt.SignalUsedBuffers(TransmitQueue);
+            // Held completions go into the used ring now, so the saved rings hold every finished chain.
+            if (_txSignalPending || _txHeldCount > 0) EndTransmitWindow();
         }
     }
 

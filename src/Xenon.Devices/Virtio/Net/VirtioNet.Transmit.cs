@@ -9,6 +9,16 @@ namespace Xenon.Devices.Virtio.Net;
 public sealed partial class VirtioNet
 {
     private DescriptorSegment[] _txSegments = new DescriptorSegment[16];
+    // Completed transmit heads not yet in the used ring (TransmitCoalesceHoldsCompletions); sized to the queue.
+    private readonly ushort[] _txHeld;
+    private int _txHeldCount;
+
+    /// <summary>With a coalescing window (<see cref="TransmitCoalesceNanoseconds"/>), also hold the completed chains
+    /// themselves, not only their interrupt: the used ring is written when the window ends. Frames still leave at
+    /// once. See <see cref="SignalTransmitted"/> for why. Set before the guest runs.</summary>
+    public bool TransmitCoalesceHoldsCompletions { get; set; }
+
+    private bool HoldingCompletions => TransmitCoalesceHoldsCompletions && TransmitCoalesceNanoseconds > 0 && _txTimer is not null;
 
     private void ProcessTransmit()
     {
@@ -38,7 +48,7 @@ public sealed partial class VirtioNet
                     break;
                 }
                 Transmit(chain);
-                queue.AddUsed(chain.HeadIndex, 0);
+                CompleteTransmit(queue, chain.HeadIndex);
                 completed = true;
             }
             if (completed) SignalTransmitted(queue, interrupt);
@@ -55,6 +65,9 @@ public sealed partial class VirtioNet
     /// segment leaves as a single MSS frame, and the guest pays a kick and an interrupt for every 1.4 KiB;
     /// completed a little later, the next segment has gathered tens of KiB for one TSO frame.
     /// Receive interrupts are never delayed, so request/response latency does not change.
+    /// Linux also reaps transmit completions from its receive poll (virtnet_poll_cleantx), so with acknowledgements
+    /// flowing a delayed interrupt alone changes little; <see cref="TransmitCoalesceHoldsCompletions"/> holds the
+    /// used-ring entries as well, which is what a NIC's completion write-back moderation looks like to a driver.
     /// </summary>
     private void SignalTransmitted(VirtQueue queue, IVirtioInterrupt interrupt)
     {
@@ -75,11 +88,46 @@ public sealed partial class VirtioNet
         {
             // Quiesce delivers a pending signal itself; none can be added while quiesced.
             if (!_txSignalPending || _quiesced) return;
-            _txSignalPending = false;
-            // Whether the driver wants the interrupt is decided now, over every chain completed in the window.
-            if (_txQueue is { } queue && _interrupt is { } interrupt && !_needsReset && queue.NeedsNotification())
-                interrupt.SignalUsedBuffers(TransmitQueue);
+            EndTransmitWindow();
         }
+    }
+
+    /// <summary>Ends a coalescing window (lock held): publishes held completions, then interrupts if the driver
+    /// wants it. Whether it does is decided now, over every chain completed in the window.</summary>
+    private void EndTransmitWindow()
+    {
+        _txSignalPending = false;
+        if (_txQueue is not { } queue || _interrupt is not { } interrupt || _needsReset)
+        {
+            _txHeldCount = 0;
+            return;
+        }
+        ReleaseHeldTransmits(queue);
+        if (queue.NeedsNotification()) interrupt.SignalUsedBuffers(TransmitQueue);
+    }
+
+    private void CompleteTransmit(VirtQueue queue, ushort head)
+    {
+        if (HoldingCompletions)
+        {
+            // A NIC's tx-frames besides its tx-usecs: half the ring held is published at once, so a flood of small
+            // frames is never short of descriptors for a whole window (TCP, held back by its small queues, never
+            // gets near it). The array bound also covers a driver that offers a head twice.
+            int limit = Math.Min(_txHeld.Length, Math.Max(1, queue.Size / 2));
+            if (_txHeldCount < limit)
+            {
+                _txHeld[_txHeldCount++] = head;
+                return;
+            }
+            ReleaseHeldTransmits(queue);
+        }
+        queue.AddUsed(head, 0);
+    }
+
+    private void ReleaseHeldTransmits(VirtQueue queue)
+    {
+        for (int i = 0; i < _txHeldCount; i++) queue.AddUsed(_txHeld[i], 0);
+        _txHeldCount = 0;
     }
 
     private void Transmit(DescriptorChain chain)

@@ -72,6 +72,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
         _backend = backend;
         _queueMaxSizes = [queueSize, queueSize];
         _rxStash = new DescriptorChain?[queueSize];
+        _txHeld = new ushort[queueSize];
         Mac = mac;
         Mtu = mtu;
         DeviceFeatures = VirtioNetFeatures.Mac | VirtioNetFeatures.Status | VirtioNetFeatures.Mtu
@@ -141,6 +142,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             _txQueue = queues[TransmitQueue];
             _interrupt = interrupt;
             _needsReset = false;
+            _txHeldCount = 0;
             ClearReceiveState();
             ReceiveOffloads = VirtioNetFeatures.ReceiveOffloads(_negotiated);
             // A refusal leaves the backend's earlier (narrower, since reset clears them) offloads, and receive
@@ -199,6 +201,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             _rxQueue = null;
             _txQueue = null;
             _txSignalPending = false;
+            _txHeldCount = 0;
             _interrupt = null;
             _negotiated = 0;
             _needsReset = false;
@@ -238,8 +241,9 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             watch = _watch;
             _watch = null;
             timer = _txTimer;
+            // Completions the window still holds must reach the driver: nothing would publish them later.
+            if (_txSignalPending || _txHeldCount > 0) EndTransmitWindow();
             _txTimer = null;
-            _txSignalPending = false;
         }
         // Outside the lock: disposing waits for a running callback, which takes the lock.
         watch?.Dispose();

@@ -1,0 +1,2 @@
+xenon-io fio seqread-1m-qd16 --filename=/dev/vda --ioengine=libaio --direct=1 --time_based=1 --runtime=10 --ramp_time=2 --size=512M --rw=read --bs=1M --iodepth=16
+xenon-io fio seqwrite-1m-qd16 --filename=/dev/vda --ioengine=libaio --direct=1 --time_based=1 --runtime=10 --ramp_time=2 --size=512M --rw=write --bs=1M --iodepth=16

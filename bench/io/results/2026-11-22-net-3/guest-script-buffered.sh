@@ -1,0 +1,2 @@
+xenon-io fio randread-4k-qd1 --filename=/dev/vda --ioengine=libaio --direct=1 --time_based=1 --runtime=15 --ramp_time=2 --size=512M --rw=randread --bs=4k --iodepth=1
+xenon-io fio randwrite-4k-qd1 --filename=/dev/vda --ioengine=libaio --direct=1 --time_based=1 --runtime=15 --ramp_time=2 --size=512M --rw=randwrite --bs=4k --iodepth=1
