@@ -36,4 +36,20 @@ public sealed class DomainSpecFactoryTests : IDisposable
              new DiskSpec { Path = Path.Combine(_dir.Path, "c.iso"), Vdev = "hdc", ReadOnly = true }],
             spec.Disks);
     }
+
+    [Fact]
+    public void DirectIoSafeAsksForADirectDisk()
+    {
+        _dir.File("vmlinuz", "k");
+        _dir.File("a.img", "a");
+        _dir.File("b.img", "b");
+        var config = DomainConfigReader.Load(_dir.File("d.cfg", """
+            name = "m"
+            kernel = "vmlinuz"
+            disk = [ 'format=raw, vdev=xvda, access=rw, direct-io-safe, target=a.img', 'b.img,raw,xvdb,rw' ]
+            """), []);
+        var disks = DomainSpecFactory.FromConfig(config, 1).Disks;
+        Assert.True(disks[0].DirectIo, "xvda has direct-io-safe");
+        Assert.False(disks[1].DirectIo, "xvdb does not");
+    }
 }
