@@ -28,3 +28,12 @@ awk -F'\t' '
                 median(down, k, m), median(gap, k, m), median(total, k, m), median(bytes, k, m) / 1e6, median(passes, k, m)
         }
     }' "$R/raw.tsv" | { read -r h; read -r s; echo "$h"; echo "$s"; sort -t'|' -k2,2n -k3,3 -k4,4; }
+# Xenon's downtime step by step (docs/migration.md, "Where the time goes"): the sender's phases from its pause, and
+# the receiver's warm-up and apply, from the domain logs (each log holds every run of its host so far: deduplicated,
+# in time order; raw.tsv's order of runs maps them).
+if compgen -G "$R/logs/xenon-*.log" > /dev/null; then
+    echo
+    echo "Xenon phases (ms: +step (at)):"
+    sed -n 's/^\([0-9T:.-]*\)Z* migration to [^ ]*: phases: .*\(paused +.*\)/    \1 sender:   \2/p;
+            s/^\([0-9T:.-]*\)Z* migration: phases: \(.*\)/    \1 receiver: \2/p' "$R"/logs/xenon-*.log | sort -u
+fi

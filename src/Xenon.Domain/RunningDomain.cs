@@ -84,6 +84,14 @@ public sealed class RunningDomain : IDisposable, ISaveSource, IRestoreTarget
         Machine.RestoreState(state);
     }
 
+    /// <summary>Only for a machine started parked that has not run: Pause then just waits until every thread has parked.</summary>
+    MachineState? IRestoreTarget.CaptureParkedState()
+    {
+        if (!_startedParked) return null;
+        Machine.Pause();
+        return Machine.CaptureState();
+    }
+
     private bool _startedParked;
     void IRestoreTarget.ResumeVcpus() => Machine.Resume();
     void IRestoreTarget.Crash(string reason) => Machine.RequestShutdown(ShutdownReason.Crash, reason);

@@ -1,4 +1,5 @@
 using Xenon.Domain.SaveRestore;
+using Xenon.Machine.State;
 
 namespace Xenon.Domain.Migration;
 
@@ -16,4 +17,13 @@ public interface IMigrationSource : ISaveSource
 
     /// <summary>Stops logging writes. Safe to call when the log is not running.</summary>
     void StopDirtyLog();
+
+    /// <summary>A machine state for <see cref="MigrationWarmup.WarmSender"/> to encode before the pause: only parts that
+    /// can be read while the guest runs, without changing anything (the rest synthetic); null: an all-synthetic one.</summary>
+    MachineState? LiveWarmupState() => null;
+
+    /// <summary>Whether every device's SaveState may run, for a copy the warm-up throws away, while the domain runs:
+    /// each takes a snapshot under its own lock and changes nothing (a snapshot torn by a running I/O thread does not
+    /// matter there). False: the warm-up writes stand-in blobs instead.</summary>
+    bool DeviceStatesReadableLive => false;
 }

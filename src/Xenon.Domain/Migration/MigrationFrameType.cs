@@ -6,10 +6,12 @@ public enum MigrationFrameType : ushort
     /// <summary>Receiver → sender, first: the receiver runs and speaks this protocol (payload: u32 version, then text).</summary>
     Ready = 1,
 
-    /// <summary>Receiver → sender, after End: every record checked, the state applied, the vCPUs parked ("ready to unpause").</summary>
+    /// <summary>Protocol 2 only (receiver → sender, after End: every record checked, the state applied, the vCPUs
+    /// parked, "ready to unpause"). Protocol 3 folds it into <see cref="Running"/>; the type stays reserved.</summary>
     Received = 2,
 
-    /// <summary>Sender → receiver: the domain is yours; unpause it. From here the sender no longer resumes its copy on its own.</summary>
+    /// <summary>Sender → receiver, right after End (protocol 3): the domain is yours once you hold all of it; unpause
+    /// it then. From here the sender no longer resumes its copy on its own, only on the receiver's Error.</summary>
     Go = 3,
 
     /// <summary>Receiver → sender: the domain's vCPUs run on the receiver.</summary>

@@ -15,8 +15,10 @@ public static class MigrationFraming
     public const int MaxPayload = 4096;
 
     /// <summary>The handshake's version, carried by <see cref="MigrationFrameType.Ready"/>. Version 2 added
-    /// <see cref="MigrationFrameType.Progress"/>; a version-1 peer would not understand it, so versions must be equal.</summary>
-    public const uint ProtocolVersion = 2;
+    /// <see cref="MigrationFrameType.Progress"/>; version 3 sends Go right after End, without waiting for
+    /// <see cref="MigrationFrameType.Received"/> (which it no longer sends). Peers of other versions would wait for
+    /// each other, so versions must be equal.</summary>
+    public const uint ProtocolVersion = 3;
 
     /// <summary>The size of a Progress frame's payload: the stream offset, u64.</summary>
     public const int ProgressPayloadSize = 8;

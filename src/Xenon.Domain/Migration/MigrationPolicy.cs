@@ -27,5 +27,9 @@ public sealed record MigrationPolicy
     /// <summary>How long the sender waits for each answer of the receiver (banner, confirmation, running).</summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>How long the sender waits, after the configuration, for the receiver to build the domain (its domain
+    /// process starts then: seconds on a loaded or emulated host).</summary>
+    public TimeSpan BuildTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
     public static MigrationPolicy Default { get; } = new();
 }

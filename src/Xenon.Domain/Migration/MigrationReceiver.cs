@@ -7,19 +7,20 @@ using Xenon.Machine.State;
 namespace Xenon.Domain.Migration;
 
 /// <summary>
-/// xl migrate-receive, inside the new domain process (docs/migration.md): reads the live stream as it arrives —
-/// pages straight into the (not yet running) guest memory, the vCPU, platform and device records kept — and, once End
-/// has been read and every record's CRC and the totals held, applies the state with the vCPUs parked and tells the
-/// sender (Received). Only the sender's Go unpauses the guest; then Running is reported.
+/// xl migrate-receive, inside the new domain process (docs/migration.md): warms the downtime's code on the freshly
+/// built machine (<see cref="MigrationWarmup"/>), then reads the live stream as it arrives — pages straight into the
+/// (not yet running) guest memory, the vCPU, platform and device records kept — and, once End has been read and every
+/// record's CRC and the totals held, applies the state with the vCPUs parked. The sender's Go follows its End on the
+/// stream (protocol 3): only then, and only with everything applied, does the guest run; then Running is reported.
 /// </summary>
 /// <remarks>
-/// Any failure before the Go is answered with an Error frame naming it, and the target is left for the caller to
-/// discard: the guest has not run. A failure to report Running after the Go leaves the guest running (the sender
-/// keeps its copy paused when it hears nothing).
+/// Any failure before the guest runs is answered with an Error frame naming it, and the target is left for the
+/// caller to discard: the guest has not run. A failure to report Running after resuming leaves the guest running
+/// (the sender keeps its copy paused when it hears nothing).
 /// </remarks>
 public static class MigrationReceiver
 {
-    /// <param name="goTimeout">How long to wait for the sender's Go after Received.</param>
+    /// <param name="goTimeout">How long to wait for the sender's Go after End.</param>
     public static MigrationReceiveResult Receive(IRestoreTarget target, MigrationChannel channel, TimeSpan goTimeout, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -33,12 +34,18 @@ public static class MigrationReceiver
             // Now, while pre-copy runs, rather than after End: the pause-to-run window only applies state.
             target.StartParked();
             phases.Mark("vCPUs parked");
+            // Before the first record is read: the sender starts pre-copy only once it has read Progress for the memory
+            // map, so this runs while the guest still runs untouched at the source, not inside the downtime.
+            step = "warming up";
+            WarmUp(target, log);
+            phases.Mark("warmed");
             step = "reading the migration stream";
             using var reader = new SaveStreamReader(channel.Receive);
             var state = new RestoredStateRecords(target.VcpuCount, "the migration stream");
             var pages = new LivePageLoader(target.Memory);
             TimeSpan endAt = default;
             bool ended = false;
+            Task<MigrationFrame?>? goRead = null;
             while (!ended && reader.TryReadRecord(out var record))
             {
                 switch (record.Type)
@@ -53,6 +60,8 @@ public static class MigrationReceiver
                         ended = true;
                         endAt = clock.Elapsed;
                         phases.Mark("End");
+                        // The Go is right behind End: its read overlaps the apply.
+                        goRead = Task.Run(() => MigrationFraming.Read(channel.Receive));
                         break;
                     case SaveRecordType.DomainConfig:
                         break; // the toolstack built this domain from it
@@ -61,10 +70,11 @@ public static class MigrationReceiver
                         // A file's records (a memory image to map) have no place in a stream that arrives over a connection.
                         throw record.Error(0, "type", $"a {record.Type} record does not belong in a migration stream");
                 }
-                if (!ended)
+                if (record.Type is SaveRecordType.DomainConfig or SaveRecordType.MemoryRegionMap or SaveRecordType.MemoryPages)
                 {
                     if (record.Type == SaveRecordType.MemoryRegionMap) phases.Mark("first records");
-                    // The sender paces its rounds and its pause on this (protocol 2).
+                    // The sender waits on this for the build, after each pass, and before the pause (protocol 2). The
+                    // state records come only while the guest is paused, and nobody waits for them: no write there.
                     MigrationFraming.WriteProgress(channel.Send, reader.Offset);
                 }
             }
@@ -78,10 +88,8 @@ public static class MigrationReceiver
             state.RestoreDevices(target);
             phases.Mark("devices");
 
-            step = "confirming the domain to the sender";
-            MigrationFraming.Write(channel.Send, MigrationFrameType.Received, $"{totals.DataPages} data pages, {totals.ZeroPages} zero pages, {state.DeviceCount} devices");
             step = "waiting for the sender's go";
-            var go = ReadGo(channel, goTimeout);
+            var go = ReadGo(channel, goRead!, goTimeout);
             phases.Mark("go");
             bool paused = go.Text == "paused";
             var readyToResume = clock.Elapsed;
@@ -115,10 +123,23 @@ public static class MigrationReceiver
         }
     }
 
-    private static MigrationFrame ReadGo(MigrationChannel channel, TimeSpan timeout)
+    /// <summary>Applies the target's own state to it once, so the apply after End runs warm. Its failure is only logged:
+    /// the real apply does the same work and fails the migration itself if it must.</summary>
+    private static void WarmUp(IRestoreTarget target, Action<string> log)
+    {
+        try
+        {
+            if (!MigrationWarmup.WarmReceiver(target)) log("migration: no warm-up (the target cannot capture its state)");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log($"migration: warm-up failed (the migration goes on): {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static MigrationFrame ReadGo(MigrationChannel channel, Task<MigrationFrame?> read, TimeSpan timeout)
     {
         // The stream has no read timeout of its own (a pipe has none): a sender that never answers is cut off here.
-        var read = Task.Run(() => MigrationFraming.Read(channel.Receive));
         if (!read.Wait(timeout))
         {
             channel.Abort();

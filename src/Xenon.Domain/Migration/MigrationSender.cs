@@ -6,17 +6,18 @@ using Xenon.Machine.State;
 namespace Xenon.Domain.Migration;
 
 /// <summary>
-/// xl migrate, the sending side (docs/migration.md): waits for the receiver's banner, turns on dirty logging, sends
-/// the configuration and every page of memory (a save stream with the Live flag) while the guest runs, then rounds of
-/// the pages written meanwhile until <see cref="PrecopyRounds"/> says stop; then pauses the vCPUs, parks the device
-/// threads, and sends the last dirty pages, the vCPU, platform and device state and End. Once the receiver confirms
-/// that it holds the whole domain it is told to go, and the migration succeeds when it reports the domain running:
-/// the caller then ends the source (paused and quiesced until then).
+/// xl migrate, the sending side (docs/migration.md): waits for the receiver's banner, sends the configuration and
+/// memory map and waits until the destination has built its domain, turns on dirty logging, sends every page of
+/// memory (a save stream with the Live flag) while the guest runs, warms the downtime's code
+/// (<see cref="MigrationWarmup"/>), then rounds of the pages written meanwhile until <see cref="PrecopyRounds"/> says
+/// stop; then pauses the vCPUs, parks the device threads, and sends the last dirty pages, the vCPU, platform and
+/// device state, End and, right behind it, the go (protocol 3). The migration succeeds when the receiver reports the
+/// domain running: the caller then ends the source (paused and quiesced until then).
 /// </summary>
 /// <remarks>
-/// Any failure up to and including the go — connection, send, the receiver refusing, a timeout — resumes the source
-/// (devices, then vCPUs, dirty logging off) and throws a <see cref="MigrationException"/> naming the step. If the go
-/// was sent and no answer came, the receiver may be running the domain: the source then stays paused
+/// Any failure before the go — connection, send, the receiver refusing, a timeout — and a receiver's Error after it
+/// resume the source (devices, then vCPUs, dirty logging off) and throw a <see cref="MigrationException"/> naming the
+/// step. If the go was sent and no answer came, the receiver may be running the domain: the source then stays paused
 /// (<see cref="MigrationException.SourceRunning"/> false) rather than risk the guest running twice on one disk.
 /// </remarks>
 public static class MigrationSender
@@ -41,11 +42,6 @@ public static class MigrationSender
             inbox.Take(MigrationFrameType.Ready, policy.ReplyTimeout);
             phases.Mark("ready");
 
-            step = "starting dirty logging";
-            source.StartDirtyLog();
-            logging = true;
-            phases.Mark("dirty log on");
-
             var header = source.Header with { Flags = source.Header.Flags | SaveFlags.Live };
             ulong ramBytes = 0;
             foreach (var r in source.Memory.Regions) ramBytes += r.Size;
@@ -58,6 +54,17 @@ public static class MigrationSender
                 step = "sending the domain configuration";
                 writer.WriteDomainConfig(Encoding.UTF8.GetBytes(source.ConfigJson));
                 writer.WriteMemoryRegionMap(source.Memory);
+                writer.Flush();
+                // The receiver reads these only once its domain process has built (and warmed) the machine: memory
+                // goes after that, so the destination's start is neither logged dirty nor counted in the link's rate.
+                step = "waiting for the destination to build the domain";
+                inbox.WaitForProgress(counted.Written, policy.BuildTimeout);
+                phases.Mark("destination built");
+
+                step = "starting dirty logging";
+                source.StartDirtyLog();
+                logging = true;
+                phases.Mark("dirty log on");
 
                 step = "sending guest memory";
                 var sendClock = Stopwatch.StartNew();
@@ -69,6 +76,8 @@ public static class MigrationSender
                 phases.Mark("full pass applied");
                 rounds.Add(new MigrationRound(0, ramBytes / SaveFormat.PageSize, (ulong)(counted.Written - before), sendClock.Elapsed, Paused: false));
                 log($"migration to {destination}: full pass: {rounds[^1].Pages} pages, {rounds[^1].Bytes} bytes in {rounds[^1].Duration.TotalMilliseconds:0} ms");
+                WarmUp(source, log, destination);
+                phases.Mark("warmed");
 
                 while (true)
                 {
@@ -121,20 +130,21 @@ public static class MigrationSender
                 step = "sending the vCPU, platform and device state";
                 for (int i = 0; i < machine.Vcpus.Count; i++) writer.WriteVcpuState(i, VcpuStateCodec.Encode(machine.Vcpus[i]));
                 writer.WritePlatformState(PlatformStateCodec.Encode(machine.Platform));
+                phases.Mark("vCPU and platform state");
                 writer.WriteDeviceStates(source.DeviceStates);
                 writer.WriteEnd();
-                phases.Mark("state and End sent");
+                phases.Mark("devices and End sent");
                 stopCopy = total.Elapsed - downtimeStart;
                 rounds.Add(new MigrationRound(rounds.Count, (ulong)last, (ulong)(counted.Written - before), finalClock.Elapsed, Paused: true));
             }
 
-            step = "waiting for the receiver to confirm the domain";
-            inbox.Take(MigrationFrameType.Received, policy.ReplyTimeout);
-            phases.Mark("received");
-
+            // Go follows End at once (protocol 3): the receiver runs the domain as soon as it has checked and applied
+            // everything, without a round trip inside the downtime. It is a go only for a complete stream: a receiver
+            // that fails before that answers Error instead, and the source resumes below.
             step = "telling the receiver to run the domain";
             sentGo = true;
             MigrationFraming.Write(channel.Send, MigrationFrameType.Go, wasPaused || leavePaused ? "paused" : "running");
+            phases.Mark("go sent");
 
             step = "waiting for the receiver to report the domain running";
             var running = inbox.Take(MigrationFrameType.Running, policy.ReplyTimeout);
@@ -184,6 +194,20 @@ public static class MigrationSender
         step = "waiting for the receiver to take the pages sent";
         inbox.WaitForProgress(counted.Written, policy.ReplyTimeout);
         step = previous;
+    }
+
+    /// <summary>The downtime's encode and write paths, once, before the pause (<see cref="MigrationWarmup"/>). A failure
+    /// here costs only the warm-up: the real pass does the same work and reports its own errors.</summary>
+    private static void WarmUp(IMigrationSource source, Action<string> log, string destination)
+    {
+        try
+        {
+            MigrationWarmup.WarmSender(source);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log($"migration to {destination}: warm-up failed (the migration goes on): {e.GetType().Name}: {e.Message}");
+        }
     }
 
     private static void StopLogging(IMigrationSource source, ref bool logging)

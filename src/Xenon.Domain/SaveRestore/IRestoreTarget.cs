@@ -24,6 +24,10 @@ public interface IRestoreTarget
 
     void ResumeVcpus();
 
+    /// <summary>The state of a machine started parked (<see cref="StartParked"/>) that has not run yet, for the
+    /// receiver's warm-up (<see cref="Migration.MigrationWarmup.WarmReceiver"/>); null if the target cannot say.</summary>
+    MachineState? CaptureParkedState() => null;
+
     /// <summary>Stops the domain as crashed (a memory image found corrupt after the domain started); the reason names
     /// the file, chunk and offsets. Called from a background thread, at most once.</summary>
     void Crash(string reason);

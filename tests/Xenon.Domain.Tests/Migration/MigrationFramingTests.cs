@@ -37,17 +37,20 @@ public sealed class MigrationFramingTests
         Assert.Contains("protocol 7", e.Message);
     }
 
-    [Fact]
-    public void AVersionOneReceiverIsRefusedByName()
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    public void AnOlderReceiverIsRefusedByName(uint version)
     {
-        // Protocol 1 had no Progress frames: a sender of this build would wait for them for ever.
+        // Protocol 1 had no Progress frames (a sender of this build would wait for them for ever); protocol 2 waits for
+        // a Go after its Received, where this build sends Go right after End and waits for Running.
         var s = new MemoryStream();
         MigrationFraming.WriteReady(s);
         var bytes = s.ToArray();
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(MigrationFraming.HeaderSize), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(MigrationFraming.HeaderSize), version);
         FixCrc(bytes);
         var e = Assert.Throws<MigrationProtocolException>(() => MigrationFraming.Read(new MemoryStream(bytes)));
-        Assert.Contains("protocol 1, this build 2", e.Message);
+        Assert.Contains($"protocol {version}, this build 3", e.Message);
     }
 
     [Fact]

@@ -4,6 +4,8 @@ using Xenon.Domain.SaveRestore;
 using Xenon.Domain.Tests.SaveRestore;
 using Xenon.Machine.Memory;
 
+using static Xenon.Domain.Tests.Migration.MigrationRig;
+
 namespace Xenon.Domain.Tests.Migration;
 
 /// <summary>
@@ -13,35 +15,6 @@ namespace Xenon.Domain.Tests.Migration;
 /// </summary>
 public sealed class MigrationTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private static readonly MigrationPolicy Eager = new() { SmallDirtyPages = 0, FinalTransferTarget = TimeSpan.Zero, ReplyTimeout = Timeout };
-
-    private static FakeMigrationSource Source()
-    {
-        var source = new FakeMigrationSource(new FakeDomain());
-        for (ulong page = 0; page < 16; page++) source.Memory.GetSpan(page * 4096, 4096).Fill((byte)(page + 1));
-        source.Memory.GetSpan(0x100000, 4096).Fill(0xee);
-        return source;
-    }
-
-    private static MigrationReceiveResult ReceiveWithBanner(FakeDomain target, MigrationChannel channel)
-    {
-        MigrationFraming.WriteReady(channel.Send);
-        return MigrationReceiver.Receive(target, channel, Timeout);
-    }
-
-    private static (MigrationResult? Result, MigrationException? Error) Send(FakeMigrationSource source, MigrationChannel channel, MigrationPolicy? policy = null)
-    {
-        try
-        {
-            return (MigrationSender.Migrate(source, channel, policy ?? Eager, "test-peer"), null);
-        }
-        catch (MigrationException e)
-        {
-            return (null, e);
-        }
-    }
-
     private static void AssertSameMemory(GuestMemory expected, GuestMemory actual)
     {
         foreach (var region in expected.Regions)
@@ -61,7 +34,7 @@ public sealed class MigrationTests
     public void ALiveMigrationCarriesWhatTheGuestWritesDuringPrecopyAndStartsOnlyAfterTheGo()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         source.Guest = look =>
         {
             if (look == 0)
@@ -73,7 +46,7 @@ public sealed class MigrationTests
             else if (look == 1) source.GuestWrite(0x100000 + 5 * 4096, [0x55]);
         };
         using var target = new FakeDomain();
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, link.Receiver));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, link.Receiver));
         var (result, error) = Send(source, link.Sender);
         Assert.Null(error);
         var received = receiving.Result;
@@ -98,10 +71,10 @@ public sealed class MigrationTests
     public void PagesWrittenWhilePausingGoInTheLastPass()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         source.Guest = look => { if (look == 1) source.GuestWrite(7 * 4096, [0x77]); };
         using var target = new FakeDomain();
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, link.Receiver));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, link.Receiver));
         var (result, error) = Send(source, link.Sender);
         Assert.Null(error);
         receiving.Join();
@@ -113,7 +86,7 @@ public sealed class MigrationTests
     public void TheDirtySetThatEndsPrecopyIsSentLiveAndWhatFollowsItWhilePaused()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         // Two pages written after the full pass: few enough to end pre-copy at once. They go in a last live round (the
         // log no longer holds them: the first nested run lost such a set), and the one written after it while paused.
         source.Guest = look =>
@@ -126,7 +99,7 @@ public sealed class MigrationTests
             else if (look == 1) source.GuestWrite(6 * 4096, [0x66]);
         };
         using var target = new FakeDomain();
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, link.Receiver));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, link.Receiver));
         var (result, error) = Send(source, link.Sender, Eager with { SmallDirtyPages = 2 });
         Assert.Null(error);
         receiving.Join();
@@ -140,7 +113,7 @@ public sealed class MigrationTests
     public void TheSenderLooksAtTheDirtyLogOnlyOnceTheReceiverHasAppliedEverythingSent()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         using var target = new FakeDomain();
         // A receiver that reads slowly: without waiting for its Progress the sender would be far ahead of it.
         var slow = new MigrationChannel(link.Receiver.Send, new SlowStream(link.Receiver.Receive));
@@ -155,7 +128,7 @@ public sealed class MigrationTests
                     caughtUp &= source.Memory.GetSpan(gpa, 4096).SequenceEqual(target.Memory.GetSpan(gpa, 4096));
             source.GuestWrite(3 * 4096, [0x33]);
         };
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, slow));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, slow));
         var (result, error) = Send(source, link.Sender);
         Assert.Null(error);
         receiving.Join();
@@ -167,14 +140,19 @@ public sealed class MigrationTests
     public void AReceiverThatNeverReportsProgressTimesOutAndTheSourceRunsOn()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         var receiving = new OnThread<bool>(() =>
         {
             MigrationFraming.WriteReady(link.Receiver.Send);
             using var reader = new SaveStreamReader(link.Receiver.Receive);
             try
             {
-                while (reader.TryReadRecord(out var record) && record.Type != SaveRecordType.End) { } // reads, never answers
+                // Answers for the configuration and the map (its domain is built), then reads and never answers again.
+                while (reader.TryReadRecord(out var record) && record.Type != SaveRecordType.End)
+                {
+                    if (record.Type is SaveRecordType.DomainConfig or SaveRecordType.MemoryRegionMap)
+                        MigrationFraming.WriteProgress(link.Receiver.Send, reader.Offset);
+                }
             }
             catch (Exception e) when (e is IOException or SaveFormatException) { }
             return true;
@@ -186,6 +164,7 @@ public sealed class MigrationTests
         Assert.Contains("waiting for the receiver to take the pages sent", error.Message);
         Assert.Contains("did not catch up", error.Message);
         Assert.DoesNotContain("pause", source.Domain.Events);
+        Assert.Contains("log on", source.Domain.Events);
         AssertRunsAgain(source.Domain);
         link.Receiver.Dispose();
         receiving.Join();
@@ -195,10 +174,10 @@ public sealed class MigrationTests
     public void ADomainPausedBeforeTheMigrationStaysPausedOnTheReceiver()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         source.Domain.VcpusPaused = true;
         using var target = new FakeDomain();
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, link.Receiver));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, link.Receiver));
         var (result, error) = Send(source, link.Sender);
         Assert.Null(error);
         Assert.True(receiving.Result.Paused);
@@ -211,9 +190,9 @@ public sealed class MigrationTests
     public void AReceiverThatRefusesTheDomainLeavesTheSourceRunning()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         using var target = new FakeDomain(memory: GuestMemory.Create([(0, 0x20000)])); // another memory map
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, link.Receiver));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, link.Receiver));
         var (_, error) = Send(source, link.Sender);
 
         Assert.NotNull(error);
@@ -230,7 +209,7 @@ public sealed class MigrationTests
     public void AReceiverThatRefusesAtOnceGetsNothing()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         MigrationFraming.Write(link.Receiver.Send, MigrationFrameType.Error, "domain name 'guest-1' is already in use");
         var (_, error) = Send(source, link.Sender);
         Assert.NotNull(error);
@@ -246,9 +225,9 @@ public sealed class MigrationTests
         link = new MigrationLink(s => new FaultyStream(s, after: 20_000, corrupt: false,
             () => link!.SenderSocket.Shutdown(System.Net.Sockets.SocketShutdown.Both)));
         using var relink = link;
-        var source = Source();
+        var source = Source(highPage: true);
         using var target = new FakeDomain();
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, relink.Receiver));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, relink.Receiver));
         var (_, error) = Send(source, relink.Sender);
 
         Assert.NotNull(error);
@@ -265,9 +244,9 @@ public sealed class MigrationTests
     public void ACorruptedStreamIsRefusedByTheReceiverAndNothingRuns()
     {
         using var link = new MigrationLink(s => new FaultyStream(s, after: 20_000, corrupt: true));
-        var source = Source();
+        var source = Source(highPage: true);
         using var target = new FakeDomain();
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, link.Receiver));
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, link.Receiver));
         var (_, error) = Send(source, link.Sender);
 
         Assert.NotNull(error);
@@ -279,14 +258,13 @@ public sealed class MigrationTests
         Assert.Equal(["threads parked"], target.Events);
     }
 
-    /// <summary>A receiver that reads the whole stream, confirms it and takes the go, then does <paramref name="afterGo"/>.</summary>
+    /// <summary>A receiver that reads the whole stream and takes the go that follows End, then does <paramref name="afterGo"/>.</summary>
     private static bool ScriptedReceiver(MigrationChannel channel, Action afterGo)
     {
         MigrationFraming.WriteReady(channel.Send);
         using var reader = new SaveStreamReader(channel.Receive);
         while (reader.TryReadRecord(out var record) && record.Type != SaveRecordType.End)
             MigrationFraming.WriteProgress(channel.Send, reader.Offset);
-        MigrationFraming.Write(channel.Send, MigrationFrameType.Received, "");
         MigrationFraming.Expect(channel.Receive, MigrationFrameType.Go);
         afterGo();
         return true;
@@ -296,7 +274,7 @@ public sealed class MigrationTests
     public void NoAnswerAfterTheGoLeavesTheSourcePausedSoTheDomainNeverRunsTwice()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         var receiving = new OnThread<bool>(() => ScriptedReceiver(link.Receiver, () => link.Receiver.Dispose()));
         var (_, error) = Send(source, link.Sender);
 
@@ -311,7 +289,7 @@ public sealed class MigrationTests
     public void AReceiverThatReportsItCouldNotRunTheDomainAfterTheGoLeavesTheSourceRunning()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         var receiving = new OnThread<bool>(() => ScriptedReceiver(link.Receiver,
             () => MigrationFraming.Write(link.Receiver.Send, MigrationFrameType.Error, "unpausing failed")));
         var (_, error) = Send(source, link.Sender);
@@ -327,10 +305,10 @@ public sealed class MigrationTests
     public void AReceiverWhoseSenderGoesAwayBeforeTheGoNeverRunsTheDomain()
     {
         using var link = new MigrationLink();
-        var source = Source();
+        var source = Source(highPage: true);
         using var target = new FakeDomain();
-        var receiving = new OnThread<MigrationReceiveResult>(() => ReceiveWithBanner(target, link.Receiver));
-        // A sender that sends the whole stream, reads the confirmation and then dies.
+        var receiving = new OnThread<MigrationReceiveResult>(() => Receive(target, link.Receiver));
+        // A sender that sends the whole stream and dies before its go.
         MigrationFraming.Expect(link.Sender.Receive, MigrationFrameType.Ready);
         using (var writer = new SaveStreamWriter(link.Sender.Send, source.Header with { Flags = SaveFlags.Live }))
         {
@@ -343,8 +321,7 @@ public sealed class MigrationTests
             writer.WriteDeviceStates(source.DeviceStates);
             writer.WriteEnd();
         }
-        MigrationFraming.Expect(link.Sender.Receive, MigrationFrameType.Received);
-        link.Sender.Dispose();
+        link.SenderSocket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
 
         Assert.Contains("waiting for the sender's go", receiving.Error.Message);
         Assert.Equal(["threads parked", "start parked"], target.Events); // applied and parked, never resumed: the caller discards it

@@ -71,6 +71,19 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
 
     public void StartParked() => Events.Add("threads parked");
 
+    /// <summary>Whether <see cref="CaptureParkedState"/> answers (as a real domain started parked does), so the
+    /// migration receiver warms up on this domain.</summary>
+    public bool CanCaptureParked { get; set; }
+
+    public MachineState? CaptureParkedState()
+    {
+        if (!CanCaptureParked) return null;
+        Events.Add("capture parked");
+        var vcpus = new VcpuState[VcpuCount];
+        for (int i = 0; i < vcpus.Length; i++) vcpus[i] = new VcpuState { Registers = new Xenon.Machine.Backend.X86Registers { Rip = 0xfff0 } };
+        return new MachineState(vcpus, new PlatformState());
+    }
+
     public void StartFromState(MachineState state)
     {
         Events.Add("start parked");
@@ -90,7 +103,12 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
     public sealed class ExtraDevice : IStatefulDevice
     {
         public bool Fail { get; set; }
+
+        /// <summary>Refuse every restore (a state this build cannot take).</summary>
+        public bool FailRestore { get; set; }
+
         public byte[]? Restored { get; private set; }
+        public int Restores { get; private set; }
         public bool Completed { get; private set; }
         public string StateId => "extra";
 
@@ -101,7 +119,12 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
             return 11;
         }
 
-        public void RestoreState(ReadOnlySpan<byte> state) => Restored = state.ToArray();
+        public void RestoreState(ReadOnlySpan<byte> state)
+        {
+            if (FailRestore) throw new DeviceStateException("extra device refuses its state on purpose");
+            Restored = state.ToArray();
+            Restores++;
+        }
 
         public void RestoreCompleted() => Completed = true;
     }

@@ -52,10 +52,12 @@ h=\$1; shift
 case \$h in src) ns=$src ;; dst) ns=$dst ;; *) echo "nsssh: no host \$h" >&2; exit 255 ;; esac
 exec ip netns exec "\$ns" env \$(cat "$SCRATCH/\$h.env") sh -c "\$*"
 S
-# ... and one whose pipe flips the top bit of the stream's byte 300000 (inside the first pass over memory).
+# ... and one whose pipe flips the top bit of the stream's byte 300000 (inside the first pass over memory). It passes
+# bytes on as they come (unbuffered head, not a 300000-byte dd block): the sender sends the first ~1 KB, then waits
+# for the destination to answer that it has built the domain, as an ssh channel would carry it.
 cat > "$SCRATCH/badssh" <<S
 #!/usr/bin/env bash
-{ dd bs=300000 count=1 iflag=fullblock 2>/dev/null; dd bs=1 count=1 2>/dev/null | tr '\000-\177\200-\377' '\200-\377\000-\177'; cat; } | "$SCRATCH/nsssh" "\$@"
+{ stdbuf -o0 head -c 300000; dd bs=1 count=1 2>/dev/null | tr '\000-\177\200-\377' '\200-\377\000-\177'; cat; } | "$SCRATCH/nsssh" "\$@"
 S
 chmod +x "$SCRATCH/nsssh" "$SCRATCH/badssh"
 export XENON_MIGRATE_RECEIVER="$XENON"
