@@ -165,6 +165,8 @@ public static class MigrateReceiveCommand
         string? state = DomainProcessLauncher.WaitForState(dir, process, StartTimeout);
         if (state != "running")
         {
+            // No domain may run here that this command reports as refused (and forgets in XenStore below).
+            if (state is null) DomainProcessLauncher.Abandon(process);
             string why = state is null ? failure ?? $"the domain process did not report that the domain runs; log: {logFile}"
                 : state.StartsWith("error: ", StringComparison.Ordinal) ? state["error: ".Length..] : state;
             DomainStoreCleanup.Forget(context, spec.DomId);
