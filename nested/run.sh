@@ -118,6 +118,12 @@ stall_diagnostics() {
     ps -L -o tid,stat,pcpu,time,comm -p "${qpid:-$tpid}" 2>&1 || true
     mon() { printf '%s\n' "$1" 1<>"$mon"; sleep 1; }
     mon "info status"; mon "info cpus"; mon "info registers -a"
+    # Three RIP samples per CPU, a second apart: one RIP every time is a tight spin, moving RIPs a livelock.
+    local round c
+    for round in 1 2 3; do
+        for ((c = 0; c < SMP; c++)); do printf 'cpu %s\np $pc\n' "$c" 1<>"$mon"; done
+        sleep 1
+    done
     mon "sendkey alt-sysrq-8"; mon "sendkey alt-sysrq-l"; sleep 5; mon "sendkey alt-sysrq-w"; sleep 10
 }
 
