@@ -58,53 +58,38 @@ public sealed unsafe class DirectFile : IDisposable
     public bool TryRead(ulong offset, Span<byte> destination, out int errno)
     {
         if (!IsAligned(offset, destination.Length)) return Invalid(out errno);
-        fixed (byte* p = destination)
-        {
-            if (IsAlignedAddress(p)) return Transfer(offset, p, destination.Length, write: false, out errno);
-        }
-        var bounce = Bounce;
-        while (!destination.IsEmpty)
-        {
-            int n = Math.Min(destination.Length, BounceBytes);
-            fixed (byte* b = bounce)
-            {
-                if (!Transfer(offset, b, n, write: false, out errno)) return false;
-            }
-            bounce[..n].CopyTo(destination);
-            destination = destination[n..];
-            offset += (ulong)n;
-        }
-        errno = 0;
-        return true;
+        fixed (byte* p = destination) return TransferVia(offset, p, destination.Length, write: false, out errno);
     }
 
     /// <summary>Writes all of <paramref name="source"/> at an aligned offset.</summary>
     public bool TryWrite(ulong offset, ReadOnlySpan<byte> source, out int errno)
     {
         if (!IsAligned(offset, source.Length)) return Invalid(out errno);
-        fixed (byte* p = source)
-        {
-            if (IsAlignedAddress(p)) return Transfer(offset, p, source.Length, write: true, out errno);
-        }
-        var bounce = Bounce;
-        while (!source.IsEmpty)
-        {
-            int n = Math.Min(source.Length, BounceBytes);
-            source[..n].CopyTo(bounce);
-            fixed (byte* b = bounce)
-            {
-                if (!Transfer(offset, b, n, write: true, out errno)) return false;
-            }
-            source = source[n..];
-            offset += (ulong)n;
-        }
-        errno = 0;
-        return true;
+        fixed (byte* p = source) return TransferVia(offset, p, source.Length, write: true, out errno);
     }
 
     public void Dispose() => _fd.Dispose();
 
-    private Span<byte> Bounce => _bounceStore.AsSpan(_bounceStart, BounceBytes);
+    /// <summary>Straight from the caller's pinned buffer when its address suits O_DIRECT, otherwise through the
+    /// bounce buffer in steps of its size. <paramref name="buffer"/> holds <paramref name="length"/> bytes.</summary>
+    private bool TransferVia(ulong offset, byte* buffer, int length, bool write, out int errno)
+    {
+        if (IsAlignedAddress(buffer)) return Transfer(offset, buffer, length, write, out errno);
+        fixed (byte* store = _bounceStore)
+        {
+            byte* bounce = store + _bounceStart;
+            for (int done = 0; done < length;)
+            {
+                int n = Math.Min(length - done, BounceBytes);
+                if (write) Buffer.MemoryCopy(buffer + done, bounce, BounceBytes, n);
+                if (!Transfer(offset + (ulong)done, bounce, n, write, out errno)) return false;
+                if (!write) Buffer.MemoryCopy(bounce, buffer + done, length - done, n);
+                done += n;
+            }
+        }
+        errno = 0;
+        return true;
+    }
 
     private bool IsAlignedAddress(byte* p) => ((nint)p & (Alignment - 1)) == 0;
 

@@ -249,9 +249,8 @@ public sealed partial class VirtioBalloon : IVirtioDevice, IStateful, IQuiescabl
         {
             if (queue.TryPopAvailable(out var chain, out var fault)) return chain;
             if (!fault.IsError) return null;
-            if (fault.CanCompleteHead)
+            if (queue.TryFailRequest(fault))
             {
-                queue.AddUsed((ushort)fault.HeadIndex, 0);
                 completed = true;
                 continue;
             }

@@ -146,9 +146,8 @@ public sealed partial class VirtioBlock : IVirtioDevice, IStateful, IQuiescable
                 if (!queue.TryPopAvailable(out var chain, out var fault))
                 {
                     if (!fault.IsError) break;
-                    if (fault.CanCompleteHead)
+                    if (queue.TryFailRequest(fault))
                     {
-                        queue.AddUsed((ushort)fault.HeadIndex, 0);
                         completed = true;
                         continue;
                     }

@@ -148,9 +148,8 @@ public sealed partial class VirtioNet
                 _stashBytes += slot.WritableBytes;
                 continue;
             }
-            if (fault.CanCompleteHead)
+            if (queue.TryFailRequest(fault))
             {
-                queue.AddUsed((ushort)fault.HeadIndex, 0);
                 completed = true;
                 Counters.RxBadChain();
                 continue;

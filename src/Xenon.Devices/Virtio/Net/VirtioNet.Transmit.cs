@@ -36,9 +36,8 @@ public sealed partial class VirtioNet
                 if (!queue.TryPopAvailable(out var chain, out var fault))
                 {
                     if (!fault.IsError) break;
-                    if (fault.CanCompleteHead)
+                    if (queue.TryFailRequest(fault))
                     {
-                        queue.AddUsed((ushort)fault.HeadIndex, 0);
                         completed = true;
                         Counters.TxBadChain();
                         continue;

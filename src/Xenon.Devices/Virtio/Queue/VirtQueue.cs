@@ -155,6 +155,18 @@ public sealed class VirtQueue
     }
 
     /// <summary>
+    /// After a failed pop: when the fault concerns one request only, returns its head to the driver with nothing
+    /// written (the request fails, the queue stays usable) and says true. False means the ring itself is broken and
+    /// the device must set DEVICE_NEEDS_RESET; the message for that is the fault's <see cref="QueueFault.Describe"/>.
+    /// </summary>
+    public bool TryFailRequest(in QueueFault fault)
+    {
+        if (!fault.CanCompleteHead) return false;
+        AddUsed((ushort)fault.HeadIndex, 0);
+        return true;
+    }
+
+    /// <summary>
     /// Returns a chain to the driver: writes the used element (head, bytes written) and publishes
     /// used.idx with release ordering. False if the queue is disabled or its used ring is unreachable.
     /// </summary>
