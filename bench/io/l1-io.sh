@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # l1-io.sh - runs inside the nested host (started by run.sh through nested/run.sh).
 #
-#   l1-io.sh OUT_DIR TARGETS JOBS RUNTIME_S AIO
+#   l1-io.sh OUT_DIR TARGETS JOBS RUNTIME_S AIO [ROUNDS]
 #
 # TARGETS and JOBS are comma lists (host,qemu,xenon; names from jobs.sh). AIO is QEMU's aio=
 # for the disk, or "auto": io_uring when this QEMU accepts it on the disk file, else threads.
@@ -21,17 +21,19 @@
 # 10.0.0.1/24 and an iperf3 server; each VM's tap joins it and the guest takes 10.0.0.2/24.
 # Both VMs: the same kernel (/opt/guest/vmlinuz), initramfs, memory, vCPUs and guest steps.
 #
+# ROUNDS (default 1) runs every target that many times, the order reversed on every second round so
+# neither VM always goes first under a load that drifts; round r > 1 of a target is the target NAME~r.
 # Writes OUT_DIR/<target>/{fio,iperf}-<job>.json, OUT_DIR/status.tsv (target kind job rc),
 # OUT_DIR/env.txt and OUT_DIR/logs/ (VM consoles, iperf3 server, setup).
 # Env: BENCH_MEM (guest MiB, default 512), BENCH_VCPUS (default 1), BENCH_QEMU_CACHE (default
 # none). source.txt beside this script, if present, is copied into env.txt (what was built).
 set -uo pipefail
 
-[ $# -eq 5 ] || { echo "usage: l1-io.sh OUT_DIR TARGETS JOBS RUNTIME_S AIO" >&2; exit 2; }
+[ $# -eq 5 ] || [ $# -eq 6 ] || { echo "usage: l1-io.sh OUT_DIR TARGETS JOBS RUNTIME_S AIO [ROUNDS]" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=jobs.sh
 . "$HERE/jobs.sh"
-OUT=$1 RT=$4 AIO=$5
+OUT=$1 RT=$4 AIO=$5 ROUNDS=${6:-1}
 IFS=, read -r -a TARGETS <<<"$2"
 IFS=, read -r -a JOBS <<<"$3"
 mkdir -p "$OUT/logs"
@@ -188,7 +190,7 @@ VARIANTS=()
     [ "$WANT_QEMU" = 1 ] && echo "qemu disk: cache=$CACHE,aio=$AIO"
     [ -f "$HERE/source.txt" ] && sed 's/^/source: /' "$HERE/source.txt"
     echo "guest: $(readlink -f "$KERNEL") ($(cat /opt/guest/version)), $INITRD $(stat -c %s "$INITRD") bytes, $MEM MiB, $VCPUS vCPU"
-    echo "targets: ${TARGETS[*]}; jobs: ${JOBS[*]}; runtime ${RT} s (+${IO_RAMP_S} s fio ramp)"
+    echo "targets: ${TARGETS[*]}; jobs: ${JOBS[*]}; runtime ${RT} s (+${IO_RAMP_S} s fio ramp); rounds $ROUNDS"
     echo "qemu args: ${QEMU[*]}"
     echo "xenon config:"; sed 's/^/  /' "$CFG"
     for v in "${VARIANTS[@]}"; do echo "xenon variant: $v"; done
@@ -198,24 +200,25 @@ cat "$OUT/env.txt"
 printf 'target\tkind\tjob\trc\n' > "$STATUS"
 
 # ------------------------------------------------------------------ targets
+# run_host NAME: the jobs on the nested host itself, results as target NAME (host, or host~r)
 run_host() {
-    local j rc
-    mkdir -p "$OUT/host"
+    local j rc n=$1
+    mkdir -p "$OUT/$n"
     for j in "${FIO_JOBS[@]}"; do
         # shellcheck disable=SC2046  # the job's arguments are a word list
         tool fio --output-format=json --name="$j" --filename="$DISK" $(io_fio_args "$j" "$RT") \
-            > "$OUT/host/fio-$j.json" 2> "$OUT/logs/host-fio-$j.err"
+            > "$OUT/$n/fio-$j.json" 2> "$OUT/logs/$n-fio-$j.err"
         rc=$?
-        printf 'host\tfio\t%s\t%s\n' "$j" "$rc" >> "$STATUS"
-        say "host fio $j rc=$rc"
+        printf '%s\tfio\t%s\t%s\n' "$n" "$j" "$rc" >> "$STATUS"
+        say "$n fio $j rc=$rc"
         sync   # each finished job survives a wedged nested host
     done
     for j in "${NET_JOBS[@]}"; do
         # shellcheck disable=SC2046
-        tool iperf3 --json $(io_iperf_args "$j" "$RT") > "$OUT/host/iperf-$j.json" 2> "$OUT/logs/host-iperf-$j.err"
+        tool iperf3 --json $(io_iperf_args "$j" "$RT") > "$OUT/$n/iperf-$j.json" 2> "$OUT/logs/$n-iperf-$j.err"
         rc=$?
-        printf 'host\tiperf\t%s\t%s\n' "$j" "$rc" >> "$STATUS"
-        say "host iperf3 $j rc=$rc"
+        printf '%s\tiperf\t%s\t%s\n' "$n" "$j" "$rc" >> "$STATUS"
+        say "$n iperf3 $j rc=$rc"
         sync
     done
 }
@@ -281,25 +284,30 @@ run_vm() {
     sync
 }
 
-for t in "${TARGETS[@]}"; do
+# run_target TARGET SUFFIX: one run of host, qemu or xenon; results as target TARGET$SUFFIX
+run_target() {
+    local t=$1 n=$1$2
+    # a variant run before this one set its own jobs, command line and time limit
+    G_FIO=("${FIO_JOBS[@]}") G_NET=("${NET_JOBS[@]}") RUN_JOBS=("${JOBS[@]}")
+    guest_run "$OUT/guest-script.sh"
     case $t in
-        host) run_host ;;
+        host) run_host "$n" ;;
         qemu)
             if [ ${#NET_JOBS[@]} -gt 0 ]; then
                 if ! { ip tuntap add dev "$TAP" mode tap && ip link set "$TAP" master xenbr0 && ip link set "$TAP" up; }; then
-                    say "cannot create $TAP"; continue
+                    say "cannot create $TAP"; return
                 fi
             fi
-            run_vm qemu "${QEMU[@]}"
+            run_vm "$n" "${QEMU[@]}"
             ip link del "$TAP" 2>/dev/null ;;
         xenon)
             # Xenon creates the domain's tap itself and adds it to the bridge the vif names.
-            run_vm xenon "$HERE/bin/xenon" create -F -c "$CFG" ;;
+            run_vm "$n" "$HERE/bin/xenon" create -F -c "$CFG" ;;
         *) say "unknown target $t" ;;
     esac
-done
+}
 
-# run_variant LABEL SPEC: one more Xenon run with its own environment, disk mode and jobs (run.sh -x)
+# run_variant LABEL SPEC SUFFIX: one more Xenon run with its own environment, disk mode and jobs (run.sh -x)
 run_variant() {
     local label=$1 spec=$2 it j g mode=$XDISK envs=() want=() cfg
     IFS=+ read -r -a items <<<"$spec"
@@ -324,10 +332,24 @@ run_variant() {
     guest_run "$OUT/guest-script-$label.sh"
     cfg=$OUT/xenon-$label.cfg
     xenon_cfg "$cfg" "$mode"
-    run_vm "xenon-$label" env "${envs[@]}" "$HERE/bin/xenon" create -F -c "$cfg"
+    run_vm "xenon-$label$3" env "${envs[@]}" "$HERE/bin/xenon" create -F -c "$cfg"
 }
-for v in "${VARIANTS[@]}"; do
-    [ -n "$v" ] || continue
-    run_variant "${v%% *}" "${v#* }"
+
+# every run of a round, in order: the targets, then the variants
+RUNS=("${TARGETS[@]}")
+for v in "${VARIANTS[@]}"; do [ -n "$v" ] && RUNS+=("variant:$v"); done
+for ((round = 1; round <= ROUNDS; round++)); do
+    suffix=""; [ "$round" -gt 1 ] && suffix="~$round"
+    order=("${RUNS[@]}")
+    if [ $((round % 2)) = 0 ]; then
+        order=(); for ((i = ${#RUNS[@]} - 1; i >= 0; i--)); do order+=("${RUNS[i]}"); done
+    fi
+    [ "$ROUNDS" -gt 1 ] && say "round $round of $ROUNDS: ${order[*]}"
+    for run in "${order[@]}"; do
+        case $run in
+            variant:*) v=${run#variant:}; run_variant "${v%% *}" "${v#* }" "$suffix" ;;
+            *) run_target "$run" "$suffix" ;;
+        esac
+    done
 done
 sync

@@ -2,20 +2,23 @@
 # run.sh - I/O benchmark: fio and iperf3 on the nested host itself, in a QEMU/KVM guest and in a
 # Xenon guest, in one nested host session (nested/run.sh), same guest, disk file and job list.
 #
-#   bench/io/run.sh [-o TARGETS] [-j JOBS] [-r SECS] [-a AIO] [-c CACHE] [-m MiB] [-t SECS] [-d DIR]
-#                   [-x LABEL:SPEC]... [-s SCENARIOS]
+#   bench/io/run.sh [-o TARGETS] [-j JOBS] [-r SECS] [-n ROUNDS] [-a AIO] [-c CACHE] [-m MiB] [-t SECS]
+#                   [-d DIR] [-x LABEL:SPEC]... [-s SCENARIOS]
 #
 #   -o TARGETS  comma list of host,qemu,xenon (default all three, in that order)
 #   -j JOBS     comma list of job names from jobs.sh, or the groups fio and net (default all):
 #               seqread-1m-qd16 seqwrite-1m-qd16 randread-4k-qd32 randwrite-4k-qd32
 #               randread-4k-qd1 randwrite-4k-qd1 iperf-g2h iperf-h2g
 #   -r SECS     fio runtime (after a 2 s ramp) and iperf3 duration per job (default 10)
+#   -n ROUNDS   run every target (and -x variant) ROUNDS times, the order reversed every second
+#               round; the summary gives each cell's median and a per-round table (default 1).
+#               On a loaded host the rounds are what makes xenon/qemu comparable
 #   -a AIO      QEMU's aio= for the disk: io_uring, threads, native or auto (default auto:
 #               io_uring when the nested host's QEMU accepts it, else threads; env.txt says which)
 #   -c CACHE    QEMU's cache= for the disk (default none). Xenon's disk follows it: direct-io-safe
 #               (O_DIRECT) with none or directsync, the page cache otherwise
 #   -m MiB      guest memory (default 512); 1 vCPU (the nested host has one)
-#   -t SECS     time limit for the whole nested session (default 1080; a wedged nested host
+#   -t SECS     time limit for the whole nested session (default 1080 per round; a wedged nested host
 #               is only ended by nested/run.sh 120 s after it)
 #   -d DIR      results directory (default bench/io/results/<UTC date>, -2, -3... if taken)
 #   -x LABEL:SPEC  one more Xenon run, target xenon-LABEL, after the others (repeatable). SPEC is a
@@ -36,17 +39,19 @@ HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=jobs.sh
 . "$HERE/jobs.sh"
-TARGETS=host,qemu,xenon JOBS="" RT=10 AIO=auto CACHE=none MEM=512 TMO=1080 RES="" VARIANTS=() SCEN=""
+TARGETS=host,qemu,xenon JOBS="" RT=10 AIO=auto CACHE=none MEM=512 TMO="" RES="" VARIANTS=() SCEN="" ROUNDS=1
 say() { echo "bench/io: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
-while getopts "o:j:r:a:c:m:t:d:x:s:h" o; do
+while getopts "o:j:r:n:a:c:m:t:d:x:s:h" o; do
     case $o in
-        o) TARGETS=$OPTARG ;; j) JOBS=$OPTARG ;; r) RT=$OPTARG ;; a) AIO=$OPTARG ;; c) CACHE=$OPTARG ;; m) MEM=$OPTARG ;;
+        o) TARGETS=$OPTARG ;; j) JOBS=$OPTARG ;; r) RT=$OPTARG ;; n) ROUNDS=$OPTARG ;; a) AIO=$OPTARG ;; c) CACHE=$OPTARG ;; m) MEM=$OPTARG ;;
         t) TMO=$OPTARG ;; d) RES=$OPTARG ;; x) VARIANTS+=("$OPTARG") ;; s) SCEN=${OPTARG//,/ } ;; *) usage ;;
     esac
 done
 [ $OPTIND -gt $# ] || usage
-[[ $RT =~ ^[0-9]+$ && $MEM =~ ^[0-9]+$ && $TMO =~ ^[0-9]+$ ]] || usage
+[[ $RT =~ ^[0-9]+$ && $MEM =~ ^[0-9]+$ && $ROUNDS =~ ^[1-9][0-9]*$ ]] || usage
+[ -n "$TMO" ] || TMO=$(( 1080 * ROUNDS ))
+[[ $TMO =~ ^[0-9]+$ ]] || usage
 case $AIO in io_uring|threads|native|auto) ;; *) usage ;; esac
 case $CACHE in none|writeback|writethrough|directsync|unsafe) ;; *) usage ;; esac
 [ "$(id -u)" = 0 ] || { say "must run as root (nested/run.sh, apt-get)"; exit 1; }
@@ -135,7 +140,7 @@ case ",$TARGETS," in *,xenon,*)
 esac
 
 # ------------------------------------------------------------------ run in the nested host
-say "nested session: targets $TARGETS; jobs $JOBS; ${RT} s each; results in $RES"
+say "nested session: targets $TARGETS; jobs $JOBS; ${RT} s each; $ROUNDS round(s); results in $RES"
 # A wedged nested host (seen here: L1 stops for good at 0% CPU, under disk load) would hold the
 # session until nested/run.sh's own limit. l1-io.sh prints a line at least once per job, so
 # STALL seconds of silence mean a wedge: ending L1's QEMU through the timeout(1) nested/run.sh
@@ -145,7 +150,7 @@ STALL=$(( 3 * (RT + IO_RAMP_S) + 300 ))
 # cache Xenon's buffered disk I/O fills
 L1_MIB=$(( 2048 + 2 * IO_DISK_MIB + MEM ))
 LOG=$RES/session.log
-L1CMD="bash bench/l1-io.sh results '$TARGETS' '$JOBS' '$RT' '$AIO'"
+L1CMD="bash bench/l1-io.sh results '$TARGETS' '$JOBS' '$RT' '$AIO' '$ROUNDS'"
 # scenarios after the bench, in the same boot; the session's status stays the bench's
 [ -n "$SCEN" ] && L1CMD="$L1CMD; rc=\$?; SCENARIO_TIMEOUT=400 GUEST_DIR=/opt/guest XENON=/work/bench/bin/xenon \
     bash scen/run-scenarios.sh scen/scenarios results/scenarios $SCEN; exit \$rc"

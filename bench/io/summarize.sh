@@ -9,7 +9,9 @@
 # completion latency and p99 completion latency, of the direction the job moves data; iperf3's receiver throughput (Gbit/s = 10^9 bit/s)
 # and the sender's TCP retransmits. The table shows each job's headline unit (jobs.sh io_metric)
 # and the ratios qemu/host, xenon/host, xenon/qemu (higher is better for every unit). A job whose
-# run failed (rc != 0, or no JSON) shows its status instead of a number. Needs jq.
+# run failed (rc != 0, or no JSON) shows its status instead of a number. With several rounds
+# (run.sh -n; target NAME~r is round r) each cell is the median over the rounds that succeeded,
+# and a per-round table follows. Needs jq.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: summarize.sh RESULTS_DIR" >&2; exit 2; }
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
@@ -53,8 +55,26 @@ rows() {
     echo '{'
     echo "\"date\": $(sed -n 's/^date: //p' "$R/env.txt" 2>/dev/null | jq -R . || echo null),"
     echo "\"env\": $(jq -Rs . < "$R/env.txt" 2>/dev/null || echo null),"
-    echo '"results": '
-    rows | jq -s .
+    echo '"rounds": '
+    # run.sh -n: round r > 1 of a target is the target "NAME~r"
+    rows | jq -s '[.[] | . + {base: (.target | split("~")[0]), round: ((.target | split("~")[1] // "1") | tonumber)}]
+        | (map(.round) | max // 1)'
+    echo ', "results": '
+    # one row per target and job over all rounds: the median of the rounds that succeeded (n of them)
+    rows | jq -s '
+        def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+                          else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+        [.[] | . + {base: (.target | split("~")[0])}]
+        | group_by([.base, .job])
+        | map((map(select(.ok)) ) as $ok
+              | (if ($ok | length) > 0 then $ok[0] else .[0] end)
+              + {target: .[0].base, n: ($ok | length),
+                 value: ($ok | map(.value) | median),
+                 lat_mean_us: ($ok | map(.lat_mean_us // empty) | median),
+                 clat_p99_us: ($ok | map(.clat_p99_us // empty) | median)}
+              | del(.base))'
+    echo ', "per_round": '
+    rows | jq -s '[.[] | . + {base: (.target | split("~")[0]), round: ((.target | split("~")[1] // "1") | tonumber)}]'
     echo '}'
 } | jq . > "$R/summary.json"
 
@@ -104,6 +124,27 @@ jq -r '
       | "| \($j) | \($u) | \(val("qemu"; $j) | fmt($u)) | \(val("xenon"; $j) | fmt($u)) | \([$vt[] as $t | val($t; $j) as $v
             | if cell($t; $j) == null then "n/a" elif $v == null then (cell($t; $j).status // "failed")
               elif $q == null or $q == 0 then ($v | fmt($u)) else "\($v | fmt($u)) (\((($v / $q) * 100 | round) / 100))" end] | join(" | ")) |" )
+' "$R/summary.json" --args $IO_FIO_JOBS $IO_NET_JOBS >> "$R/summary.md"
+# rounds (run.sh -n): every round's value and its xenon/qemu ratio, to read the spread the medians hide
+# shellcheck disable=SC2086
+jq -r '
+  select(.rounds > 1)
+  | def fmt(u): if . == null then "-" elif u == "IOPS" then (. | floor | tostring)
+                else ((. * 100 | round) / 100 | tostring) end;
+    .per_round as $p
+    | ([$p[].base] | unique) as $targets
+    | def val(t; j; r): ($p | map(select(.base == t and .job == j and .round == r)) | first
+                         | if . == null then null elif .ok then .value else null end);
+    "",
+    "Per round (the tables above give the median of the rounds; a round alternates the order of the VMs):",
+    "",
+    "| job | round | \($targets | join(" | ")) | xenon/qemu |",
+    "|---|---|\($targets | map("---|") | join(""))---|",
+    ( $ARGS.positional[] as $j | range(1; .rounds + 1) as $r
+      | select([$targets[] as $t | val($t; $j; $r)] | map(select(. != null)) | length > 0)
+      | ($p | map(select(.job == $j)) | first | .unit // "") as $u
+      | val("xenon"; $j; $r) as $x | val("qemu"; $j; $r) as $q
+      | "| \($j) | \($r) | \([$targets[] as $t | val($t; $j; $r) | fmt($u)] | join(" | ")) | \(if $x == null or $q == null or $q == 0 then "-" else (($x / $q * 100 | round) / 100 | tostring) end) |" )
 ' "$R/summary.json" --args $IO_FIO_JOBS $IO_NET_JOBS >> "$R/summary.md"
 {
     echo
