@@ -46,7 +46,7 @@ public sealed class VirtQueueHostileRingTests : IDisposable
         Assert.Equal(0, _driver.UsedIdx);
 
         // The device fails the request and the ring goes on working.
-        Assert.True(q.AddUsed((ushort)fault.HeadIndex, 0));
+        Assert.True(q.TryFailRequest(fault));
         Assert.Equal((head, 0u), _driver.UsedElement(0));
         _driver.SetDescriptor(15, 0x10000, 8, Write);
         _driver.Offer(15);
@@ -268,6 +268,10 @@ public sealed class VirtQueueHostileRingTests : IDisposable
         Assert.False(q.HasAvailable());
         Assert.False(q.TryPopAvailable(out _, out var again));
         Assert.Equal(error, again.Error);
+        // No head to give back: the device must set NEEDS_RESET, and nothing reaches the used ring.
+        ushort usedBefore = _driver.UsedIdx;
+        Assert.False(q.TryFailRequest(again));
+        Assert.Equal(usedBefore, _driver.UsedIdx);
         Assert.False(q.EnableNotification());
         q.Reset();
         Assert.False(q.IsBroken);
