@@ -26,7 +26,8 @@
 # Writes OUT_DIR/<target>/{fio,iperf}-<job>.json, OUT_DIR/status.tsv (target kind job rc),
 # OUT_DIR/env.txt and OUT_DIR/logs/ (VM consoles, iperf3 server, setup).
 # Env: BENCH_MEM (guest MiB, default 512), BENCH_VCPUS (default 1), BENCH_QEMU_CACHE (default
-# none). source.txt beside this script, if present, is copied into env.txt (what was built).
+# none), BENCH_PROBE=1 (sample the nested host's CPU while each VM runs: logs/<target>-vmstat.log
+# and the busiest threads every 2 s in logs/<target>-top.log). source.txt beside this script, if present, is copied into env.txt (what was built).
 set -uo pipefail
 
 [ $# -eq 5 ] || [ $# -eq 6 ] || { echo "usage: l1-io.sh OUT_DIR TARGETS JOBS RUNTIME_S AIO [ROUNDS]" >&2; exit 2; }
@@ -39,7 +40,7 @@ IFS=, read -r -a JOBS <<<"$3"
 mkdir -p "$OUT/logs"
 OUT=$(cd "$OUT" && pwd)
 
-MEM=${BENCH_MEM:-512} VCPUS=${BENCH_VCPUS:-1} CACHE=${BENCH_QEMU_CACHE:-none}
+MEM=${BENCH_MEM:-512} VCPUS=${BENCH_VCPUS:-1} CACHE=${BENCH_QEMU_CACHE:-none} PROBE=${BENCH_PROBE:-0}
 KERNEL=/opt/guest/vmlinuz
 INITRD=$HERE/bench-initrd.img
 TOOLS=$HERE/tools
@@ -274,11 +275,23 @@ run_vm() {
     sync   # what is written so far survives a wedged nested host
     say "$target: starting (limit ${VM_TMO} s): $*"
     t0=$(date +%s)
+    local probes=()
+    if [ "$PROBE" = 1 ]; then
+        # where the nested host's one CPU goes while the VM runs: user/system/idle, and by thread
+        vmstat -n -t 2 > "$OUT/logs/$target-vmstat.log" 2>&1 & probes+=($!)
+        top -b -H -d 2 -w 200 > "$OUT/logs/$target-top.raw" 2>&1 & probes+=($!)
+    fi
     # The console is also shown as it comes (less the base64 blocks): if the VM wedges the whole
     # nested host, as a hung nested guest can, what was already streamed out is all there is.
     timeout -k 10 "$VM_TMO" "$@" < /dev/null 2>&1 | tee "$log" | show_console "$target"
     rc=${PIPESTATUS[0]}
     t1=$(date +%s)
+    if [ ${#probes[@]} -gt 0 ]; then
+        kill "${probes[@]}" 2>/dev/null; wait "${probes[@]}" 2>/dev/null
+        # each frame's header and its 15 busiest threads
+        awk '/^top -/ {n = 0} {n++; if (n <= 22) print}' "$OUT/logs/$target-top.raw" > "$OUT/logs/$target-top.log"
+        rm -f "$OUT/logs/$target-top.raw"
+    fi
     say "$target: exit $rc after $((t1 - t0)) s; guest: $(tr -d '\r' < "$log" | grep -m1 -o 'XENON-CMD-RC [0-9]*' || echo 'no XENON-CMD-RC')"
     extract_results "$target" "$log"
     sync

@@ -3,7 +3,7 @@
 # Xenon guest, in one nested host session (nested/run.sh), same guest, disk file and job list.
 #
 #   bench/io/run.sh [-o TARGETS] [-j JOBS] [-r SECS] [-n ROUNDS] [-a AIO] [-c CACHE] [-m MiB] [-t SECS]
-#                   [-d DIR] [-x LABEL:SPEC]... [-s SCENARIOS]
+#                   [-d DIR] [-x LABEL:SPEC]... [-s SCENARIOS] [-P]
 #
 #   -o TARGETS  comma list of host,qemu,xenon (default all three, in that order)
 #   -j JOBS     comma list of job names from jobs.sh, or the groups fio and net (default all):
@@ -25,6 +25,8 @@
 #               '+' list of VAR=VALUE (environment of the xenon process, e.g. XENON_NET_TX_COALESCE_US=200),
 #               disk=OPTS (the disk spec's cache options instead of the default: direct-io-safe or
 #               buffered) and jobs=J1:J2 (job names or fio/net; default every job)
+#   -P          probe: sample the nested host's CPU (vmstat, busiest threads) while each VM runs,
+#               into DIR/logs/<target>-{vmstat,top}.log
 #   -s SCENARIOS   full-system scenarios (tests/Xenon.System.Tests/scenarios, space or comma list) to
 #               run in the same nested session after the benchmark (needs the xenon target);
 #               results in DIR/scenarios/NAME.{out,rc,time}
@@ -39,13 +41,13 @@ HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=jobs.sh
 . "$HERE/jobs.sh"
-TARGETS=host,qemu,xenon JOBS="" RT=10 AIO=auto CACHE=none MEM=512 TMO="" RES="" VARIANTS=() SCEN="" ROUNDS=1
+TARGETS=host,qemu,xenon JOBS="" RT=10 AIO=auto CACHE=none MEM=512 TMO="" RES="" VARIANTS=() SCEN="" ROUNDS=1 PROBE=0
 say() { echo "bench/io: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
-while getopts "o:j:r:n:a:c:m:t:d:x:s:h" o; do
+while getopts "o:j:r:n:a:c:m:t:d:x:s:Ph" o; do
     case $o in
         o) TARGETS=$OPTARG ;; j) JOBS=$OPTARG ;; r) RT=$OPTARG ;; n) ROUNDS=$OPTARG ;; a) AIO=$OPTARG ;; c) CACHE=$OPTARG ;; m) MEM=$OPTARG ;;
-        t) TMO=$OPTARG ;; d) RES=$OPTARG ;; x) VARIANTS+=("$OPTARG") ;; s) SCEN=${OPTARG//,/ } ;; *) usage ;;
+        t) TMO=$OPTARG ;; d) RES=$OPTARG ;; x) VARIANTS+=("$OPTARG") ;; s) SCEN=${OPTARG//,/ } ;; P) PROBE=1 ;; *) usage ;;
     esac
 done
 [ $OPTIND -gt $# ] || usage
@@ -154,7 +156,7 @@ L1CMD="bash bench/l1-io.sh results '$TARGETS' '$JOBS' '$RT' '$AIO' '$ROUNDS'"
 # scenarios after the bench, in the same boot; the session's status stays the bench's
 [ -n "$SCEN" ] && L1CMD="$L1CMD; rc=\$?; SCENARIO_TIMEOUT=400 GUEST_DIR=/opt/guest XENON=/work/bench/bin/xenon \
     bash scen/run-scenarios.sh scen/scenarios results/scenarios $SCEN; exit \$rc"
-"$REPO/nested/run.sh" -t "$TMO" -m "$L1_MIB" -e "BENCH_MEM=$MEM" -e "BENCH_QEMU_CACHE=$CACHE" "$W" -- \
+"$REPO/nested/run.sh" -t "$TMO" -m "$L1_MIB" -e "BENCH_MEM=$MEM" -e "BENCH_QEMU_CACHE=$CACHE" -e "BENCH_PROBE=$PROBE" "$W" -- \
     "$L1CMD" > "$LOG" 2>&1 &
 NPID=$!
 tail -n +1 -s 0.5 -f --pid="$NPID" "$LOG" &
