@@ -27,7 +27,8 @@
 # OUT_DIR/env.txt and OUT_DIR/logs/ (VM consoles, iperf3 server, setup).
 # Env: BENCH_MEM (guest MiB, default 512), BENCH_VCPUS (default 1), BENCH_QEMU_CACHE (default
 # none), BENCH_PROBE=1 (sample the nested host's CPU while each VM runs: logs/<target>-vmstat.log
-# and the busiest threads every 2 s in logs/<target>-top.log). source.txt beside this script, if present, is copied into env.txt (what was built).
+# and the busiest threads every 2 s in logs/<target>-top.log; every thread's CPU ticks and system call
+# each second in logs/<target>-threads.log). source.txt beside this script, if present, is copied into env.txt (what was built).
 set -uo pipefail
 
 [ $# -eq 5 ] || [ $# -eq 6 ] || { echo "usage: l1-io.sh OUT_DIR TARGETS JOBS RUNTIME_S AIO [ROUNDS]" >&2; exit 2; }
@@ -269,6 +270,24 @@ show_console() {
     done
 }
 
+# sample_threads: once a second, every thread of the VMM processes (xenon, qemu-system-*): pid, tid, name,
+# user and system ticks, state, and the system call it is in (/proc/TID/syscall: its number, or "running")
+sample_threads() {
+    local p t st sc
+    while :; do
+        echo "T $(date +%s.%N)"
+        for p in $(pgrep -x xenon; pgrep -f '^qemu-system'); do
+            for t in /proc/"$p"/task/*; do
+                st=$(cat "$t/stat" 2>/dev/null) || continue
+                read -r sc _ < "$t/syscall" 2>/dev/null || sc=-
+                # after the last ')': state is field 1, utime 12, stime 13
+                echo "$p ${t##*/} $(tr ' ' _ < "$t/comm") $(awk '{print $12, $13, $1}' <<<"${st##*) }") $sc"
+            done
+        done
+        sleep 1
+    done
+}
+
 # run_vm TARGET CMD...: boots the guest, waits for it to power off, collects what it printed.
 run_vm() {
     local target=$1 log=$OUT/logs/$1-console.log rc t0 t1; shift
@@ -280,6 +299,7 @@ run_vm() {
         # where the nested host's one CPU goes while the VM runs: user/system/idle, and by thread
         vmstat -n -t 2 > "$OUT/logs/$target-vmstat.log" 2>&1 & probes+=($!)
         top -b -H -d 2 -w 200 > "$OUT/logs/$target-top.raw" 2>&1 & probes+=($!)
+        sample_threads > "$OUT/logs/$target-threads.log" 2>&1 & probes+=($!)
     fi
     # The console is also shown as it comes (less the base64 blocks): if the VM wedges the whole
     # nested host, as a hung nested guest can, what was already streamed out is all there is.
