@@ -26,9 +26,9 @@
 # Writes OUT_DIR/<target>/{fio,iperf}-<job>.json, OUT_DIR/status.tsv (target kind job rc),
 # OUT_DIR/env.txt and OUT_DIR/logs/ (VM consoles, iperf3 server, setup).
 # Env: BENCH_MEM (guest MiB, default 512), BENCH_VCPUS (default 1), BENCH_QEMU_CACHE (default
-# none), BENCH_PROBE=1 (sample the nested host's CPU while each VM runs: logs/<target>-vmstat.log
-# and the busiest threads every 2 s in logs/<target>-top.log; every thread's CPU ticks and system call
-# each second in logs/<target>-threads.log). source.txt beside this script, if present, is copied into env.txt (what was built).
+# none), BENCH_PROBE=1 (sample the nested host's CPU while each VM runs: logs/<target>-vmstat.log,
+# and every VMM thread's CPU ticks and system call each second in logs/<target>-threads.log; top -H
+# is no substitute: its line for a process's main thread shows the whole process). source.txt beside this script, if present, is copied into env.txt (what was built).
 set -uo pipefail
 
 [ $# -eq 5 ] || [ $# -eq 6 ] || { echo "usage: l1-io.sh OUT_DIR TARGETS JOBS RUNTIME_S AIO [ROUNDS]" >&2; exit 2; }
@@ -273,16 +273,19 @@ show_console() {
 # sample_threads: once a second, every thread of the VMM processes (xenon, qemu-system-*): pid, tid, name,
 # user and system ticks, state, and the system call it is in (/proc/TID/syscall: its number, or "running")
 sample_threads() {
-    local p t st sc
+    local p
     while :; do
         echo "T $(date +%s.%N)"
         for p in $(pgrep -x xenon; pgrep -f '^qemu-system'); do
-            for t in /proc/"$p"/task/*; do
-                st=$(cat "$t/stat" 2>/dev/null) || continue
-                read -r sc _ < "$t/syscall" 2>/dev/null || sc=-
-                # after the last ')': state is field 1, utime 12, stime 13
-                echo "$p ${t##*/} $(tr ' ' _ < "$t/comm") $(awk '{print $12, $13, $1}' <<<"${st##*) }") $sc"
-            done
+            # one awk per process: the name may hold spaces, so fields count from the ") " that ends it
+            awk -v P="$p" '
+                FILENAME ~ /stat$/ {
+                    i = index($0, ") "); n = split(substr($0, i + 2), f, " ")
+                    name = substr($0, index($0, "(") + 1, i - index($0, "(") - 1); gsub(/ /, "_", name)
+                    split(FILENAME, q, "/"); s[q[5]] = name " " f[12] " " f[13] " " f[1] }
+                FILENAME ~ /syscall$/ { split(FILENAME, q, "/"); c[q[5]] = $1 }
+                END { for (t in s) print P, t, s[t], (t in c ? c[t] : "-") }' \
+                /proc/"$p"/task/*/stat /proc/"$p"/task/*/syscall 2>/dev/null
         done
         sleep 1
     done
@@ -298,7 +301,6 @@ run_vm() {
     if [ "$PROBE" = 1 ]; then
         # where the nested host's one CPU goes while the VM runs: user/system/idle, and by thread
         vmstat -n -t 2 > "$OUT/logs/$target-vmstat.log" 2>&1 & probes+=($!)
-        top -b -H -d 2 -w 200 > "$OUT/logs/$target-top.raw" 2>&1 & probes+=($!)
         sample_threads > "$OUT/logs/$target-threads.log" 2>&1 & probes+=($!)
     fi
     # The console is also shown as it comes (less the base64 blocks): if the VM wedges the whole
@@ -308,9 +310,6 @@ run_vm() {
     t1=$(date +%s)
     if [ ${#probes[@]} -gt 0 ]; then
         kill "${probes[@]}" 2>/dev/null; wait "${probes[@]}" 2>/dev/null
-        # each frame's header and its 15 busiest threads
-        awk '/^top -/ {n = 0} {n++; if (n <= 22) print}' "$OUT/logs/$target-top.raw" > "$OUT/logs/$target-top.log"
-        rm -f "$OUT/logs/$target-top.raw"
     fi
     say "$target: exit $rc after $((t1 - t0)) s; guest: $(tr -d '\r' < "$log" | grep -m1 -o 'XENON-CMD-RC [0-9]*' || echo 'no XENON-CMD-RC')"
     extract_results "$target" "$log"

@@ -25,8 +25,8 @@
 #               '+' list of VAR=VALUE (environment of the xenon process, e.g. XENON_NET_TX_COALESCE_US=200),
 #               disk=OPTS (the disk spec's cache options instead of the default: direct-io-safe or
 #               buffered) and jobs=J1:J2 (job names or fio/net; default every job)
-#   -P          probe: sample the nested host's CPU (vmstat, busiest threads) while each VM runs,
-#               into DIR/logs/<target>-{vmstat,top}.log
+#   -P          probe: sample the nested host's CPU (vmstat) and every VMM thread's CPU ticks and
+#               system call while each VM runs, into DIR/logs/<target>-{vmstat,threads}.log
 #   -s SCENARIOS   full-system scenarios (tests/Xenon.System.Tests/scenarios, space or comma list) to
 #               run in the same nested session after the benchmark (needs the xenon target);
 #               results in DIR/scenarios/NAME.{out,rc,time}
