@@ -83,7 +83,7 @@ for v in "${VARIANTS[@]}"; do
             disk=direct-io-safe|disk=buffered) ;;
             jobs=*) IFS=: read -r -a vj <<<"${it#jobs=}"
                     for j in "${vj[@]}"; do case $j in fio|net) ;; *) io_job_kind "$j" >/dev/null || { say "variant $label: unknown job '$j'"; usage; } ;; esac; done ;;
-            [A-Z_]*=*) [[ ${it%%=*} =~ ^[A-Z_][A-Z0-9_]*$ ]] || { say "variant $label: bad variable in '$it'"; usage; } ;;
+            [A-Za-z_]*=*) [[ ${it%%=*} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { say "variant $label: bad variable in '$it'"; usage; } ;;
             *) say "variant $label: cannot use '$it'"; usage ;;
         esac
     done
