@@ -4,7 +4,8 @@
 #   l1-bench.sh OUT_DIR RUNS WARMUPS VMM...
 #
 # VMM is one of: xenon-aot, xenon-r2r, xenon-jit (./bin-aot/xenon, ./bin-r2r/xenon, ./bin-jit/xenon),
-# qemu-microvm, qemu-q35.
+# qemu-microvm, qemu-q35, and base-aot (./bin-base-aot/xenon: another build to compare with in the same run,
+# e.g. the tree before a change; not a "xenon" variant for the ratios).
 # Boots the default guest with each VMM round-robin (the starting VMM rotates each round, so no
 # VMM always follows the same other one), WARMUPS unrecorded rounds first, then RUNS rounds;
 # then RUNS runs of the startup floors (`xenon help`, `qemu-system-x86_64 --version`).
@@ -56,6 +57,7 @@ vmm_cmd() {
         xenon-aot) CMD=(./bin-aot/xenon create -F -c "$CFG") ;;
         xenon-r2r) CMD=(./bin-r2r/xenon create -F -c "$CFG") ;;
         xenon-jit) CMD=(./bin-jit/xenon create -F -c "$CFG") ;;
+        base-aot) CMD=(./bin-base-aot/xenon create -F -c "$CFG") ;;
         qemu-microvm) CMD=(qemu-system-x86_64 -M microvm,rtc=on "${QEMU_COMMON[@]}") ;;
         qemu-q35) CMD=(qemu-system-x86_64 -M q35 "${QEMU_COMMON[@]}") ;;
         xenon-aot-help) CMD=(./bin-aot/xenon help) ;;

@@ -45,6 +45,7 @@ public static class CreateCommand
             return 0;
         }
 
+        var trace = CreateTrace.Start(stderr);
         DomainConfig config;
         try
         {
@@ -56,9 +57,14 @@ public static class CreateCommand
             stderr.WriteLine(e.Message);
             return ExitError;
         }
+        trace?.Mark("config parsed");
         foreach (var w in config.Warnings) stderr.WriteLine(w.ToString());
-        if (ReadPlacement(config, stderr) is not { } affinity) return ExitError;
+        // /proc/cpuinfo once: the pool table, XenStore and placement would each read it again.
+        int hostCpus = HostInfo.Read().NrCpus;
+        context = context.HostCpus is null ? context with { HostCpus = hostCpus } : context;
+        if (ReadPlacement(config, hostCpus, stderr) is not { } affinity) return ExitError;
         if (ReadPool(config, context, stderr) is not { } pool) return ExitError;
+        trace?.Mark("placement and pool checked");
 
         if (options.DryRun)
         {
@@ -67,7 +73,7 @@ public static class CreateCommand
         }
 
         if (!options.Foreground)
-            return StartDetached(options, config, affinity, pool, stderr, context);
+            return StartDetached(options, config, affinity, pool, stderr, context, trace);
 
         // A foreground domain is registered like a detached one (its runtime directory names this process),
         // so that it holds its name and domain id while it runs.
@@ -86,13 +92,15 @@ public static class CreateCommand
             stderr.WriteLine($"xenon: cannot register domain {config.Name} under {DomainRuntimeDirectory.Root} (set XENON_RUN_DIR to use another directory): {e.Message}");
             return ExitError;
         }
+        trace?.Mark("domain id reserved, runtime directory written");
         var runtime = context.DirectoryFor(spec.Name);
         PublishToXenStore(context, stderr);
+        trace?.Mark("XenStore records published");
         // This process is the domain's: its vCPU threads appear while RunForeground builds the machine.
         var self = new Domains.LiveDomain(spec.Name, spec.DomId, spec, Environment.ProcessId, runtime);
         new Thread(() => ApplyPlacement(context, self, config, affinity, pool, TimeSpan.FromSeconds(120), stderr))
             { IsBackground = true, Name = "placement" }.Start();
-        int status = RunForeground(spec, runtime, options.Console, stderr);
+        int status = RunForeground(spec, runtime, options.Console, stderr, trace);
         runtime.WriteFile("outcome", $"Foreground {status}\n");
         DomainStoreCleanup.Forget(context, spec.DomId);
         return status;
@@ -113,7 +121,7 @@ public static class CreateCommand
         DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
     }
 
-    private static int RunForeground(DomainSpec spec, DomainRuntimeDirectory runtime, bool attachConsole, TextWriter stderr)
+    private static int RunForeground(DomainSpec spec, DomainRuntimeDirectory runtime, bool attachConsole, TextWriter stderr, CreateTrace? trace)
     {
         var log = new Action<string>(m => stderr.WriteLine($"xenon: {m}"));
         var runner = new DomainRunner(spec, log);
@@ -125,6 +133,7 @@ public static class CreateCommand
         };
         // The control socket makes shutdown, destroy and mem-set work on a foreground domain too.
         using var control = new ControlServer(runner, runtime.ControlSocket, runtime.MoveTo);
+        trace?.Mark("control socket listening");
         using var stdoutStream = global::System.Console.OpenStandardOutput();
         var terminalOut = new StreamConsoleOutput(stdoutStream);
         RawTerminalMode? raw = null;
@@ -145,6 +154,7 @@ public static class CreateCommand
 
         using var sigterm = global::System.Runtime.InteropServices.PosixSignalRegistration.Create(
             global::System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Destroy(); });
+        trace?.Mark("console and signals set up");
         try
         {
             var outcome = runner.Run();
@@ -170,7 +180,7 @@ public static class CreateCommand
     // reports back through files in DIR (DomainRuntimeDirectory). We wait until the guest runs, so
     // errors such as an unreadable kernel are reported here, as xl does.
     // cpu_weight, cap and cpus (docs/scheduling.md): checked before anything starts, as xl does.
-    private static List<string?>? ReadPlacement(DomainConfig config, TextWriter stderr)
+    private static List<string?>? ReadPlacement(DomainConfig config, int hostCpus, TextWriter stderr)
     {
         if (Scheduling.SchedParams.Validate(config.CpuWeight ?? Scheduling.SchedParams.DefaultWeight, config.Cap ?? 0,
                 Math.Max(config.MaxVcpus, config.Vcpus)) is { } problem)
@@ -179,7 +189,7 @@ public static class CreateCommand
             return null;
         }
         var affinity = Scheduling.DomainScheduling.AffinityFromConfig(config.Cpus, Math.Max(config.MaxVcpus, config.Vcpus),
-            HostInfo.Read().NrCpus, out string? error);
+            hostCpus, out string? error);
         if (affinity is null) stderr.WriteLine($"{config.Source}:{config.Cpus?.Line}: cpus: {error}");
         return affinity;
     }
@@ -209,7 +219,8 @@ public static class CreateCommand
             stderr.WriteLine($"xenon: warning: domain {d.Name}: {w}");
     }
 
-    private static int StartDetached(CreateOptions options, DomainConfig config, List<string?> affinity, int pool, TextWriter stderr, ToolstackContext context)
+    private static int StartDetached(CreateOptions options, DomainConfig config, List<string?> affinity, int pool, TextWriter stderr, ToolstackContext context,
+        CreateTrace? trace)
     {
         var dir = context.DirectoryFor(config.Name);
         DomainSpec spec;
@@ -232,10 +243,14 @@ public static class CreateCommand
         Directory.CreateDirectory(context.LogDir);
         string logFile = context.LogFileFor(config.Name);
         dir.WriteFile(LogPathFile, logFile + "\n");
+        trace?.Mark("domain id reserved, runtime directory written");
         PublishToXenStore(context, stderr);
+        trace?.Mark("XenStore records published");
         using var domainProcess = DomainProcessLauncher.Start(dir, logFile);
+        trace?.Mark("domain process started");
 
         string? state = DomainProcessLauncher.WaitForState(dir, domainProcess, DomainProcessLauncher.StartTimeout);
+        trace?.Mark("domain process reported its state");
         if (state is null)
         {
             bool exited = domainProcess.HasExited;

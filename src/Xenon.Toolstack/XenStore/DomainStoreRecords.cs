@@ -13,14 +13,16 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
 {
     public XsClient Client => client;
 
-    /// <summary>Writes the domain's nodes (replacing any left from before) in one transaction, then INTRODUCE.</summary>
+    /// <summary>Writes the domain's nodes (replacing any left from before) in one transaction, then INTRODUCE.
+    /// The removals and writes go as one pipelined batch (<see cref="XsClient.Send"/>): a handful of round trips.</summary>
     public void Publish(DomainSpec spec, double startTime, string consoleSocket)
     {
         var entries = DomainStoreLayout.Domain(spec, startTime, consoleSocket);
         client.Transact(tx =>
         {
-            RemoveNodes(spec.DomId, tx);
-            Apply(entries, tx);
+            var batch = new XsBatch();
+            RemoveNodes(spec.DomId, tx, batch);
+            client.Send(batch.Create(entries), tx);
         });
         if (!client.IsDomainIntroduced(spec.DomId)) client.Introduce(spec.DomId, 0, 0);
     }
@@ -28,16 +30,21 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
     /// <summary>Removes the domain's nodes (domain path, its /vm entry, its backends) in one transaction, then RELEASE.</summary>
     public void Remove(int domId)
     {
-        client.Transact(tx => RemoveNodes(domId, tx));
+        client.Transact(tx =>
+        {
+            var batch = new XsBatch();
+            RemoveNodes(domId, tx, batch);
+            client.Send(batch, tx);
+        });
         client.Release(domId);
     }
 
-    private void RemoveNodes(int domId, uint tx)
+    private void RemoveNodes(int domId, uint tx, XsBatch batch)
     {
         string dom = DomainStoreLayout.DomainPath(domId);
-        if (client.Read($"{dom}/vm", tx) is { } vm && vm.StartsWith("/vm/", StringComparison.Ordinal) && vm.Length > 4) client.Rm(vm, tx);
-        client.Rm(dom, tx);
-        foreach (var be in DomainStoreLayout.BackendPaths(domId)) client.Rm(be, tx);
+        if (client.Read($"{dom}/vm", tx) is { } vm && vm.StartsWith("/vm/", StringComparison.Ordinal) && vm.Length > 4) batch.Rm(vm);
+        batch.Rm(dom);
+        foreach (var be in DomainStoreLayout.BackendPaths(domId)) batch.Rm(be);
     }
 
     /// <summary>xl rename: the name in /local/domain/N/name and /vm/UUID/name.</summary>
@@ -113,10 +120,20 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
     /// Makes the store agree with the running domains: dom0 present; every live domain's nodes present (rebuilt
     /// from its spec if xenstored lost them) and introduced; nodes of domains that are gone removed and released.
     /// </summary>
-    public void Reconcile(IReadOnlyList<LiveDomain> live, ulong hostMemoryKiB, int hostCpus)
+    public void Reconcile(IReadOnlyList<LiveDomain> live, ulong hostMemoryKiB, int hostCpus) =>
+        Reconcile(live, () => new HostInfo { TotalMemoryKiB = hostMemoryKiB, NrCpus = hostCpus });
+
+    /// <summary><see cref="Reconcile(IReadOnlyList{LiveDomain}, ulong, int)"/> with the host's memory and CPU count
+    /// asked of <paramref name="host"/> only when Domain-0's nodes are missing.</summary>
+    public void Reconcile(IReadOnlyList<LiveDomain> live, Func<HostInfo> host)
     {
+        ArgumentNullException.ThrowIfNull(live);
+        ArgumentNullException.ThrowIfNull(host);
         if (client.Read("/local/domain/0/name") is null)
-            client.Transact(tx => Apply(DomainStoreLayout.Dom0(hostMemoryKiB, hostCpus), tx));
+        {
+            var facts = host();
+            client.Transact(tx => client.Send(new XsBatch().Create(DomainStoreLayout.Dom0(facts.TotalMemoryKiB, facts.NrCpus)), tx));
+        }
         foreach (var d in live)
         {
             string dom = DomainStoreLayout.DomainPath(d.DomId);
@@ -151,16 +168,6 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
     }
 
     public static double Now() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;
-
-    private void Apply(List<XsEntry> entries, uint tx)
-    {
-        foreach (var entry in entries)
-        {
-            if (entry.Value is null) client.Mkdir(entry.Path, tx);
-            else client.Write(entry.Path, entry.Value, tx);
-            if (entry.Perms is not null) client.SetPerms(entry.Path, entry.Perms, tx);
-        }
-    }
 
     public void Dispose() => client.Dispose();
 }

@@ -66,15 +66,29 @@ public static class XenStoreLauncher
         try
         {
             client = Connect(context);
+        }
+        catch (Exception e) when (e is XsClientException or IOException or UnauthorizedAccessException or SocketException)
+        {
+            warnings.WriteLine($"xenon: warning: XenStore unavailable ({e.Message}); continuing without it");
+            return null;
+        }
+        return Reconciled(client, context, warnings);
+    }
+
+    // Brings the store in line on a connected client (which it owns from here). The host's facts are read only if
+    // Domain-0's nodes must be written (a fresh store): create runs this on its way to the guest.
+    private static DomainStoreRecords? Reconciled(XsClient client, ToolstackContext context, TextWriter warnings)
+    {
+        try
+        {
             var records = new DomainStoreRecords(client);
-            var host = HostInfo.Read();
-            records.Reconcile(new Domains.DomainRegistry(context).List(), host.TotalMemoryKiB, host.NrCpus);
+            records.Reconcile(new Domains.DomainRegistry(context).List(), HostInfo.Read);
             records.SyncPools(context.LoadPools());
             return records;
         }
         catch (Exception e) when (e is XsClientException or IOException or UnauthorizedAccessException or SocketException)
         {
-            client?.Dispose();
+            client.Dispose();
             warnings.WriteLine($"xenon: warning: XenStore unavailable ({e.Message}); continuing without it");
             return null;
         }
@@ -89,8 +103,8 @@ public static class XenStoreLauncher
     {
         if (TryConnect(context.XenStoreSocket) is { } running)
         {
-            running.Dispose();
-            using var records = Open(context, warnings);
+            // The probe's connection does the work: a second connect costs a round trip for nothing.
+            using var records = Reconciled(running, context, warnings);
             return;
         }
         if (context.StartXenStore is null) return;

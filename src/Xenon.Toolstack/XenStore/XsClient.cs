@@ -7,14 +7,19 @@ namespace Xenon.Toolstack.XenStore;
 /// <summary>
 /// A xenstored client on its Unix socket (Xen's xs_wire.h protocol, framed with Xenon.Store's
 /// <see cref="XsFramer"/>/<see cref="XsHeader"/> so there is one parser per format). Requests are
-/// sent one at a time and answered in order; watch events that arrive in between are queued and
-/// handed out by <see cref="WaitForWatchEvent"/>. Thread-safe: one request at a time, under a lock.
+/// sent one at a time and answered in order, or a batch of them at once (<see cref="Send"/>); watch
+/// events that arrive in between are queued and handed out by <see cref="WaitForWatchEvent"/>.
+/// Thread-safe: one request (or batch) at a time, under a lock.
 /// Errors from the daemon are <see cref="XsClientException"/> with the xsd_errors entry.
 /// </summary>
 public sealed class XsClient : IDisposable
 {
     /// <summary>How long a reply may take before the daemon is considered gone.</summary>
     public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Requests of an <see cref="XsBatch"/> sent before their replies are read: below xenstored's limit of
+    /// unanswered requests per connection (quota_req_outstanding, 20), so it never stops reading us.</summary>
+    public const int PipelineDepth = 16;
 
     private readonly Socket _socket;
     private readonly Lock _lock = new();
@@ -60,16 +65,18 @@ public sealed class XsClient : IDisposable
         }
     }
 
-    public void Write(string path, string value, uint tx = 0)
+    public void Write(string path, string value, uint tx = 0) => CallRaw(XsMessageType.Write, tx, EncodeWrite(path, value), path);
+
+    /// <summary>WRITE's payload: the path nul-terminated, then the value, which (alone among arguments) is not.</summary>
+    internal static byte[] EncodeWrite(string path, string value)
     {
-        // WRITE is the one request whose last argument is not nul-terminated.
         int pathBytes = path.Length + 1;
         if (pathBytes + value.Length > XsHeader.PayloadMax)
             throw new XsClientException(XsError.E2BIG, $"xenstore write {path}: value too large");
         var payload = new byte[pathBytes + value.Length];
         XsPayload.FromText(path, payload);
         XsPayload.FromText(value, payload.AsSpan(pathBytes));
-        CallRaw(XsMessageType.Write, tx, payload, path);
+        return payload;
     }
 
     public void Mkdir(string path, uint tx = 0) => Call(XsMessageType.Mkdir, tx, path);
@@ -255,7 +262,11 @@ public sealed class XsClient : IDisposable
 
     private static string Num(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private byte[] Call(XsMessageType type, uint tx, params string[] args)
+    private byte[] Call(XsMessageType type, uint tx, params string[] args) =>
+        CallRaw(type, tx, EncodeArgs(type, args), args.Length > 0 ? args[0] : "");
+
+    /// <summary>The usual payload: every argument nul-terminated.</summary>
+    internal static byte[] EncodeArgs(XsMessageType type, params string[] args)
     {
         int length = 0;
         foreach (var a in args) length += a.Length + 1;
@@ -268,7 +279,56 @@ public sealed class XsClient : IDisposable
             at += XsPayload.FromText(a, payload.AsSpan(at));
             payload[at++] = 0;
         }
-        return CallRaw(type, tx, payload, args.Length > 0 ? args[0] : "");
+        return payload;
+    }
+
+    /// <summary>
+    /// Sends the batch's requests <see cref="PipelineDepth"/> at a time, each group in one write, then reads the group's
+    /// replies. The first failure (a missing node is none for RM) is thrown once its group is answered, and no later
+    /// group is sent: inside a transaction (<see cref="Transact"/>) that aborts it all, as a failed single request does.
+    /// </summary>
+    public void Send(XsBatch batch, uint tx = 0)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var requests = batch.Requests;
+        int largest = 0;
+        for (int start = 0; start < requests.Count; start += PipelineDepth)
+        {
+            int bytes = 0;
+            for (int i = start; i < requests.Count && i < start + PipelineDepth; i++) bytes += XsHeader.Size + requests[i].Payload.Length;
+            largest = Math.Max(largest, bytes);
+        }
+        var frames = new byte[largest];
+        Span<uint> ids = stackalloc uint[PipelineDepth];
+        lock (_lock)
+        {
+            for (int start = 0; start < requests.Count; start += PipelineDepth)
+            {
+                int count = Math.Min(PipelineDepth, requests.Count - start), length = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    var r = requests[start + i];
+                    ids[i] = _nextRequestId++;
+                    length += XsFramer.WriteFrame(frames.AsSpan(length), r.Type, ids[i], tx, r.Payload);
+                }
+                XsClientException? failure = null;
+                try
+                {
+                    _socket.Send(frames.AsSpan(0, length));
+                    for (int i = 0; i < count; i++)
+                    {
+                        var r = requests[start + i];
+                        if (ReceiveReply(r.Type, ids[i], r.What, out _) is { } error && !(r.MissingOk && error.Error == XsError.ENOENT))
+                            failure ??= error;
+                    }
+                }
+                catch (SocketException e)
+                {
+                    throw new XsClientException($"xenstore batch of {requests.Count}: connection to {SocketPath} failed: {e.Message}", e);
+                }
+                if (failure is not null) throw failure;
+            }
+        }
     }
 
     private byte[] CallRaw(XsMessageType type, uint tx, byte[] payload, string what)
@@ -280,30 +340,39 @@ public sealed class XsClient : IDisposable
             try
             {
                 _socket.Send(_frame.AsSpan(0, n));
-                while (true)
-                {
-                    var header = ReceiveFrame(out var reply);
-                    if (header.Type == XsMessageType.WatchEvent)
-                    {
-                        QueueEvent(reply);
-                        continue;
-                    }
-                    if (header.RequestId != id)
-                        throw new XsClientException(XsError.EIO, $"xenstore: reply to request {header.RequestId}, expected {id}");
-                    if (header.Type == XsMessageType.Error)
-                    {
-                        XsErrors.TryParse(reply, out var error);
-                        throw new XsClientException(error, $"xenstore {type} {what}: {error}");
-                    }
-                    if (header.Type != type)
-                        throw new XsClientException(XsError.EIO, $"xenstore {type} {what}: reply of type {header.Type}");
-                    return reply;
-                }
+                if (ReceiveReply(type, id, what, out var reply) is { } error) throw error;
+                return reply;
             }
             catch (SocketException e)
             {
                 throw new XsClientException($"xenstore {type} {what}: connection to {SocketPath} failed: {e.Message}", e);
             }
+        }
+    }
+
+    /// <summary>Reads the reply to request <paramref name="id"/> (queueing watch events that come first). The daemon's
+    /// error answer is returned, not thrown, so a pipelined batch can read the rest of its replies; a reply that does
+    /// not fit the request is thrown (the stream is out of step).</summary>
+    private XsClientException? ReceiveReply(XsMessageType type, uint id, string what, out byte[] reply)
+    {
+        while (true)
+        {
+            var header = ReceiveFrame(out reply);
+            if (header.Type == XsMessageType.WatchEvent)
+            {
+                QueueEvent(reply);
+                continue;
+            }
+            if (header.RequestId != id)
+                throw new XsClientException(XsError.EIO, $"xenstore: reply to request {header.RequestId}, expected {id}");
+            if (header.Type == XsMessageType.Error)
+            {
+                XsErrors.TryParse(reply, out var error);
+                return new XsClientException(error, $"xenstore {type} {what}: {error}");
+            }
+            if (header.Type != type)
+                throw new XsClientException(XsError.EIO, $"xenstore {type} {what}: reply of type {header.Type}");
+            return null;
         }
     }
 

@@ -106,6 +106,37 @@ public sealed class DomainStoreRecordsTests : IDisposable
     }
 
     [Fact]
+    public void ReconcileAsksForTheHostsFactsOnlyWhenDom0IsMissing()
+    {
+        using var client = _world.Client();
+        var records = new DomainStoreRecords(client);
+        int asked = 0;
+        HostInfo Host() { asked++; return new HostInfo { TotalMemoryKiB = 2048 * 1024, NrCpus = 2 }; }
+        records.Reconcile([], Host);
+        Assert.Equal(1, asked);
+        Assert.Equal("2097152", client.Read("/local/domain/0/memory/static-max"));
+        Assert.Equal("online", client.Read("/local/domain/0/cpu/1/availability"));
+        records.Reconcile([], Host);
+        Assert.Equal(1, asked);
+    }
+
+    [Fact]
+    public void PublishReplacesWhatAnEarlierDomainWithTheIdLeft()
+    {
+        using var client = _world.Client();
+        var records = new DomainStoreRecords(client);
+        var old = ToolstackFixture.Spec("old", 7);
+        records.Publish(old, 1, "/s");
+        client.Write("/local/domain/7/stale", "x");
+        var spec = ToolstackFixture.Spec("new", 7);
+        records.Publish(spec, 2, "/s");
+        Assert.Null(client.Read("/local/domain/7/stale"));
+        Assert.Null(client.Read($"/vm/{old.Uuid:D}"));
+        Assert.Equal("new", client.Read("/local/domain/7/name"));
+        Assert.Equal("new", client.Read($"/vm/{spec.Uuid:D}/name"));
+    }
+
+    [Fact]
     public void ARestartedXenstoredGetsRunningDomainsBack()
     {
         var spec = ToolstackFixture.Spec("survivor", 3);
