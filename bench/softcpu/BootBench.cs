@@ -55,6 +55,10 @@ internal static class BootBench
         Console.WriteLine($"IL tier: {string.Join(",", cpus.Select(c => c.Cpu.IlTier ? "on" : "off"))}; blocks translated " +
                           $"{cpus.Sum(c => c.Cpu.IlBlocksTranslated)}, translated block runs {cpus.Sum(c => c.Cpu.IlBlocksRun)}, " +
                           $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}");
+        long ilRun = cpus.Sum(c => c.Cpu.IlInstructionsRun), ilCovered = cpus.Sum(c => c.Cpu.IlInstructionsTranslated);
+        double jit = cpus.Sum(c => c.Cpu.IlTranslationTicks) / (double)Stopwatch.Frequency;
+        Console.WriteLine($"IL tier: {ilRun / 1e6:F0} M instructions run translated ({100.0 * ilRun / Math.Max(1, retired):F0}%), " +
+                          $"{ilCovered} instructions translated in {jit:F2} s ({1000 * jit / Math.Max(1, cpus.Sum(c => c.Cpu.IlBlocksTranslated)):F2} ms a block)");
         foreach (var c in cpus.Skip(1)) Console.WriteLine($"vcpu{c.Index}: {c.RunState}, {c.InstructionsRetired / 1e6:F0} M instructions");
         if (vm.Exited.IsCompleted) Console.WriteLine($"machine exited: {vm.Exited.Result}");
         else if (Final(serial) is null)

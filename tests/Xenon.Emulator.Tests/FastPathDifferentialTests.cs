@@ -41,23 +41,6 @@ public sealed class FastPathDifferentialTests
         return (fast, slow);
     }
 
-    private static void AssertSame(TestMachine fast, TestMachine slow, string where)
-    {
-        for (int k = 0; k < 16; k++)
-            Assert.True(fast.S.Gpr[k] == slow.S.Gpr[k], $"{where}: GPR {k} fast {fast.S.Gpr[k]:x} interpreter {slow.S.Gpr[k]:x}");
-        Assert.True(fast.S.Rip == slow.S.Rip, $"{where}: RIP fast {fast.S.Rip:x} interpreter {slow.S.Rip:x}");
-        Assert.True(fast.Cpu.GetRflags() == slow.Cpu.GetRflags(),
-            $"{where}: RFLAGS fast {fast.Cpu.GetRflags():x} interpreter {slow.Cpu.GetRflags():x}");
-        Assert.Equal(slow.S.Cr2, fast.S.Cr2);
-        Assert.Equal(slow.S.Halted, fast.S.Halted);
-        Assert.Equal(slow.Cpu.IsShutdown, fast.Cpu.IsShutdown);
-        Assert.Equal(slow.Cpu.InstructionsRetired, fast.Cpu.InstructionsRetired);
-        Assert.True(fast.Memory.Ram.Slice((int)RandomProgram.Data, 0x1000).SequenceEqual(slow.Memory.Ram.Slice((int)RandomProgram.Data, 0x1000)),
-            $"{where}: data page differs");
-        int stack = (int)TestMachine.StackTop - 0x1000;
-        Assert.True(fast.Memory.Ram.Slice(stack, 0x1000).SequenceEqual(slow.Memory.Ram.Slice(stack, 0x1000)), $"{where}: stack differs");
-    }
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -90,7 +73,7 @@ public sealed class FastPathDifferentialTests
             {
                 fast.Cpu.Run(perRun);
                 slow.Cpu.Run(perRun);
-                AssertSame(fast, slow, $"seed {seed} program {program} {unit} {run}");
+                MachineComparison.AssertSame(slow, fast, $"seed {seed} program {program} {unit} {run}");
             }
         }
     }

@@ -14,7 +14,7 @@ public sealed class IlTierDifferentialTests
 {
     private const ulong FaultHandler = 0x50000;
 
-    private static TestMachine[] Machines(byte[] code, Random rng, int threshold, ulong loops)
+    private static TestMachine[] Machines(byte[] code, Random rng, int threshold, ulong loops, bool otherIlOptions = false)
     {
         var slow = new TestMachine();
         var fast = new TestMachine();
@@ -23,6 +23,12 @@ public sealed class IlTierDifferentialTests
         fast.Cpu.IlTier = false;
         il.Cpu.IlTier = true;
         il.Cpu.IlThreshold = threshold;
+        if (otherIlOptions)
+        {
+            // The translation options that are not the default (for measurements) must be exact too.
+            il.Cpu.IlRegistersInLocals = !Cpu.IlRegistersInLocalsDefault;
+            il.Cpu.IlInlineHostAccess = !Cpu.IlInlineHostAccessDefault;
+        }
         var data = new byte[0x1000];
         rng.NextBytes(data);
         var regs = new ulong[16];
@@ -46,24 +52,6 @@ public sealed class IlTierDifferentialTests
         return all;
     }
 
-    private static void AssertSame(TestMachine reference, TestMachine other, string where)
-    {
-        for (int k = 0; k < 16; k++)
-            Assert.True(other.S.Gpr[k] == reference.S.Gpr[k], $"{where}: GPR {k} {other.S.Gpr[k]:x} interpreter {reference.S.Gpr[k]:x}");
-        Assert.True(other.S.Rip == reference.S.Rip, $"{where}: RIP {other.S.Rip:x} interpreter {reference.S.Rip:x}");
-        Assert.True(other.Cpu.GetRflags() == reference.Cpu.GetRflags(),
-            $"{where}: RFLAGS {other.Cpu.GetRflags():x} interpreter {reference.Cpu.GetRflags():x}");
-        Assert.True(reference.S.Cr2 == other.S.Cr2, $"{where}: CR2");
-        Assert.True(reference.S.Halted == other.S.Halted, $"{where}: halted");
-        Assert.True(reference.Cpu.InstructionsRetired == other.Cpu.InstructionsRetired,
-            $"{where}: retired {other.Cpu.InstructionsRetired} interpreter {reference.Cpu.InstructionsRetired}");
-        Assert.True(other.Memory.Ram.Slice((int)RandomProgram.Data, 0x1000).SequenceEqual(reference.Memory.Ram.Slice((int)RandomProgram.Data, 0x1000)),
-            $"{where}: data page differs");
-        int stack = (int)TestMachine.StackTop - 0x2000;
-        Assert.True(other.Memory.Ram.Slice(stack, 0x2000).SequenceEqual(reference.Memory.Ram.Slice(stack, 0x2000)), $"{where}: stack differs");
-        Assert.Equal(reference.R64(RandomProgram.LoopCounter), other.R64(RandomProgram.LoopCounter));
-    }
-
     /// <summary>Each machine runs one block at a time; all three are compared at every block exit.</summary>
     private static long CompareBlockByBlock(TestMachine[] m, string where, int maxBlocks)
     {
@@ -71,8 +59,8 @@ public sealed class IlTierDifferentialTests
         for (int b = 0; b < maxBlocks && !m[0].S.Halted && !m[0].Cpu.IsShutdown; b++)
         {
             foreach (var x in m) x.Cpu.Run(100_000);
-            AssertSame(m[0], m[1], $"{where} block {b} (fast path)");
-            AssertSame(m[0], m[2], $"{where} block {b} (IL)");
+            MachineComparison.AssertSame(m[0], m[1], $"{where} block {b} (fast path)");
+            MachineComparison.AssertSame(m[0], m[2], $"{where} block {b} (IL)");
         }
         return m[2].Cpu.IlBlocksRun;
     }
@@ -95,6 +83,169 @@ public sealed class IlTierDifferentialTests
             ran += CompareBlockByBlock(Machines(code, rng, threshold: 1, loops: 0), $"seed {seed} program {program}", 400);
         }
         Assert.True(ran > 100, $"only {ran} translated block runs");
+    }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void EveryBlockMatchesTheInterpreterWithTheOtherTranslationOptions(int seed)
+    {
+        var rng = new Random(seed);
+        long ran = 0;
+        for (int program = 0; program < 40; program++)
+        {
+            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, 50);
+            ran += CompareBlockByBlock(Machines(code, rng, threshold: 1, loops: 0, otherIlOptions: true), $"seed {seed} program {program}", 400);
+        }
+        Assert.True(ran > 100, $"only {ran} translated block runs");
+    }
+
+    [Fact]
+    public void TheGeneratedProgramsHaveDeadFlagWrites()
+    {
+        // Guards the comparisons above: the translator must really leave out flag writes in the generated blocks.
+        var rng = new Random(5);
+        int dead = 0, blocks = 0;
+        for (int program = 0; program < 40; program++)
+        {
+            byte[] code = RandomProgram.Build(rng, TestMachine.CodeBase, 50);
+            var decoder = Iced.Intel.Decoder.Create(64, new Iced.Intel.ByteArrayCodeReader(code));
+            decoder.IP = TestMachine.CodeBase;
+            var ops = new List<FastOp>();
+            while (decoder.IP < TestMachine.CodeBase + (ulong)code.Length)
+            {
+                decoder.Decode(out var ins);
+                Cpu.BuildFastOp(in ins, out FastOp f);
+                bool end = f.Kind is FastKind.None or FastKind.Jcc or FastKind.Jmp or FastKind.Call or FastKind.Ret;
+                if (f.Kind != FastKind.None) ops.Add(f);
+                if (!end) continue;
+                foreach (bool d in BlockTranslator.DeadFlagWrites([.. ops], ops.Count)) if (d) dead++;
+                blocks++;
+                ops.Clear();
+            }
+        }
+        Assert.True(dead > 50, $"{dead} dead flag writes in {blocks} blocks");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ShiftsAndRotatesWithDeadFlagsComputeTheSame(bool registersInLocals)
+    {
+        // Every constant shift and rotate of every size followed by a flag writer (its own flags dead), then a reader
+        // of the last flags, on boundary values: the translation leaves the first flags out, the result must not change.
+        ulong[] values = [0, 1, 0x7F, 0x80, 0xFF, 0x8000, 0xFFFF, 0x80000000, 0xFFFFFFFF, 0x8000000000000000, ulong.MaxValue,
+            0x1234_5678_9ABC_DEF0];
+        int[] counts = [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63];
+        var shifts = new Action<Iced.Intel.Assembler, int>[]
+        {
+            (a, c) => a.shl(rax, (byte)c), (a, c) => a.shr(eax, (byte)c), (a, c) => a.sar(ax, (byte)c), (a, c) => a.rol(al, (byte)c),
+            (a, c) => a.ror(rax, (byte)c), (a, c) => a.rol(eax, (byte)c), (a, c) => a.sar(rax, (byte)c), (a, c) => a.shl(ah, (byte)c),
+            (a, c) => a.ror(ax, (byte)c), (a, c) => a.shr(al, (byte)c), (a, c) => a.sar(al, (byte)c), (a, c) => a.rol(ax, (byte)c),
+        };
+        var il = new TestMachine();
+        var slow = new TestMachine();
+        il.Cpu.IlThreshold = 1;
+        il.Cpu.IlTier = true;
+        il.Cpu.IlRegistersInLocals = registersInLocals;
+        slow.Cpu.FastPath = false;
+        int n = 0;
+        foreach (var shift in shifts)
+        foreach (int c in counts)
+        {
+            int variant = n++;
+            void Program(Iced.Intel.Assembler a)
+            {
+                shift(a, c);
+                a.inc(rcx);        // reads CF (INC keeps it): the shift's flags are live here in odd variants
+                if (variant % 2 == 0) a.add(rdx, rax);
+                shift(a, c + 1);   // dead: the ADD/SUB after it overwrites every flag
+                a.sub(rdx, rcx);
+                a.setb(bl);
+                a.hlt();
+            }
+            il.Assemble(TestMachine.CodeBase + (ulong)variant * 0x40, Program);
+            slow.Assemble(TestMachine.CodeBase + (ulong)variant * 0x40, Program);
+            // And alone, so that every flag it leaves (the lazy shift record) is compared.
+            variant = n++;
+            void Alone(Iced.Intel.Assembler a)
+            {
+                shift(a, c);
+                a.hlt();
+            }
+            il.Assemble(TestMachine.CodeBase + (ulong)variant * 0x40, Alone);
+            slow.Assemble(TestMachine.CodeBase + (ulong)variant * 0x40, Alone);
+        }
+        for (int variant = 0; variant < n; variant++)
+        foreach (ulong v in values)
+        {
+            foreach (var m in new[] { il, slow })
+            {
+                m.S.Gpr[0] = v;
+                m.S.Gpr[1] = v ^ 0x5555;
+                m.S.Gpr[2] = ~v;
+                m.S.Gpr[3] = 0;
+                m.S.Rip = TestMachine.CodeBase + (ulong)variant * 0x40;
+                m.S.Halted = false;
+                m.Cpu.SetRflags(State.RFlags.Fixed1 | State.RFlags.CF);
+                m.Cpu.Run(20);
+            }
+            MachineComparison.AssertSame(slow, il, $"variant {variant} value {v:x}");
+        }
+        Assert.True(il.Cpu.IlBlocksRun > 100, $"{il.Cpu.IlBlocksRun} translated block runs");
+    }
+
+    [Fact]
+    public void ImulTranslatedInlineComputesTheSame()
+    {
+        // IMUL of each size and form, once with its flags read (SETO, SETS: the helper) and once overwritten (a plain multiply).
+        ulong[] values = [0, 1, 2, 0x7F, 0x80, 0xFFFF, 0x8000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x1_0000_0000,
+            0x7FFFFFFFFFFFFFFF, 0x8000000000000000, ulong.MaxValue, 0x1234_5678_9ABC_DEF0];
+        var forms = new Action<Iced.Intel.Assembler>[]
+        {
+            a => a.imul(rax, rcx), a => a.imul(eax, ecx), a => a.imul(ax, cx), a => a.imul(rax, rcx, -3),
+            a => a.imul(eax, ecx, 0x12345), a => a.imul(ax, cx, 300), a => a.imul(rax, __qword_ptr[rbx]),
+            a => a.imul(eax, __dword_ptr[rbx + 8], 7),
+        };
+        var il = new TestMachine();
+        var slow = new TestMachine();
+        il.Cpu.IlThreshold = 1;
+        il.Cpu.IlTier = true;
+        slow.Cpu.FastPath = false;
+        int n = 0;
+        foreach (var form in forms)
+        foreach (bool live in new[] { false, true })
+        {
+            ulong at = TestMachine.CodeBase + (ulong)n++ * 0x40;
+            void Program(Iced.Intel.Assembler a)
+            {
+                form(a);
+                if (live) { a.seto(dl); a.sets(dh); } else a.add(rsi, rax);
+                form(a);
+                a.hlt();
+            }
+            il.Assemble(at, Program);
+            slow.Assemble(at, Program);
+        }
+        for (int p = 0; p < n; p++)
+        foreach (ulong x in values)
+        foreach (ulong y in values)
+        {
+            foreach (var m in new[] { il, slow })
+            {
+                m.S.Gpr[0] = x;
+                m.S.Gpr[1] = y;
+                m.S.Gpr[2] = 0;
+                m.S.Gpr[3] = RandomProgram.Data;
+                m.W64(RandomProgram.Data, y);
+                m.W64(RandomProgram.Data + 8, x);
+                m.S.Rip = TestMachine.CodeBase + (ulong)p * 0x40;
+                m.S.Halted = false;
+                m.Cpu.Run(20);
+            }
+            MachineComparison.AssertSame(slow, il, $"program {p} x {x:x} y {y:x}");
+        }
+        Assert.True(il.Cpu.IlBlocksRun > 100, $"{il.Cpu.IlBlocksRun} translated block runs");
     }
 
     [Theory]
@@ -130,8 +281,8 @@ public sealed class IlTierDifferentialTests
             {
                 long budget = rng.Next(1, 90);
                 foreach (var x in m) x.Cpu.Run(budget);
-                AssertSame(m[0], m[1], $"seed {seed} program {program} run {run} (fast path)");
-                AssertSame(m[0], m[2], $"seed {seed} program {program} run {run} (IL)");
+                MachineComparison.AssertSame(m[0], m[1], $"seed {seed} program {program} run {run} (fast path)");
+                MachineComparison.AssertSame(m[0], m[2], $"seed {seed} program {program} run {run} (IL)");
             }
         }
     }
@@ -234,7 +385,7 @@ public sealed class IlTierDifferentialTests
         il.Cpu.Run(1_000_000);
         slow.Cpu.Run(1_000_000);
         Assert.True(slow.S.Halted);
-        AssertSame(slow, il, "loop");
+        MachineComparison.AssertSame(slow, il, "loop");
         Assert.True(il.Cpu.IlBlocksTranslated >= 2, $"{il.Cpu.IlBlocksTranslated} blocks translated");
         Assert.True(il.Cpu.IlBlocksRun > 1500, $"{il.Cpu.IlBlocksRun} translated block runs");
     }

@@ -39,21 +39,19 @@ internal sealed partial class BlockTranslator
                 return true;
             }
             case FastKind.Call:
-                _il.Emit(OpCodes.Ldloc, _r[4]);
+                LdReg(4);
                 _il.Emit(OpCodes.Ldc_I8, 8L);
                 _il.Emit(OpCodes.Sub);
                 _il.Emit(OpCodes.Stloc, _ea);
                 _il.Emit(OpCodes.Ldc_I8, (long)next);
                 _il.Emit(OpCodes.Stloc, _val);
                 Store(Seg.Ss, 8, k);
-                _il.Emit(OpCodes.Ldloc, _ea);
-                _il.Emit(OpCodes.Stloc, _r[4]);
-                _dirty |= 1 << 4;
+                StReg(4, _ea);
                 EmitExit(f.Imm, k + 1);
                 return true;
             default: // Ret
             {
-                _il.Emit(OpCodes.Ldloc, _r[4]);
+                LdReg(4);
                 _il.Emit(OpCodes.Stloc, _ea);
                 Load(Seg.Ss, 8, k);
                 Label ok = _il.DefineLabel();
@@ -67,8 +65,8 @@ internal sealed partial class BlockTranslator
                 _il.Emit(OpCodes.Ldloc, _ea);
                 _il.Emit(OpCodes.Ldc_I8, 8L);
                 _il.Emit(OpCodes.Add);
-                _il.Emit(OpCodes.Stloc, _r[4]);
-                _dirty |= 1 << 4;
+                _il.Emit(OpCodes.Stloc, _ea);
+                StReg(4, _ea);
                 Flush();
                 _il.Emit(OpCodes.Ldloc, _state);
                 _il.Emit(OpCodes.Ldloc, _val);
@@ -187,12 +185,13 @@ internal sealed partial class BlockTranslator
                 _il.Emit(f.Sub == (byte)FastAlu.Inc ? OpCodes.Add : OpCodes.Sub);
                 Mask(size);
                 _il.Emit(OpCodes.Stloc, _res);
+                Write(f.Dst, f.DstShift, size, _res);
+                if (_flagsDead[k]) return false;
                 _il.Emit(OpCodes.Ldc_I8, 1L);
                 _il.Emit(OpCodes.Stloc, _s2);
                 _il.Emit(OpCodes.Ldarg_0);
                 _il.Emit(OpCodes.Call, IncDecAuxHelper); // CF before this instruction, kept by INC/DEC
                 _il.Emit(OpCodes.Stloc, _aux);
-                Write(f.Dst, f.DstShift, size, _res);
                 SetLazy(f.Sub == (byte)FastAlu.Inc ? FlagOp.Inc : FlagOp.Dec, size * 8, _aux);
                 return false;
             }
@@ -212,26 +211,24 @@ internal sealed partial class BlockTranslator
                 EmitExtend(ref f);
                 return false;
             case FastKind.Push:
-                _il.Emit(OpCodes.Ldloc, _r[f.Src]);
+                LdReg(f.Src);
                 _il.Emit(OpCodes.Stloc, _val);
-                _il.Emit(OpCodes.Ldloc, _r[4]);
+                LdReg(4);
                 _il.Emit(OpCodes.Ldc_I8, 8L);
                 _il.Emit(OpCodes.Sub);
                 _il.Emit(OpCodes.Stloc, _ea);
                 Store(Seg.Ss, 8, k);
-                _il.Emit(OpCodes.Ldloc, _ea);
-                _il.Emit(OpCodes.Stloc, _r[4]);
-                _dirty |= 1 << 4;
+                StReg(4, _ea);
                 return true;
             case FastKind.Pop:
-                _il.Emit(OpCodes.Ldloc, _r[4]);
+                LdReg(4);
                 _il.Emit(OpCodes.Stloc, _ea);
                 Load(Seg.Ss, 8, k);
                 _il.Emit(OpCodes.Ldloc, _ea);
                 _il.Emit(OpCodes.Ldc_I8, 8L);
                 _il.Emit(OpCodes.Add);
-                _il.Emit(OpCodes.Stloc, _r[4]);
-                _dirty |= 1 << 4;
+                _il.Emit(OpCodes.Stloc, _ea);
+                StReg(4, _ea);
                 Write(f.Dst, 0, 8, _val); // POP RSP loads the popped value
                 return false;
             case FastKind.SetccR:
@@ -262,6 +259,19 @@ internal sealed partial class BlockTranslator
             case FastKind.ShiftR:
                 EmitShift(ref f);
                 return false;
+            case FastKind.ImulR:
+                Read(f.Src, f.SrcShift, size);
+                _il.Emit(OpCodes.Stloc, _s2);
+                EmitImul(ref f);
+                return false;
+            case FastKind.ImulM:
+                EffectiveAddress(ref f);
+                Load(f.Seg, size, k);
+                _il.Emit(OpCodes.Ldloc, _val);
+                Mask(size);
+                _il.Emit(OpCodes.Stloc, _s2);
+                EmitImul(ref f);
+                return false;
             default:
                 // Memory read-modify-write, bit tests, multiplies: the fast path's own code, on the written-back state.
                 EmitFallback(ref f, k, next);
@@ -282,7 +292,7 @@ internal sealed partial class BlockTranslator
         FaultIfFalse(k);
         int written = f.Kind switch
         {
-            FastKind.BtRR or FastKind.BtRI or FastKind.ImulR or FastKind.ImulM => 1 << f.Dst,
+            FastKind.BtRR or FastKind.BtRI => 1 << f.Dst,
             FastKind.MulR or FastKind.MulM => 1 | 1 << 2,
             FastKind.AluMR or FastKind.AluMI or FastKind.IncDecM or FastKind.ShiftM or FastKind.SetccM => 0,
             _ => _used,
@@ -328,7 +338,7 @@ internal sealed partial class BlockTranslator
             FastAlu.Sub or FastAlu.Sbb or FastAlu.Cmp => FlagOp.Sub,
             _ => FlagOp.Logic,
         };
-        SetLazy(fo, bits, null);
+        if (!_flagsDead[_current]) SetLazy(fo, bits, null);
         // SBB's result is not dst - src when it borrowed: only CMP/SUB and the logic ops fuse.
         if (op is not (FastAlu.Adc or FastAlu.Sbb or FastAlu.Add))
         {
@@ -336,6 +346,38 @@ internal sealed partial class BlockTranslator
             _fuseOp = fo;
             _fuseBits = bits;
         }
+    }
+
+    /// <summary>
+    /// IMUL r, r/m (destination times source) or IMUL r, r/m, imm with the source in _s2: with its flags dead the
+    /// truncated product is a plain multiply (the same for signed operands); otherwise the fast path's ImulTruncated.
+    /// </summary>
+    private void EmitImul(ref FastOp f)
+    {
+        bool dead = _flagsDead[_current];
+        if (!dead) _il.Emit(OpCodes.Ldarg_0);
+        if (f.SrcSize != 0)
+        {
+            _il.Emit(OpCodes.Ldloc, _s2);
+            _il.Emit(OpCodes.Ldc_I8, (long)f.Imm);
+        }
+        else
+        {
+            Read(f.Dst, f.DstShift, f.Size);
+            _il.Emit(OpCodes.Ldloc, _s2);
+        }
+        if (dead)
+        {
+            _il.Emit(OpCodes.Mul);
+            Mask(f.Size);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldc_I4, (int)f.Size);
+            _il.Emit(OpCodes.Call, ImulHelper);
+        }
+        _il.Emit(OpCodes.Stloc, _res);
+        Write(f.Dst, f.DstShift, f.Size, _res);
     }
 
     /// <summary>MOVZX/MOVSX/MOVSXD with the masked source on the stack.</summary>
@@ -373,11 +415,28 @@ internal sealed partial class BlockTranslator
     private void EmitShift(ref FastOp f)
     {
         int size = f.Size;
+        if (f.SrcSize == 0)
+        {
+            int c = ConstantShiftCount(ref f);
+            if (c == 0)
+            {
+                // No flags change, but a 32-bit register destination is still zero-extended.
+                Read(f.Dst, f.DstShift, size);
+                _il.Emit(OpCodes.Stloc, _res);
+                Write(f.Dst, f.DstShift, size, _res);
+                return;
+            }
+            if (_flagsDead[_current])
+            {
+                EmitShiftValueOnly(ref f, c);
+                return;
+            }
+        }
         ulong countMask = size == 8 ? 0x3FUL : 0x1FUL;
         Label zero = _il.DefineLabel(), done = _il.DefineLabel();
         if (f.SrcSize != 0)
         {
-            _il.Emit(OpCodes.Ldloc, _r[1]);
+            LdReg(1);
             _il.Emit(OpCodes.Ldc_I8, (long)(0xFF & countMask));
             _il.Emit(OpCodes.And);
         }

@@ -15,9 +15,10 @@ internal delegate int TranslatedBlock(FastOp[] ops);
 
 /// <summary>
 /// Translates the <see cref="FastOp"/>s of a 64-bit block into IL (<see cref="DynamicMethod"/>) with the interpreter's
-/// semantics: GPRs live in locals, loaded at entry and written back at every exit and before any call that reads the
-/// CPU state (an interpreter fallback, a memory access that misses the TLB's host pointers); the lazy flags are stored
-/// exactly as the fast path stores them. The first instruction without a fast form ends the translated part.
+/// semantics: GPRs are read and written in the CPU state at each use (or, with <see cref="Cpu.IlRegistersInLocals"/>,
+/// live in locals, loaded at entry and written back at every exit and before any call that reads the CPU state); the
+/// lazy flags are stored as the fast path stores them, except where a later instruction overwrites them before anything
+/// can see them (<see cref="DeadFlagWrites"/>). The first instruction without a fast form ends the translated part.
 /// </summary>
 internal sealed partial class BlockTranslator
 {
@@ -36,6 +37,8 @@ internal sealed partial class BlockTranslator
     private static readonly FieldInfo LazyResult = typeof(LazyFlags).GetField(nameof(LazyFlags.Result))!;
     private static readonly FieldInfo LazyAux = typeof(LazyFlags).GetField(nameof(LazyFlags.Aux))!;
     private static readonly MethodInfo LoadFast = Helper(nameof(Cpu.IlLoadFast));
+    private static readonly MethodInfo LoadHost = Helper(nameof(Cpu.IlLoadHost));
+    private static readonly MethodInfo StoreHost = Helper(nameof(Cpu.IlStoreHost));
     private static readonly MethodInfo LoadSlow = Helper(nameof(Cpu.IlLoadSlow));
     private static readonly MethodInfo StoreFast = Helper(nameof(Cpu.IlStoreFast));
     private static readonly MethodInfo StoreSlow = Helper(nameof(Cpu.IlStoreSlow));
@@ -44,6 +47,7 @@ internal sealed partial class BlockTranslator
     private static readonly MethodInfo CarryHelper = Helper(nameof(Cpu.IlCarry));
     private static readonly MethodInfo IncDecAuxHelper = Helper(nameof(Cpu.IlIncDecAux));
     private static readonly MethodInfo ShiftHelper = Helper(nameof(Cpu.IlShift));
+    private static readonly MethodInfo ImulHelper = Helper(nameof(Cpu.ImulTruncated));
     private static readonly MethodInfo RetFaultHelper = Helper(nameof(Cpu.IlRetTargetFault));
 
     private static MethodInfo Helper(string name) => typeof(Cpu).GetMethod(name, Any) ?? throw new MissingMethodException(name);
@@ -54,17 +58,22 @@ internal sealed partial class BlockTranslator
     private readonly DynamicMethod _method;
     private readonly LocalBuilder[] _r = new LocalBuilder[16];
     private readonly LocalBuilder _gpr, _state, _lazy, _ea, _val, _d, _s2, _res, _aux;
-    private int _used;   // registers the translated part touches (loaded at entry)
+    private readonly bool _inLocals;
+    private readonly bool _inlineHost;
+    private int _used;   // registers the translated part touches (loaded at entry; only with _inLocals)
     private int _dirty;  // registers whose local is newer than CpuState
     // The flag-setting ALU op just emitted, whose operands are still in _d/_s2/_res: a Jcc right after it compares them
     // directly instead of evaluating the lazy flags (what Cond's CMP shortcut does, without the call).
     private int _fuseIndex = -1;
     private int _current;
+    private bool[] _flagsDead = [];
     private FlagOp _fuseOp;
     private int _fuseBits;
 
-    private BlockTranslator(DecodedBlock block, int count)
+    private BlockTranslator(Cpu cpu, DecodedBlock block, int count)
     {
+        _inLocals = cpu.IlRegistersInLocals;
+        _inlineHost = cpu.IlInlineHostAccess;
         _block = block;
         _count = count;
         _method = new DynamicMethod($"block_{block.LinearStart:x}", typeof(int), [typeof(Cpu), typeof(FastOp[])], typeof(Cpu).Module,
@@ -98,13 +107,14 @@ internal sealed partial class BlockTranslator
     {
         count = Translatable(block);
         if (count == 0 || !block.HasFast) return null;
-        var t = new BlockTranslator(block, count);
+        var t = new BlockTranslator(cpu, block, count);
         t.Emit();
         return (TranslatedBlock)t._method.CreateDelegate(typeof(TranslatedBlock), cpu);
     }
 
     private void Emit()
     {
+        _flagsDead = DeadFlagWrites(_block.Fast, _count);
         for (int k = 0; k < _count; k++) _used |= Uses(ref _block.Fast[k]);
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, StateField);
@@ -116,6 +126,7 @@ internal sealed partial class BlockTranslator
         _il.Emit(OpCodes.Ldloc, _state);
         _il.Emit(OpCodes.Ldflda, LazyField);
         _il.Emit(OpCodes.Stloc, _lazy);
+        if (!_inLocals) _used = 0;
         for (int r = 0; r < 16; r++)
         {
             if ((_used & (1 << r)) == 0) continue;
@@ -177,6 +188,7 @@ internal sealed partial class BlockTranslator
 
     private void Flush()
     {
+        if (!_inLocals) return;
         for (int r = 0; r < 16; r++)
         {
             if ((_dirty & (1 << r)) == 0) continue;
@@ -194,10 +206,37 @@ internal sealed partial class BlockTranslator
         _il.Emit(OpCodes.Add);
     }
 
+    /// <summary>Pushes the whole 64-bit register.</summary>
+    private void LdReg(int reg)
+    {
+        if (_inLocals)
+        {
+            _il.Emit(OpCodes.Ldloc, _r[reg]);
+            return;
+        }
+        GprAddress(reg);
+        _il.Emit(OpCodes.Ldind_I8);
+    }
+
+    /// <summary>Sets the whole 64-bit register to <paramref name="value"/>.</summary>
+    private void StReg(int reg, LocalBuilder value)
+    {
+        if (_inLocals)
+        {
+            _il.Emit(OpCodes.Ldloc, value);
+            _il.Emit(OpCodes.Stloc, _r[reg]);
+            _dirty |= 1 << reg;
+            return;
+        }
+        GprAddress(reg);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Stind_I8);
+    }
+
     /// <summary>Pushes the register's value of <paramref name="size"/> bytes (zero-extended).</summary>
     private void Read(byte reg, byte shift, int size)
     {
-        _il.Emit(OpCodes.Ldloc, _r[reg]);
+        LdReg(reg);
         if (size == 8) return;
         if (shift != 0)
         {
@@ -220,7 +259,7 @@ internal sealed partial class BlockTranslator
     /// <summary>Writes <paramref name="value"/> to the register with the interpreter's SetGpr rules (32-bit zero-extends).</summary>
     private void Write(byte reg, byte shift, int size, LocalBuilder value)
     {
-        LocalBuilder r = _r[reg];
+        if (!_inLocals) GprAddress(reg); // the address goes under the value for stind
         switch (size)
         {
             case 8:
@@ -231,7 +270,7 @@ internal sealed partial class BlockTranslator
                 ZeroExtend(4);
                 break;
             default:
-                _il.Emit(OpCodes.Ldloc, r);
+                LdReg(reg);
                 _il.Emit(OpCodes.Ldc_I8, (long)~((size == 2 ? 0xFFFFUL : 0xFFUL) << shift));
                 _il.Emit(OpCodes.And);
                 _il.Emit(OpCodes.Ldloc, value);
@@ -244,8 +283,12 @@ internal sealed partial class BlockTranslator
                 _il.Emit(OpCodes.Or);
                 break;
         }
-        _il.Emit(OpCodes.Stloc, r);
-        _dirty |= 1 << reg;
+        if (_inLocals)
+        {
+            _il.Emit(OpCodes.Stloc, _r[reg]);
+            _dirty |= 1 << reg;
+        }
+        else _il.Emit(OpCodes.Stind_I8);
     }
 
     private void Mask(int size)
@@ -295,12 +338,12 @@ internal sealed partial class BlockTranslator
         _il.Emit(OpCodes.Ldc_I8, (long)f.Disp);
         if (f.Base != FastOp.NoReg)
         {
-            _il.Emit(OpCodes.Ldloc, _r[f.Base]);
+            LdReg(f.Base);
             _il.Emit(OpCodes.Add);
         }
         if (f.Index != FastOp.NoReg)
         {
-            _il.Emit(OpCodes.Ldloc, _r[f.Index]);
+            LdReg(f.Index);
             if (f.Scale != 1)
             {
                 _il.Emit(OpCodes.Ldc_I8, (long)f.Scale);
@@ -316,7 +359,7 @@ internal sealed partial class BlockTranslator
     private void Load(int seg, int size, int k)
     {
         Label done = _il.DefineLabel();
-        EmitAccess(LoadFast, seg, size, isStore: false);
+        EmitAccess(_inlineHost ? LoadFast : LoadHost, seg, size, isStore: false);
         _il.Emit(OpCodes.Brtrue, done);
         Flush(); // the slow path may reach MMIO: the machine sees the registers as they are
         EmitAccess(LoadSlow, seg, size, isStore: false);
@@ -330,7 +373,7 @@ internal sealed partial class BlockTranslator
     private void Store(int seg, int size, int k)
     {
         Label done = _il.DefineLabel();
-        EmitAccess(StoreFast, seg, size, isStore: true);
+        EmitAccess(_inlineHost ? StoreFast : StoreHost, seg, size, isStore: true);
         _il.Emit(OpCodes.Brtrue, done);
         Flush();
         EmitAccess(StoreSlow, seg, size, isStore: true);

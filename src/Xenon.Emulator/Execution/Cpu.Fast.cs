@@ -151,6 +151,11 @@ public sealed partial class Cpu
                     if (f.Size == 4) SetGpr(f.Dst, f.DstShift, 4, dst);
                     return true;
                 }
+                if (f.Sub < 3)
+                {
+                    SetGpr(f.Dst, f.DstShift, f.Size, ShiftLazy(f.Sub, f.Size, dst, c));
+                    return true;
+                }
                 ShiftResult(ShiftMnemonics[f.Sub], f.Size, dst, c, out ulong res, out ulong flags);
                 SetGpr(f.Dst, f.DstShift, f.Size, res);
                 _s.Lazy.SetAll(flags);
@@ -163,6 +168,12 @@ public sealed partial class Cpu
                     !TranslateRange(lin, f.Size, AccessKind.Write, UserAccess, out PhysRef r)) return false;
                 ulong dst = ReadPhys(in r) & SizeMask(f.Size);
                 if (c == 0) return true;
+                if (f.Sub < 3)
+                {
+                    // The lazy record goes before the store: a store to a translated physical address cannot fault.
+                    WritePhys(in r, ShiftLazy(f.Sub, f.Size, dst, c));
+                    return true;
+                }
                 ShiftResult(ShiftMnemonics[f.Sub], f.Size, dst, c, out ulong res, out ulong flags);
                 WritePhys(in r, res);
                 _s.Lazy.SetAll(flags);

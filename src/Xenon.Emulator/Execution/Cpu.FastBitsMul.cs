@@ -35,13 +35,33 @@ public sealed partial class Cpu
     /// <summary>IMUL r, r/m (destination times source) or IMUL r, r/m, imm (source times immediate): truncated product.</summary>
     private void FastImul(ref FastOp f, ulong src)
     {
-        int bits = f.Size * 8;
         ulong a = f.SrcSize != 0 ? src : Gpr(f.Dst, f.DstShift, f.Size);
         ulong b = f.SrcSize != 0 ? f.Imm : src;
-        Int128 p = (Int128)SignExtend(a, bits) * SignExtend(b, bits);
-        ulong res = (ulong)p & SizeMask(f.Size);
-        SetGpr(f.Dst, f.DstShift, f.Size, res);
-        SetMulFlags(res, f.Size, p != (Int128)SignExtend(res, bits));
+        SetGpr(f.Dst, f.DstShift, f.Size, ImulTruncated(a, b, f.Size));
+    }
+
+    /// <summary>The truncated signed product of two operands of <paramref name="size"/> bytes, with IMUL's flags set.</summary>
+    internal ulong ImulTruncated(ulong a, ulong b, int size)
+    {
+        int bits = size * 8;
+        ulong res;
+        bool overflow;
+        if (bits == 64)
+        {
+            // The high half of the signed product must be the low half's sign, or the product did not fit.
+            long hi = Math.BigMul((long)a, (long)b, out long lo);
+            res = (ulong)lo;
+            overflow = hi != lo >> 63;
+        }
+        else
+        {
+            // Two sign-extended operands of 32 bits or less: the exact product fits in a long (no Int128 needed).
+            long p = SignExtend(a, bits) * SignExtend(b, bits);
+            res = (ulong)p & SizeMask(size);
+            overflow = p != SignExtend(res, bits);
+        }
+        SetMulFlags(res, size, overflow);
+        return res;
     }
 
     /// <summary>MUL/IMUL r/m: rAX times the operand into AX, DX:AX, EDX:EAX or RDX:RAX.</summary>

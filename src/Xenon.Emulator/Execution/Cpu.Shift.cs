@@ -39,7 +39,9 @@ public sealed partial class Cpu
         int bits = size * 8;
         ulong mask = SizeMask(size);
         ulong msb = 1UL << (bits - 1);
-        f = _s.Lazy.Compute();
+        // SHL/SHR/SAR by a non-zero count replace every status flag: only the rotates keep some of the old ones, so only
+        // they pay for evaluating the lazy record (the profile had that at a third of a hot shift's cost).
+        f = m is Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar ? 0 : _s.Lazy.Compute();
         bool cf, of;
         switch (m)
         {
@@ -126,6 +128,43 @@ public sealed partial class Cpu
         return true;
     }
 
+
+    /// <summary>
+    /// SHL (0), SHR (1) or SAR (2) of <paramref name="dst"/> (masked to <paramref name="size"/>) by a non-zero count up to
+    /// 63: the result, with the flags left as a lazy record. The same values and flags as <see cref="ShiftResult"/>, without
+    /// computing ZF/SF/PF unless they are read (hot shift-heavy code overwrites them first).
+    /// </summary>
+    internal ulong ShiftLazy(int sub, int size, ulong dst, int c)
+    {
+        int bits = size * 8;
+        ulong mask = SizeMask(size);
+        ulong msb = 1UL << (bits - 1);
+        ulong res;
+        bool cf, of;
+        switch (sub)
+        {
+            case 0:
+                res = (dst << c) & mask;
+                cf = c <= bits && ((dst >> (bits - c)) & 1) != 0;
+                of = ((res & msb) != 0) != cf;
+                break;
+            case 1:
+                res = dst >> c;
+                cf = c <= bits && ((dst >> (c - 1)) & 1) != 0;
+                of = (dst & msb) != 0;
+                break;
+            default:
+            {
+                long sd = (long)(dst << (64 - bits)) >> (64 - bits);
+                res = (ulong)(sd >> c) & mask;
+                cf = ((sd >> (c - 1)) & 1) != 0;
+                of = false;
+                break;
+            }
+        }
+        _s.Lazy.Set(FlagOp.Shift, bits, dst, (ulong)c, res, (cf ? RFlags.CF : 0) | (of ? RFlags.OF : 0));
+        return res;
+    }
 
     private bool ExecShiftDouble(in Instruction i)
     {

@@ -13,6 +13,8 @@ internal enum FlagOp : byte
     Logic,
     Inc,
     Dec,
+    /// <summary>SHL/SHR/SAR by a non-zero count: ZF/SF/PF from the result, CF and OF precomputed in Aux, AF clear.</summary>
+    Shift,
 }
 
 /// <summary>
@@ -72,6 +74,9 @@ internal struct LazyFlags
                 if ((((d ^ s) & (d ^ r)) >> top & 1) != 0) f |= RFlags.OF;
                 if (((d ^ s ^ r) & 0x10) != 0) f |= RFlags.AF;
                 break;
+            case FlagOp.Shift:
+                f |= Aux & (RFlags.CF | RFlags.OF);
+                break;
         }
         return f;
     }
@@ -84,7 +89,7 @@ internal struct LazyFlags
     {
         FlagOp.None => (Materialized & RFlags.CF) != 0,
         FlagOp.Logic => false,
-        FlagOp.Inc or FlagOp.Dec => (Aux & RFlags.CF) != 0,
+        FlagOp.Inc or FlagOp.Dec or FlagOp.Shift => (Aux & RFlags.CF) != 0,
         _ => ((Op == FlagOp.Add ? ((Dst & Src) | ((Dst | Src) & ~Result)) : ((~Dst & Src) | ((~Dst | Src) & Result))) >> (Bits - 1) & 1) != 0,
     };
     }
