@@ -20,6 +20,7 @@ internal delegate int TranslatedBlock(FastOp[] ops);
 /// lazy flags are stored as the fast path stores them, except where a later instruction overwrites them before anything
 /// can see them (<see cref="DeadFlagWrites"/>). The first instruction without a fast form ends the translated part.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.RequiresDynamicCode("emits IL with DynamicMethod; Cpu checks RuntimeFeature.IsDynamicCodeSupported first")]
 internal sealed partial class BlockTranslator
 {
     private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;

@@ -12,8 +12,10 @@ namespace Xenon.Emulator.Execution;
 /// </summary>
 public sealed partial class Cpu
 {
-    /// <summary>Default for <see cref="IlTier"/>: on unless XENON_SOFTCPU_IL=0 (for before/after measurements).</summary>
-    public static bool IlTierDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL") != "0";
+    /// <summary>Default for <see cref="IlTier"/>: on unless XENON_SOFTCPU_IL=0 (for before/after measurements), and off
+    /// where the runtime cannot compile code (a NativeAOT build: the interpreter and fast path then do all the work).</summary>
+    public static bool IlTierDefault { get; set; } =
+        System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported && Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL") != "0";
 
     private bool _ilTier = IlTierDefault;
 
@@ -77,7 +79,9 @@ public sealed partial class Cpu
             if (block.Executions < 0 || ++block.Executions < IlThreshold || ReferenceEquals(block, _scratch)) return 0;
             block.Executions = -1;
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            il = BlockTranslator.Translate(this, block, out int count);
+            int count = 0;
+            // Checked here, not only in IlTierDefault, so the trimmer sees the dynamic code as unreachable in NativeAOT.
+            if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported) il = BlockTranslator.Translate(this, block, out count);
             if (il is null) return 0;
             block.Il = il;
             block.IlCount = count;
