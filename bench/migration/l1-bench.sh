@@ -13,6 +13,9 @@
 set -uo pipefail
 RES=$1 RUNS=$2 SIZES=$3 VMMS=$4
 PING_MS=${BENCH_PING_MS:-10}
+# 1: the Xenon receiver is prepared (migrate-receive --prepare CFG builds the domain before the sender connects, as
+# QEMU's destination is started with -incoming before its migration); 0: it builds when the stream's config arrives.
+PREPARE=${BENCH_XENON_PREPARE:-1}
 GUEST=/opt/guest
 XENON=${XENON:-/work/bin/xenon}
 mkdir -p "$RES/logs"
@@ -119,7 +122,8 @@ row() { # vmm size workload run from to downtime_ms total_ms bytes ping_gap_ms w
 
 # ------------------------------------------------------------------ Xenon
 xenon_case() { # SIZE WORKLOAD
-    local size=$1 wl=$2 name=mb at=src r cfg=$S/xenon.cfg
+    local size=$1 wl=$2 name=mb at=src r cfg=$S/xenon.cfg label=xenon prep=()
+    [ "$PREPARE" = 1 ] && { label=xenon-prepared; prep=(--prepare "$cfg"); }
     cat > "$cfg" <<CFG
 name = "$name"
 memory = $size
@@ -144,9 +148,12 @@ CFG
     for ((r = 1; r <= RUNS; r++)); do
         local to; to=$(other $at)
         # XENON_TRACE=1: the receiving domain process logs its build phases (docs/migration.md, "Where the time goes").
-        on "$to" env XENON_TRACE=1 "$XENON" migrate-receive --listen "${ADDR[$to]}:8002" > "$LOG/xenon-$size-$wl-$r-receive.txt" 2>&1 &
+        on "$to" env XENON_TRACE=1 "$XENON" migrate-receive --listen "${ADDR[$to]}:8002" "${prep[@]}" > "$LOG/xenon-$size-$wl-$r-receive.txt" 2>&1 &
         local recv=$!
-        wait_for "$LOG/xenon-$size-$wl-$r-receive.txt" listening 120
+        # A prepared receiver prints its listening line once the domain is built, parked and warm.
+        local t_recv; t_recv=$(ms)
+        wait_for "$LOG/xenon-$size-$wl-$r-receive.txt" listening 600
+        say "xenon receiver ready after $(( $(ms) - t_recv )) ms"
         start_ping
         sleep 1
         local t0; t0=$(ms)
@@ -161,7 +168,7 @@ CFG
         total=$(sed -n 's/.*; migration \([0-9.]*\) ms;.*/\1/p' "$f")
         bytes=$(sed -n 's/.*migrated: \([0-9]*\) bytes.*/\1/p' "$f")
         passes=$(sed -n 's/.* in \([0-9]*\) passes.*/\1/p' "$f")
-        row xenon "$size" "$wl" "$r" "$at" "$to" "${down:--}" "${total:--}" "${bytes:--}" "$gap" "$wall" "${passes:--}" "$([ $rc = 0 ] && echo ok || echo "fail-$rc")"
+        row "$label" "$size" "$wl" "$r" "$at" "$to" "${down:--}" "${total:--}" "${bytes:--}" "$gap" "$wall" "${passes:--}" "$([ $rc = 0 ] && echo ok || echo "fail-$rc")"
         say "xenon $size MiB $wl run $r: $at -> $to rc=$rc downtime ${down:-?} ms, total ${total:-?} ms, ${bytes:-?} bytes, ping gap $gap ms"
         [ $rc = 0 ] || { cat "$f" >&2; break; }
         at=$to

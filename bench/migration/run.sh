@@ -12,6 +12,10 @@
 #   -s SIZES   guest memory sizes in MiB (default "256 1024")
 #   -V VMMS    default "xenon qemu"
 #
+# Env: BENCH_XENON_PREPARE=1 (default) prepares the Xenon receiver (migrate-receive --prepare CFG: the destination is
+# built before the migration starts, as QEMU's -incoming destination is; rows say xenon-prepared); 0 lets it build
+# when the stream's configuration arrives (rows say xenon).
+#
 # Measured per migration: downtime as each VMM reports it (Xenon: from the source's pause until the destination
 # reported the guest running; QEMU: info migrate), total time (Xenon: from the request until the destination
 # reported running; QEMU: info migrate), bytes sent, and the longest run of ping replies a peer on the hosts' shared
@@ -54,7 +58,7 @@ echo "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown
 say "nested session: sizes $SIZES MiB, $RUNS migrations each, idle and dirtying: $VMMS"
 set +e
 "$REPO/nested/run.sh" -t "$TMO" -m "$L1MEM" "$W" -- \
-    "XENON=/work/bin/xenon bash bench/l1-bench.sh results $RUNS '$SIZES' '$VMMS'" 2>&1 | tee "$OUT/session.log"
+    "BENCH_XENON_PREPARE=${BENCH_XENON_PREPARE:-1} XENON=/work/bin/xenon bash bench/l1-bench.sh results $RUNS '$SIZES' '$VMMS'" 2>&1 | tee "$OUT/session.log"
 rc=${PIPESTATUS[0]}
 set -e
 [ -f "$W/results/raw.tsv" ] || { say "no results (nested/run.sh exit $rc); see $OUT/session.log"; exit 1; }

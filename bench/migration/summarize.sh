@@ -35,5 +35,6 @@ if compgen -G "$R/logs/xenon-*.log" > /dev/null; then
     echo
     echo "Xenon phases (ms: +step (at)):"
     sed -n 's/^\([0-9T:.-]*\)Z* migration to [^ ]*: phases: .*\(paused +.*\)/    \1 sender:   \2/p;
-            s/^\([0-9T:.-]*\)Z* migration: phases: \(.*\)/    \1 receiver: \2/p' "$R"/logs/xenon-*.log | sort -u
+            s/^\([0-9T:.-]*\)Z* migration: phases: \(.*\)/    \1 receiver: \2/p;
+            s/^\([0-9T:.-]*\)Z* migration: apply \(.*\)/    \1 apply:    \2/p' "$R"/logs/xenon-*.log | sort -u
 fi

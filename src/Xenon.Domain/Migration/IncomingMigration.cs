@@ -19,13 +19,31 @@ public static class IncomingMigration
 
     public static string SocketPath(DomainRuntimeDirectory dir) => System.IO.Path.Combine(dir.Path, SocketFileName);
 
+    /// <summary>What a prepared domain process (<see cref="WriteRequest"/> with prepared) writes on migrate.sock once
+    /// its machine is built, parked and warm, before it reads the offer.</summary>
+    public const byte PreparedSignal = (byte)'P';
+
     /// <summary>Marks <paramref name="dir"/> as a domain migrating in (the toolstack, beside spec.json).</summary>
-    public static void WriteRequest(DomainRuntimeDirectory dir) => dir.WriteFile(RequestFileName, "migrate-receive\n");
+    /// <param name="prepared">Built ahead of the migration (<c>migrate-receive --prepare</c>): the process says when it
+    /// is ready (<see cref="PreparedSignal"/>) and then waits for the stream's offer without a time limit (the
+    /// toolstack that started it holds the other end; the offer's read ends when that goes).</param>
+    public static void WriteRequest(DomainRuntimeDirectory dir, bool prepared = false) =>
+        dir.WriteFile(RequestFileName, prepared ? "migrate-receive prepared\n" : "migrate-receive\n");
 
     /// <summary>What <see cref="DomainRunner.Incoming"/> runs for <paramref name="dir"/>, or null if it holds no request.</summary>
     public static Action<RunningDomain>? For(DomainRuntimeDirectory dir, Action<string> log)
     {
-        if (!File.Exists(System.IO.Path.Combine(dir.Path, RequestFileName))) return null;
+        string requestFile = System.IO.Path.Combine(dir.Path, RequestFileName);
+        if (!File.Exists(requestFile)) return null;
+        bool prepared;
+        try
+        {
+            prepared = File.ReadAllText(requestFile).Contains("prepared", StringComparison.Ordinal);
+        }
+        catch (IOException e)
+        {
+            return _ => throw new IOException($"cannot read {requestFile}: {e.Message}", e);
+        }
         // Bound now, before the machine is built, so the toolstack can connect and start relaying at once.
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         string path = SocketPath(dir);
@@ -43,13 +61,20 @@ public static class IncomingMigration
         }
         return domain =>
         {
+            // Parked and warm before the stream is taken: with a prepared receiver, before the sender even connects.
+            MigrationReceiver.Prepare(domain, log);
             MigrationChannel channel;
             try
             {
                 var accept = listener.AcceptAsync();
                 if (!accept.Wait(Timeout)) throw new TimeoutException($"no migration stream arrived on {path} within {Timeout.TotalSeconds:0} s");
                 var socket = accept.Result;
-                socket.ReceiveTimeout = (int)Timeout.TotalMilliseconds;
+                if (prepared)
+                {
+                    socket.Send([PreparedSignal]);
+                    socket.ReceiveTimeout = 0; // the sender may come at any time; the toolstack's end going away ends the wait
+                }
+                else socket.ReceiveTimeout = (int)Timeout.TotalMilliseconds;
                 channel = StreamHandoff.Accept(socket, Timeout, log);
                 log($"domain {domain.Spec.Name}: migration stream connected");
             }
@@ -60,7 +85,7 @@ public static class IncomingMigration
             }
             using (channel)
             {
-                var result = MigrationReceiver.Receive(domain, channel, Timeout, log);
+                var result = MigrationReceiver.Receive(domain, channel, Timeout, log, prepared: true);
                 log($"domain {domain.Spec.Name}: migrated in: {result}");
             }
         };

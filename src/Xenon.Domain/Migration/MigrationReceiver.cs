@@ -8,10 +8,11 @@ namespace Xenon.Domain.Migration;
 
 /// <summary>
 /// xl migrate-receive, inside the new domain process (docs/migration.md): warms the downtime's code on the freshly
-/// built machine (<see cref="MigrationWarmup"/>), then reads the live stream as it arrives — pages straight into the
-/// (not yet running) guest memory, the vCPU, platform and device records kept — and, once End has been read and every
-/// record's CRC and the totals held, applies the state with the vCPUs parked. The sender's Go follows its End on the
-/// stream (protocol 3): only then, and only with everything applied, does the guest run; then Running is reported.
+/// built machine (<see cref="MigrationWarmup"/>, in <see cref="Prepare"/>), then reads the live stream as it arrives —
+/// pages straight into the (not yet running) guest memory, the vCPU, platform and device records applied to the
+/// parked machine as they come (<see cref="LiveStateApplier"/>) — and, once End has been read and every record's CRC
+/// and the totals held, lets the devices complete their restore. The sender's Go follows its End on the stream
+/// (protocol 3): only then, and only with everything applied, does the guest run; then Running is reported.
 /// </summary>
 /// <remarks>
 /// Any failure before the guest runs is answered with an Error frame naming it, and the target is left for the
@@ -20,8 +21,26 @@ namespace Xenon.Domain.Migration;
 /// </remarks>
 public static class MigrationReceiver
 {
+    /// <summary>Starts the target's vCPU threads parked and warms the apply path (<see cref="MigrationWarmup"/>): what
+    /// <see cref="Receive"/> does first unless told the target is prepared. A domain process does it before it takes the
+    /// stream, so that a receiver prepared ahead of the migration (<c>migrate-receive --prepare</c>) has it done before
+    /// the sender connects. A failed warm-up is only logged.</summary>
+    public static void Prepare(IRestoreTarget target, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        log ??= _ => { };
+        var phases = new PhaseTimeline();
+        target.StartParked();
+        phases.Mark("vCPUs parked");
+        WarmUp(target, log);
+        phases.Mark("warmed");
+        log($"migration: prepared: {phases}");
+    }
+
     /// <param name="goTimeout">How long to wait for the sender's Go after End.</param>
-    public static MigrationReceiveResult Receive(IRestoreTarget target, MigrationChannel channel, TimeSpan goTimeout, Action<string>? log = null)
+    /// <param name="prepared">True when <see cref="Prepare"/> ran on <paramref name="target"/> already.</param>
+    public static MigrationReceiveResult Receive(IRestoreTarget target, MigrationChannel channel, TimeSpan goTimeout, Action<string>? log = null,
+        bool prepared = false)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(channel);
@@ -29,21 +48,25 @@ public static class MigrationReceiver
         var clock = Stopwatch.StartNew();
         var phases = new PhaseTimeline();
         string step = "starting the vCPU threads";
+        DowntimeGcMode? lowLatency = null;
         try
         {
-            // Now, while pre-copy runs, rather than after End: the pause-to-run window only applies state.
-            target.StartParked();
-            phases.Mark("vCPUs parked");
-            // Before the first record is read: the sender starts pre-copy only once it has read Progress for the memory
-            // map, so this runs while the guest still runs untouched at the source, not inside the downtime.
-            step = "warming up";
-            WarmUp(target, log);
-            phases.Mark("warmed");
+            if (!prepared)
+            {
+                // Now, while pre-copy runs, rather than after End: the pause-to-run window only applies state.
+                target.StartParked();
+                phases.Mark("vCPUs parked");
+                // Before the first record is read: the sender starts pre-copy only once it has read Progress for the
+                // memory map, so this runs while the guest still runs untouched at the source, not inside the downtime.
+                step = "warming up";
+                WarmUp(target, log);
+                phases.Mark("warmed");
+            }
             step = "reading the migration stream";
             using var reader = new SaveStreamReader(channel.Receive);
-            var state = new RestoredStateRecords(target.VcpuCount, "the migration stream");
+            var state = new LiveStateApplier(target, "the migration stream");
             var pages = new LivePageLoader(target.Memory);
-            TimeSpan endAt = default;
+            TimeSpan endAt = default, firstState = default;
             bool ended = false;
             Task<MigrationFrame?>? goRead = null;
             while (!ended && reader.TryReadRecord(out var record))
@@ -54,6 +77,7 @@ public static class MigrationReceiver
                         RestoredStateRecords.RequireSameRegions(record, target, "the sent memory map", "its configuration builds here");
                         break;
                     case SaveRecordType.MemoryPages:
+                        state.RequireBeforeState(record);
                         pages.Apply(record);
                         break;
                     case SaveRecordType.End:
@@ -66,7 +90,17 @@ public static class MigrationReceiver
                     case SaveRecordType.DomainConfig:
                         break; // the toolstack built this domain from it
                     default:
-                        if (state.TryTake(record)) break;
+                        if (!state.StateSeen && record.Type is SaveRecordType.VcpuState or SaveRecordType.PlatformState or SaveRecordType.DeviceState)
+                        {
+                            // The source is paused from here on: the downtime.
+                            lowLatency = new DowntimeGcMode();
+                            firstState = clock.Elapsed;
+                            phases.Mark("last pages");
+                        }
+                        step = "applying the domain's state";
+                        bool applied = state.TryApply(record);
+                        step = "reading the migration stream";
+                        if (applied) break;
                         // A file's records (a memory image to map) have no place in a stream that arrives over a connection.
                         throw record.Error(0, "type", $"a {record.Type} record does not belong in a migration stream");
                 }
@@ -80,13 +114,12 @@ public static class MigrationReceiver
             }
             if (!ended) throw new DomainRestoreException("the migration stream has no End record");
             var totals = reader.Totals;
-            state.Complete();
 
+            // The vCPU, platform and device records were applied as they came; what waits for End is the check that
+            // every device had one and the devices' completion (BARs, doorbells, a kick per queue).
             step = "applying the domain's state";
-            state.StartMachine(target);
-            phases.Mark("vCPU and platform state");
-            state.RestoreDevices(target);
-            phases.Mark("devices");
+            state.Complete();
+            phases.Mark("devices completed");
 
             step = "waiting for the sender's go";
             var go = ReadGo(channel, goRead!, goTimeout);
@@ -95,6 +128,7 @@ public static class MigrationReceiver
             var readyToResume = clock.Elapsed;
             if (!paused) target.ResumeVcpus();
             phases.Mark(paused ? "left paused" : "resumed");
+            lowLatency?.Dispose();
             var result = new MigrationReceiveResult(totals.DataPages, totals.ZeroPages, state.DeviceCount, paused, endAt, readyToResume - endAt, clock.Elapsed);
             try
             {
@@ -105,10 +139,12 @@ public static class MigrationReceiver
                 log($"migration: the domain runs, but the sender could not be told so: {e.Message}");
             }
             log($"migration: phases: {phases}");
+            log($"migration: apply (from the first state record, {(endAt - firstState).TotalMilliseconds:0.0} ms before End): {state.Profile}");
             return result;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            lowLatency?.Dispose();
             string reason = $"{step}: {e.Message}";
             log($"migration: failed while {step}; phases: {phases}");
             try

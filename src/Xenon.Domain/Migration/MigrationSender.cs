@@ -37,6 +37,7 @@ public static class MigrationSender
         var rounds = new List<MigrationRound>();
         var counted = new CountingStream(channel.Send);
         using var inbox = new FrameInbox(channel);
+        DowntimeGcMode? lowLatency = null;
         try
         {
             inbox.Take(MigrationFrameType.Ready, policy.ReplyTimeout);
@@ -106,6 +107,7 @@ public static class MigrationSender
                 phases.Mark($"{precopy.Rounds} rounds");
                 step = "pausing the vCPUs";
                 downtimeStart = total.Elapsed;
+                lowLatency = new DowntimeGcMode();
                 if (!source.VcpusPaused)
                 {
                     source.PauseVcpus();
@@ -148,15 +150,20 @@ public static class MigrationSender
 
             step = "waiting for the receiver to report the domain running";
             var running = inbox.Take(MigrationFrameType.Running, policy.ReplyTimeout);
+            // Taken here, not after the log line below: writing the log (a lock and a flush, slow on a loaded host)
+            // is not time the guest stood still.
+            var ranAt = total.Elapsed;
             phases.Mark("running");
+            lowLatency?.Dispose();
             log($"migration to {destination}: phases: {phases}");
-            var result = new MigrationResult((ulong)counted.Written, rounds, stop, total.Elapsed - downtimeStart, stopCopy, total.Elapsed, running.Text);
+            var result = new MigrationResult((ulong)counted.Written, rounds, stop, ranAt - downtimeStart, stopCopy, ranAt, running.Text);
             inbox.Dispose();
             StopLogging(source, ref logging);
             return result;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            lowLatency?.Dispose();
             if (e is IOException or ObjectDisposedException) inbox.WaitForEnd(TimeSpan.FromSeconds(2));
             log($"migration to {destination}: failed while {step}, {counted.Written} bytes sent: {e.GetType().Name}: {e.Message}; phases: {phases}");
             string reason = inbox.Refusal is { } refusal && e is not MigrationRefusedException

@@ -66,16 +66,16 @@ public static class MigrationWarmup
         }
         bytes.Position = 0;
         using var reader = new SaveStreamReader(bytes);
-        var state = new RestoredStateRecords(target.VcpuCount, "the warm-up stream");
+        // The receiver's own applier, records applied as they are read, as the real stream's are.
+        var state = new LiveStateApplier(target, "the warm-up stream");
         while (reader.TryReadRecord(out var record))
         {
             if (record.Type == SaveRecordType.MemoryRegionMap)
                 RestoredStateRecords.RequireSameRegions(record, target, "the warm-up memory map", "the domain has");
-            else if (record.Type is not (SaveRecordType.DomainConfig or SaveRecordType.End) && !state.TryTake(record))
+            else if (record.Type is not (SaveRecordType.DomainConfig or SaveRecordType.End) && !state.TryApply(record))
                 throw new InvalidOperationException($"the warm-up stream has a {record.Type} record");
         }
-        state.StartMachine(target);
-        state.RestoreDevices(target);
+        state.Complete();
         // After End the receiver reads the go on a pool thread: its first frame read, and maybe the pool's first thread.
         using var frame = new MemoryStream();
         MigrationFraming.Write(frame, MigrationFrameType.Go, "running");

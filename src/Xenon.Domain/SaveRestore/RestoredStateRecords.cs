@@ -62,6 +62,18 @@ internal sealed class RestoredStateRecords
         }
     }
 
+    /// <summary>True once every vCPU and the platform have their state (<see cref="Complete"/> would not throw).</summary>
+    public bool IsMachineComplete
+    {
+        get
+        {
+            if (_platform is null) return false;
+            foreach (var vcpu in _vcpus)
+                if (vcpu is null) return false;
+            return true;
+        }
+    }
+
     /// <summary>Throws unless every vCPU and the platform have their state.</summary>
     public MachineState Complete()
     {

@@ -22,9 +22,10 @@ namespace Xenon.Toolstack.Commands;
 /// </summary>
 public static class MigrateReceiveCommand
 {
-    public const string Usage = "Usage: xenon migrate-receive [-e] [-d] [--debug] [--listen ADDR:PORT]\n" +
+    public const string Usage = "Usage: xenon migrate-receive [-e] [-d] [--debug] [--listen ADDR:PORT [--prepare CONFIG]]\n" +
         "  (run by xenon migrate on the destination; speaks on stdin/stdout unless --listen)\n" +
         "  --listen ADDR:PORT  accept one migration on this TCP address (xenon migrate DOMAIN tcp:ADDR:PORT)\n" +
+        "  --prepare CONFIG    build the domain from CONFIG before the sender connects (the sent configuration must match)\n" +
         "  -e, -d, --debug     accepted as xl's (the domain process watches the domain; it logs to its own log)";
 
     private const char DebugOption = '\u0001';
@@ -33,7 +34,8 @@ public static class MigrateReceiveCommand
     public static int Run(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
         var line = CommandSupport.Parse(args,
-            [new OptionSpec('e'), new OptionSpec('d'), new OptionSpec(DebugOption, "debug"), new OptionSpec('L', "listen", "ADDR:PORT")],
+            [new OptionSpec('e'), new OptionSpec('d'), new OptionSpec(DebugOption, "debug"), new OptionSpec('L', "listen", "ADDR:PORT"),
+                new OptionSpec('P', "prepare", "CONFIG")],
             "xenon migrate-receive", Usage, stderr);
         if (line is null) return CommandSupport.Failure;
         if (line.Operands.Count != 0)
@@ -41,8 +43,14 @@ public static class MigrateReceiveCommand
             stderr.WriteLine(Usage);
             return CommandSupport.Failure;
         }
+        string? prepareConfig = line.Value('P');
         if (line.Value('L') is not { } listen)
         {
+            if (prepareConfig is not null)
+            {
+                stderr.WriteLine("xenon migrate-receive: --prepare needs --listen (over ssh the sender starts this command when it sends)");
+                return CommandSupport.Failure;
+            }
             using var input = System.Console.OpenStandardInput();
             using var output = System.Console.OpenStandardOutput();
             return Receive(input, output, () => output.Close(), stderr, context);
@@ -64,19 +72,24 @@ public static class MigrateReceiveCommand
             stderr.WriteLine($"xenon migrate-receive: cannot listen on {listen}: {e.Message}");
             return CommandSupport.Failure;
         }
+        // Prepared before "listening" is printed: whoever waits for that line may send at once into a built domain.
+        using var prepared = prepareConfig is null ? null : MigrateReceivePreparation.Start(prepareConfig, context, stderr, StartTimeout);
+        if (prepareConfig is not null && prepared is null) return CommandSupport.Failure;
         stderr.WriteLine($"xenon migrate-receive: listening on {listen}");
         stderr.Flush();
         using var socket = listener.Accept();
         socket.NoDelay = true;
         listener.Close();
         using var stream = new NetworkStream(socket, ownsSocket: false);
-        return Receive(stream, stream, () => socket.Shutdown(SocketShutdown.Send), stderr, context, socket);
+        return Receive(stream, stream, () => socket.Shutdown(SocketShutdown.Send), stderr, context, socket, prepared);
     }
 
     /// <param name="closeOutput">Ends the sender-facing direction (the sender then reads end of stream).</param>
     /// <param name="connection">The sender's connection, when it is a socket the domain process may take over
     /// (<see cref="StreamHandoff"/>); null: relay.</param>
-    internal static int Receive(Stream input, Stream output, Action closeOutput, TextWriter stderr, ToolstackContext context, Socket? connection = null)
+    /// <param name="prepared">A domain built ahead of the stream (<c>--prepare</c>); null: registered and built now.</param>
+    internal static int Receive(Stream input, Stream output, Action closeOutput, TextWriter stderr, ToolstackContext context, Socket? connection = null,
+        MigrateReceivePreparation? prepared = null)
     {
         var clock = Stopwatch.StartNew();
         try
@@ -100,8 +113,11 @@ public static class MigrateReceiveCommand
         }
         catch (Exception e) when (e is SaveFormatException or InvalidDataException or IOException)
         {
+            prepared?.Discard(context);
             return Refuse(output, stderr, $"the migration stream: {e.Message}");
         }
+
+        if (prepared is not null) return ReceivePrepared(prepared, sent, recording, input, output, closeOutput, stderr, context, connection, clock);
 
         DomainSpec spec;
         try
@@ -130,8 +146,31 @@ public static class MigrateReceiveCommand
         dir.WriteFile(CreateCommand.LogPathFile, logFile + "\n");
         XenStoreLauncher.PublishOrStartInBackground(context, stderr);
         using var process = DomainProcessLauncher.Start(dir, logFile);
-        string? failure = null;
-        using (var domainSocket = ConnectToDomain(dir, process, out failure))
+        var domainSocket = ConnectToDomain(dir, process, out string? failure);
+        return Serve(spec, dir, process, logFile, domainSocket, failure, recording, input, output, closeOutput, stderr, context, connection, clock);
+    }
+
+    private static int ReceivePrepared(MigrateReceivePreparation prepared, DomainSpec sent, MigrateRecordingStream recording, Stream input, Stream output,
+        Action closeOutput, TextWriter stderr, ToolstackContext context, Socket? connection, Stopwatch clock)
+    {
+        var spec = prepared.Spec;
+        if (MigrateReceivePreparation.Mismatch(spec, sent) is { } why)
+        {
+            prepared.Discard(context);
+            return Refuse(output, stderr, $"the sent configuration is not the one this receiver was prepared with: {why}");
+        }
+        stderr.WriteLine($"xenon migrate-receive: receiving domain {spec.Name} (id {spec.DomId}) into the prepared domain, {clock.Elapsed.TotalMilliseconds:0} ms after the banner");
+        return Serve(spec, prepared.Dir, prepared.Process, prepared.LogFile, prepared.DomainSocket, null, recording, input, output, closeOutput, stderr, context,
+            connection, clock);
+    }
+
+    /// <summary>Offers the stream to the domain process on <paramref name="domainSocket"/> (disposed here), relays if it
+    /// must, and waits for the domain's state.</summary>
+    private static int Serve(DomainSpec spec, DomainRuntimeDirectory dir, Process process, string logFile, Socket? domainSocket, string? failure,
+        MigrateRecordingStream recording, Stream input, Stream output, Action closeOutput, TextWriter stderr, ToolstackContext context, Socket? connection,
+        Stopwatch clock)
+    {
+        using (domainSocket)
         {
             if (domainSocket is not null)
             {

@@ -71,10 +71,49 @@ public sealed class MigrateCommandTests : IDisposable
     [InlineData(new[] { "extra" }, "Usage: xenon migrate-receive")]
     [InlineData(new[] { "--listen", "nowhere" }, "--listen needs ADDR:PORT")]
     [InlineData(new[] { "--listen", "example.org:80" }, "--listen needs ADDR:PORT")]
+    [InlineData(new[] { "--prepare", "/nonexistent.cfg" }, "--prepare needs --listen")]
     public void MigrateReceiveRefusesBadArguments(string[] args, string expected)
     {
         Assert.Equal(1, MigrateReceiveCommand.Run(args, _err, _world.Context));
         Assert.Contains(expected, _err.ToString());
+    }
+
+    [Fact]
+    public void APreparedReceiverWhoseConfigurationCannotBeReadNeverListensAndRegistersNothing()
+    {
+        Assert.Equal(1, MigrateReceiveCommand.Run(["--listen", "127.0.0.1:0", "--prepare", "/nonexistent/guest.cfg"], _err, _world.Context));
+        Assert.DoesNotContain("listening", _err.ToString());
+        Assert.False(Directory.Exists(_world.Context.DomainsDirectory) && Directory.EnumerateDirectories(_world.Context.DomainsDirectory).Any());
+    }
+
+    [Fact]
+    public void APreparedReceiverTakesTheSameMachineUnderAnotherIdAndUuid()
+    {
+        var prepared = ToolstackFixture.Spec("web", 3);
+        Assert.Null(MigrateReceivePreparation.Mismatch(prepared, ToolstackFixture.Spec("web", 9) with { Cmdline = "quiet" }));
+    }
+
+    [Theory]
+    [InlineData("name", "the domain is other, this receiver was prepared for web")]
+    [InlineData("memory", "memory 512/256 MiB, prepared 128/256")]
+    [InlineData("vcpus", "vcpus 2/2, prepared 1/1")]
+    [InlineData("disk", "disk 1 is xvdb /tmp/z.img (ro), prepared xvdb /tmp/y.img (ro)")]
+    [InlineData("vif", "vif 0 has MAC 00:16:3e:99:99:99, prepared 00:16:3e:01:02:03")]
+    [InlineData("disks", "1 disks, prepared 2")]
+    public void APreparedReceiverNamesTheSettingASentConfigurationDiffersIn(string what, string expected)
+    {
+        var prepared = ToolstackFixture.Spec("web", 3);
+        var sent = ToolstackFixture.Spec("web", 9);
+        sent = what switch
+        {
+            "name" => sent with { Name = "other" },
+            "memory" => sent with { MemoryMiB = 512 },
+            "vcpus" => sent with { Vcpus = 2 },
+            "disk" => sent with { Disks = [sent.Disks[0], sent.Disks[1] with { Path = "/tmp/z.img" }] },
+            "vif" => sent with { Vifs = [sent.Vifs[0] with { Mac = "00:16:3e:99:99:99" }] },
+            _ => sent with { Disks = [sent.Disks[0]] },
+        };
+        Assert.Equal(expected, MigrateReceivePreparation.Mismatch(prepared, sent));
     }
 
     private static List<MigrationFrame> Frames(MemoryStream output)
