@@ -35,6 +35,7 @@ internal sealed partial class BlockTranslator
     private static bool FlagsSkippable(ref FastOp f) => f.Kind switch
     {
         FastKind.AluRR or FastKind.AluRI or FastKind.AluRM or FastKind.IncDecR or FastKind.ImulR or FastKind.ImulM => true,
+        FastKind.NegNotR => f.Sub != 0,
         FastKind.ShiftR => f.SrcSize == 0,
         _ => false,
     };
@@ -44,7 +45,7 @@ internal sealed partial class BlockTranslator
     {
         FastKind.Nop or FastKind.MovRR or FastKind.MovRI or FastKind.MovRM or FastKind.MovMR or FastKind.MovMI or FastKind.Lea
             or FastKind.ExtendRR or FastKind.ExtendRM or FastKind.Push or FastKind.Pop or FastKind.XchgRR
-            or FastKind.Jmp or FastKind.Call or FastKind.Ret or FastKind.ImulR or FastKind.ImulM => false,
+            or FastKind.Jmp or FastKind.Call or FastKind.Ret or FastKind.ImulR or FastKind.ImulM or FastKind.NegNotR => false,
         FastKind.AluRR or FastKind.AluRI or FastKind.AluRM => (FastAlu)f.Sub is FastAlu.Adc or FastAlu.Sbb,
         // A shift by zero leaves the flags as they were; a rotate keeps all but CF and OF.
         FastKind.ShiftR => f.SrcSize != 0 || ConstantShiftCount(ref f) == 0 || f.Sub >= 3,
@@ -54,13 +55,14 @@ internal sealed partial class BlockTranslator
     /// <summary>May fault, branch or call out (the flags must be exact there).</summary>
     private static bool MayLeave(ref FastOp f) => f.Kind is not (FastKind.Nop or FastKind.MovRR or FastKind.MovRI
         or FastKind.AluRR or FastKind.AluRI or FastKind.IncDecR or FastKind.Lea or FastKind.ExtendRR or FastKind.ShiftR
-        or FastKind.SetccR or FastKind.CmovRR or FastKind.XchgRR or FastKind.ImulR);
+        or FastKind.SetccR or FastKind.CmovRR or FastKind.XchgRR or FastKind.ImulR or FastKind.NegNotR);
 
     /// <summary>Replaces all six status flags without reading them.</summary>
     private static bool WritesAllFlags(ref FastOp f) => f.Kind switch
     {
         FastKind.AluRR or FastKind.AluRI => (FastAlu)f.Sub is not (FastAlu.Adc or FastAlu.Sbb),
         FastKind.ImulR => true,
+        FastKind.NegNotR => f.Sub != 0,
         FastKind.ShiftR => f.SrcSize == 0 && f.Sub < 3 && ConstantShiftCount(ref f) != 0,
         _ => false,
     };

@@ -23,7 +23,7 @@ internal sealed partial class BlockTranslator
         switch (f.Kind)
         {
             case FastKind.Jmp:
-                EmitExit(f.Imm, k + 1);
+                EmitBranchExit(f.Imm, k + 1);
                 return true;
             case FastKind.Jcc:
             {
@@ -35,7 +35,7 @@ internal sealed partial class BlockTranslator
                 }
                 EmitExit(next, k + 1);
                 _il.MarkLabel(taken);
-                EmitExit(f.Imm, k + 1);
+                EmitBranchExit(f.Imm, k + 1);
                 return true;
             }
             case FastKind.Call:
@@ -272,8 +272,33 @@ internal sealed partial class BlockTranslator
                 _il.Emit(OpCodes.Stloc, _s2);
                 EmitImul(ref f);
                 return false;
+            case FastKind.NegNotR:
+            {
+                Read(f.Dst, f.DstShift, size);
+                _il.Emit(OpCodes.Stloc, _s2);
+                if (f.Sub == 0)
+                {
+                    _il.Emit(OpCodes.Ldloc, _s2);
+                    _il.Emit(OpCodes.Not);
+                    Mask(size);
+                    _il.Emit(OpCodes.Stloc, _res);
+                    Write(f.Dst, f.DstShift, size, _res);
+                    return false; // NOT leaves the flags alone
+                }
+                _il.Emit(OpCodes.Ldc_I8, 0L);
+                _il.Emit(OpCodes.Ldloc, _s2);
+                _il.Emit(OpCodes.Sub);
+                Mask(size);
+                _il.Emit(OpCodes.Stloc, _res);
+                Write(f.Dst, f.DstShift, size, _res);
+                if (_flagsDead[k]) return false;
+                _il.Emit(OpCodes.Ldc_I8, 0L);
+                _il.Emit(OpCodes.Stloc, _d);
+                SetLazy(FlagOp.Sub, size * 8, null); // the interpreter's record: 0 - dst
+                return false;
+            }
             default:
-                // Memory read-modify-write, bit tests, multiplies: the fast path's own code, on the written-back state.
+                // Memory read-modify-write, bit tests, multiplies, divides: the fast path's own code, on the written-back state.
                 EmitFallback(ref f, k, next);
                 return true;
         }
@@ -293,7 +318,7 @@ internal sealed partial class BlockTranslator
         int written = f.Kind switch
         {
             FastKind.BtRR or FastKind.BtRI => 1 << f.Dst,
-            FastKind.MulR or FastKind.MulM => 1 | 1 << 2,
+            FastKind.MulR or FastKind.MulM or FastKind.DivR or FastKind.DivM => 1 | 1 << 2,
             FastKind.AluMR or FastKind.AluMI or FastKind.IncDecM or FastKind.ShiftM or FastKind.SetccM => 0,
             _ => _used,
         };

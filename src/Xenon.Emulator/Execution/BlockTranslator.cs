@@ -50,6 +50,7 @@ internal sealed partial class BlockTranslator
     private static readonly MethodInfo ShiftHelper = Helper(nameof(Cpu.IlShift));
     private static readonly MethodInfo ImulHelper = Helper(nameof(Cpu.ImulTruncated));
     private static readonly MethodInfo RetFaultHelper = Helper(nameof(Cpu.IlRetTargetFault));
+    private static readonly MethodInfo LoopBackHelper = Helper(nameof(Cpu.IlLoopBack));
 
     private static MethodInfo Helper(string name) => typeof(Cpu).GetMethod(name, Any) ?? throw new MissingMethodException(name);
 
@@ -61,6 +62,9 @@ internal sealed partial class BlockTranslator
     private readonly LocalBuilder _gpr, _state, _lazy, _ea, _val, _d, _s2, _res, _aux;
     private readonly bool _inLocals;
     private readonly bool _inlineHost;
+    // Set when the block may branch back to its own start inside the method (marked after the entry code).
+    private readonly bool _loops;
+    private Label _top;
     private int _used;   // registers the translated part touches (loaded at entry; only with _inLocals)
     private int _dirty;  // registers whose local is newer than CpuState
     // The flag-setting ALU op just emitted, whose operands are still in _d/_s2/_res: a Jcc right after it compares them
@@ -75,6 +79,8 @@ internal sealed partial class BlockTranslator
     {
         _inLocals = cpu.IlRegistersInLocals;
         _inlineHost = cpu.IlInlineHostAccess;
+        // Registers in locals would need the write-back on each turn: loops only with registers in the state.
+        _loops = cpu.IlLoops && !_inLocals && count == block.Count;
         _block = block;
         _count = count;
         _method = new DynamicMethod($"block_{block.LinearStart:x}", typeof(int), [typeof(Cpu), typeof(FastOp[])], typeof(Cpu).Module,
@@ -134,6 +140,11 @@ internal sealed partial class BlockTranslator
             _r[r] = _il.DeclareLocal(typeof(ulong));
         }
         Reload(_used);
+        if (_loops)
+        {
+            _top = _il.DefineLabel();
+            _il.MarkLabel(_top);
+        }
 
         for (int k = 0; k < _count; k++)
         {
@@ -169,7 +180,7 @@ internal sealed partial class BlockTranslator
         {
             case FastKind.Push: case FastKind.Pop: case FastKind.Call: case FastKind.Ret: m |= 1 << 4; break;
             case FastKind.ShiftR: case FastKind.ShiftM: m |= 1 << 1; break;
-            case FastKind.MulR: case FastKind.MulM: m |= 1 | 1 << 2; break;
+            case FastKind.MulR: case FastKind.MulM: case FastKind.DivR: case FastKind.DivM: m |= 1 | 1 << 2; break;
         }
         return m;
     }
@@ -306,6 +317,23 @@ internal sealed partial class BlockTranslator
         SetRip(rip);
         _il.Emit(OpCodes.Ldc_I4, retired);
         _il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>A taken branch to <paramref name="target"/>: back to the top if it is this block's start and the
+    /// dispatcher would run the block again at once (<see cref="Cpu.IlLoopBack"/>), else the exit.</summary>
+    private void EmitBranchExit(ulong target, int retired)
+    {
+        if (_loops && target == _block.LinearStart && retired == _block.Count)
+        {
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldc_I4, retired);
+            _il.Emit(OpCodes.Ldc_I8, (long)_block.LinearStart);
+            _il.Emit(OpCodes.Ldc_I8, (long)_block.PhysStart);
+            _il.Emit(OpCodes.Ldc_I4, _block.Generation);
+            _il.Emit(OpCodes.Call, LoopBackHelper);
+            _il.Emit(OpCodes.Brtrue, _top);
+        }
+        EmitExit(target, retired);
     }
 
     private void SetRip(ulong rip)

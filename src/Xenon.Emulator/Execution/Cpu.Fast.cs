@@ -238,6 +238,19 @@ public sealed partial class Cpu
                 SetGpr(f.Src, f.SrcShift, f.Size, a);
                 return true;
             }
+            case FastKind.NegNotR:
+            {
+                ulong mask = SizeMask(f.Size);
+                ulong dst = Gpr(f.Dst, f.DstShift, f.Size) & mask;
+                ulong res = (f.Sub != 0 ? 0 - dst : ~dst) & mask;
+                SetGpr(f.Dst, f.DstShift, f.Size, res);
+                if (f.Sub != 0) _s.Lazy.Set(FlagOp.Sub, f.Size * 8, 0, dst, res); // NOT leaves the flags alone
+                return true;
+            }
+            case FastKind.DivR:
+                return Divide(f.Size, f.Sub != 0, Gpr(f.Src, f.SrcShift, f.Size));
+            case FastKind.DivM:
+                return FastRead(ref f, f.Size, out ulong divisor) && Divide(f.Size, f.Sub != 0, divisor);
         }
         return Fault(Vector.UD); // not reached: None never comes here
     }

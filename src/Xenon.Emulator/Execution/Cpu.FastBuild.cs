@@ -234,6 +234,24 @@ public sealed partial class Cpu
                     f.Imm = i.GetImmediate(2);
                 }
                 return BuildRegRm(ref f, in i, k0, k1, FastKind.ImulR, FastKind.ImulM);
+            case Mnemonic.Neg: case Mnemonic.Not:
+                // Register destinations only: the memory forms (read-modify-write, LOCK) stay with the interpreter.
+                if (k0 != OpKind.Register) return false;
+                f.Kind = FastKind.NegNotR;
+                f.Sub = (byte)(i.Mnemonic == Mnemonic.Neg ? 1 : 0);
+                f.Size = (byte)RegSize(i.Op0Register);
+                return SetReg(ref f.Dst, ref f.DstShift, i.Op0Register);
+            case Mnemonic.Div: case Mnemonic.Idiv:
+                f.Sub = (byte)(i.Mnemonic == Mnemonic.Idiv ? 1 : 0);
+                if (k0 == OpKind.Register)
+                {
+                    f.Kind = FastKind.DivR;
+                    f.Size = (byte)RegSize(i.Op0Register);
+                    return SetReg(ref f.Src, ref f.SrcShift, i.Op0Register);
+                }
+                if (k0 != OpKind.Memory) return false;
+                f.Kind = FastKind.DivM;
+                return SetSizedMem(ref f, in i);
             case Mnemonic.Xchg:
                 // Register pairs only: the memory form is locked and stays with the interpreter.
                 if (k0 != OpKind.Register || k1 != OpKind.Register) return false;

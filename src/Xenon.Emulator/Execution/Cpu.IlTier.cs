@@ -56,6 +56,19 @@ public sealed partial class Cpu
     /// <summary>Default for <see cref="IlInlineHostAccess"/> (XENON_SOFTCPU_IL_INLINE_HOST=0 turns it off, for measurements).</summary>
     public static bool IlInlineHostAccessDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_INLINE_HOST") != "0";
 
+    /// <summary>
+    /// Whether a translated block that branches to its own start loops inside its method (checking the budget, stop,
+    /// NMI, attention word and its page at each turn, as chaining does) instead of returning to the dispatcher. On by
+    /// default; XENON_SOFTCPU_IL_LOOPS=0 turns it off (for before/after measurements).
+    /// </summary>
+    public bool IlLoops { get; set; } = IlLoopsDefault;
+
+    /// <summary>Default for <see cref="IlLoops"/>.</summary>
+    public static bool IlLoopsDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_LOOPS") != "0";
+
+    /// <summary>Turns a translated block took back to its own start inside its method.</summary>
+    public long IlLoopTurns { get; private set; }
+
     /// <summary>Blocks translated so far, and block executions that ran translated code (diagnostics and tests).</summary>
     public long IlBlocksTranslated { get; private set; }
     public long IlBlocksRun { get; private set; }
@@ -234,6 +247,27 @@ public sealed partial class Cpu
         ShiftResult(ShiftMnemonics[sub], size, dst, count, out ulong res, out ulong flags);
         _s.Lazy.SetAll(flags);
         return res;
+    }
+
+    /// <summary>
+    /// A block looping to its own start: whether it may run again without going back to Run, with what the dispatcher
+    /// would check between two chained runs of it (<see cref="ChainReady"/>, the budget for the whole block, a store into
+    /// code, the page's generation and RIP's TLB entry, as <see cref="Successor"/>). If so the turn just finished is
+    /// counted as retired here; if not, the method returns it as usual.
+    /// </summary>
+    internal bool IlLoopBack(int count, ulong linear, ulong physStart, int generation)
+    {
+        long retired = InstructionsRetired + count;
+        if (_end - retired < count || _stopRequested || _nmiPending || SingleBlock || _wroteCode ||
+            !(_interrupts is null || (_interruptsSignal && (!Attention.IsRaised || (_s.FlagsControl & RFlags.IF) == 0))) ||
+            _code.Generation(physStart >> 12) != generation) return false;
+        ref TlbEntry e = ref _mmu.Tlb.Entry(linear);
+        if (e.Tag != (linear >> 12) + 1 || e.PhysPage != (physStart & ~0xFFFUL) || (e.Allowed & (UserAccess ? 32 : 4)) == 0) return false;
+        InstructionsRetired = retired;
+        IlInstructionsRun += count;
+        IlBlocksRun++;
+        IlLoopTurns++;
+        return true;
     }
 
     /// <summary>RET to a non-canonical address: #GP(0) with RSP unchanged.</summary>

@@ -76,9 +76,15 @@ public sealed partial class Cpu
 
     private bool ExecDiv(in Instruction i)
     {
-        int size = OpSize(i, 0);
-        int n = size * 8;
         if (!ReadOp(i, 0, out ulong divisor)) return false;
+        return Divide(OpSize(i, 0), i.Mnemonic == Mnemonic.Idiv, divisor);
+    }
+
+    /// <summary>DIV/IDIV of rDX:rAX (AX for bytes) by <paramref name="divisor"/>: #DE (nothing written) on a zero divisor
+    /// or a quotient that does not fit; the flags are left as they were (undefined).</summary>
+    private bool Divide(int size, bool signed, ulong divisor)
+    {
+        int n = size * 8;
         divisor &= SizeMask(size);
         if (divisor == 0) return Fault(Vector.DE);
         ulong lo, hi;
@@ -94,13 +100,24 @@ public sealed partial class Cpu
             hi = _s.Gpr[2] & SizeMask(size);
         }
         ulong q, r;
-        if (i.Mnemonic == Mnemonic.Div)
+        if (!signed)
         {
-            UInt128 dividend = ((UInt128)hi << n) | lo;
-            UInt128 quot = dividend / divisor;
-            if (quot > SizeMask(size)) return Fault(Vector.DE);
-            q = (ulong)quot;
-            r = (ulong)(dividend % divisor);
+            if (n < 64)
+            {
+                // The dividend fits in 64 bits: no 128-bit division.
+                ulong dividend = (hi << n) | lo;
+                ulong quot = dividend / divisor;
+                if (quot > SizeMask(size)) return Fault(Vector.DE);
+                q = quot;
+                r = dividend % divisor;
+            }
+            else
+            {
+                if (hi >= divisor) return Fault(Vector.DE); // the quotient would not fit in 64 bits
+                UInt128 dividend = ((UInt128)hi << 64) | lo;
+                q = (ulong)(dividend / divisor);
+                r = (ulong)(dividend % divisor);
+            }
         }
         else
         {

@@ -17,6 +17,7 @@ internal enum FastKind : byte
     BtRR, BtRI,
     ImulR, ImulM, MulR, MulM,
     XchgRR,
+    NegNotR, DivR, DivM,
 }
 
 /// <summary>ALU operation of the Alu* kinds (and Inc/Dec), in the order of their opcode extension.</summary>
@@ -37,7 +38,7 @@ internal struct FastOp
 
     public FastKind Kind;
     /// <summary>FastAlu for the ALU kinds, Iced's ConditionCode for Jcc, SETcc and CMOVcc, 1 for sign extension in Extend*,
-    /// the index in <c>Cpu.ShiftMnemonics</c> for Shift*, <see cref="FastBit"/> for Bt*, 1 for IMUL in Mul*.</summary>
+    /// the index in <c>Cpu.ShiftMnemonics</c> for Shift*, <see cref="FastBit"/> for Bt*, 1 for IMUL in Mul*, 1 for NEG (0 NOT) in NegNotR, 1 for IDIV in Div*.</summary>
     public byte Sub;
     /// <summary>Destination operand size in bytes.</summary>
     public byte Size;

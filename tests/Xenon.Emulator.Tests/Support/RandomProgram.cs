@@ -22,7 +22,7 @@ internal static class RandomProgram
         Mnemonic.Shl, Mnemonic.Shr, Mnemonic.Sar, Mnemonic.Rol, Mnemonic.Ror, Mnemonic.Imul, Mnemonic.Mul, Mnemonic.Neg, Mnemonic.Not,
         Mnemonic.Xchg, Mnemonic.Sete, Mnemonic.Setb, Mnemonic.Setl, Mnemonic.Setg, Mnemonic.Seto, Mnemonic.Setbe, Mnemonic.Setp,
         Mnemonic.Cmovl, Mnemonic.Cmovne, Mnemonic.Cmova, Mnemonic.Cmovs, Mnemonic.Cmovge, Mnemonic.Cmovno,
-        Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc, Mnemonic.Nop,
+        Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc, Mnemonic.Nop, Mnemonic.Div, Mnemonic.Idiv,
     ];
 
     private static readonly Code[] Forms = BuildForms();
