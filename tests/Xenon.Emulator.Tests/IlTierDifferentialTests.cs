@@ -390,34 +390,12 @@ public sealed class IlTierDifferentialTests
         Assert.True(il.Cpu.IlBlocksRun > 1500, $"{il.Cpu.IlBlocksRun} translated block runs");
     }
 
-    /// <summary>Requests in a queue, polled by the CPU before every block.</summary>
-    private class Source : Memory.IInterruptSource
-    {
-        public readonly Queue<int> Requests = new();
-        public bool HasPendingInterrupt => Requests.Count > 0;
-        public int AcknowledgeInterrupt() => Requests.Count > 0 ? Requests.Dequeue() : -1;
-        public virtual void Request(int vector) => Requests.Enqueue(vector);
-    }
-
-    /// <summary>The same, raising the CPU's attention word instead of being polled.</summary>
-    private sealed class SignallingSource : Source, Memory.ISignalsInterrupts
-    {
-        private Memory.InterruptAttention? _attention;
-        public void AttachAttention(Memory.InterruptAttention attention) => _attention = attention;
-
-        public override void Request(int vector)
-        {
-            base.Request(vector);
-            _attention!.Raise();
-        }
-    }
-
     [Fact]
     public void ChainedBlocksTakeInterruptsAtTheInterpretersBoundaries()
     {
         // Translated blocks chain into each other without going back to Run; a raised attention word must still stop
         // the chain at the next block boundary, where the interpreter polling its source every block takes it.
-        TestMachine Machine(Source source, bool il)
+        TestMachine Machine(QueuedInterrupts source, bool il)
         {
             var m = new TestMachine();
             m.Cpu.FastPath = il;
@@ -447,8 +425,8 @@ public sealed class IlTierDifferentialTests
             return m;
         }
         var rng = new Random(8);
-        var fastSource = new SignallingSource();
-        var slowSource = new Source();
+        var fastSource = new SignallingQueuedInterrupts();
+        var slowSource = new QueuedInterrupts();
         var il = Machine(fastSource, il: true);
         var slow = Machine(slowSource, il: false);
         for (int round = 0; round < 400; round++)

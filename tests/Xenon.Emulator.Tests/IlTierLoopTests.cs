@@ -127,28 +127,6 @@ public sealed class IlTierLoopTests
         Assert.True(il.Cpu.IlLoopTurns > 50, $"{il.Cpu.IlLoopTurns} turns");
     }
 
-    /// <summary>Requests in a queue, polled by the CPU before every block (the interpreter's machine).</summary>
-    private class Source : Memory.IInterruptSource
-    {
-        public readonly Queue<int> Requests = new();
-        public bool HasPendingInterrupt => Requests.Count > 0;
-        public int AcknowledgeInterrupt() => Requests.Count > 0 ? Requests.Dequeue() : -1;
-        public virtual void Request(int vector) => Requests.Enqueue(vector);
-    }
-
-    /// <summary>The same, raising the CPU's attention word instead of being polled (the IL machine's).</summary>
-    private sealed class SignallingSource : Source, Memory.ISignalsInterrupts
-    {
-        private Memory.InterruptAttention? _attention;
-        public void AttachAttention(Memory.InterruptAttention attention) => _attention = attention;
-
-        public override void Request(int vector)
-        {
-            base.Request(vector);
-            _attention!.Raise();
-        }
-    }
-
     [Fact]
     public void InterruptsAreTakenAtTheTurnTheInterpreterTakesThem()
     {
@@ -161,9 +139,9 @@ public sealed class IlTierLoopTests
             a.mov(__qword_ptr[0x9000], rbx);
             a.jmp(top);
         });
-        var fastSource = new SignallingSource();
-        var slowSource = new Source();
-        foreach (var (m, src) in new (TestMachine, Source)[] { (il, fastSource), (slow, slowSource) })
+        var fastSource = new SignallingQueuedInterrupts();
+        var slowSource = new QueuedInterrupts();
+        foreach (var (m, src) in new (TestMachine, QueuedInterrupts)[] { (il, fastSource), (slow, slowSource) })
         {
             for (int v = 0x20; v < 0x30; v++)
             {
