@@ -106,6 +106,12 @@ public sealed class MemoryImageVerifier : IDisposable
         {
             problem = $"{_path}: the memory image cannot be read back to verify it: {e.Message}";
         }
+        catch (ObjectDisposedException)
+        {
+            // The domain ended (its memory or this verifier went) while a chunk was being checked: nothing to report,
+            // and a background thread must not take the domain process down with it.
+            return;
+        }
         if (_stop.IsCancellationRequested) return;
         if (problem is not null) _corrupt(problem);
         Finished?.Invoke(problem, clock.Elapsed);

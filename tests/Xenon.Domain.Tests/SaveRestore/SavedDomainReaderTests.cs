@@ -32,6 +32,8 @@ public sealed class SavedDomainReaderTests : IDisposable
         using var target = new FakeDomain();
         target.Memory.GetSpan(0x3000, 8).Fill(0); // fresh memory
         var result = reader.RestoreInto(target, paused: false);
+        // Its background check must end before the target's memory goes.
+        using var verifier = result.Verifier;
 
         Assert.Equal(["start parked", "resume vcpus"], target.Events);
         Assert.All(target.Memory.GetSpan(0x2000, 4096).ToArray(), b => Assert.Equal(0x5a, b));
@@ -50,7 +52,7 @@ public sealed class SavedDomainReaderTests : IDisposable
         SaveSample();
         using var reader = SavedDomainReader.Open(SaveFile);
         using var target = new FakeDomain();
-        reader.RestoreInto(target, paused: true);
+        using var verifier = reader.RestoreInto(target, paused: true).Verifier;
         Assert.Equal(["start parked"], target.Events);
     }
 
