@@ -67,7 +67,9 @@ public static class DomainStoreLayout
             new($"{dom}/domid", Num(id)),
             new($"{vm}/uuid", spec.Uuid.ToString("D")),
             new($"{vm}/name", spec.Name),
-            new($"{vm}/start_time", startTime.ToString("0.00", CultureInfo.InvariantCulture)),
+            // Truncated, not rounded: a start time rounded up lies up to 5 ms in the future, and an uptime read at once
+            // came out a second short (xl uptime truncates the difference).
+            new($"{vm}/start_time", (Math.Floor(startTime * 100) / 100).ToString("0.00", CultureInfo.InvariantCulture)),
             new($"{vm}/image/ostype", "hvm"),
             new($"{vm}/image/kernel", spec.Kernel),
             new($"{vm}/image/ramdisk", spec.Ramdisk ?? ""),
