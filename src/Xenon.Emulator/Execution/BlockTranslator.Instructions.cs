@@ -169,11 +169,7 @@ internal sealed partial class BlockTranslator
                 EmitAluReg(ref f);
                 return false;
             case FastKind.AluRM:
-                EffectiveAddress(ref f);
-                Load(f.Seg, size, k);
-                _il.Emit(OpCodes.Ldloc, _val);
-                Mask(size);
-                _il.Emit(OpCodes.Stloc, _s2);
+                LoadSource(ref f, size, k);
                 EmitAluReg(ref f);
                 return false;
             case FastKind.IncDecR:
@@ -265,11 +261,7 @@ internal sealed partial class BlockTranslator
                 EmitImul(ref f);
                 return false;
             case FastKind.ImulM:
-                EffectiveAddress(ref f);
-                Load(f.Seg, size, k);
-                _il.Emit(OpCodes.Ldloc, _val);
-                Mask(size);
-                _il.Emit(OpCodes.Stloc, _s2);
+                LoadSource(ref f, size, k);
                 EmitImul(ref f);
                 return false;
             case FastKind.NegNotR:

@@ -384,6 +384,16 @@ internal sealed partial class BlockTranslator
         _il.Emit(OpCodes.Stloc, _ea);
     }
 
+    /// <summary>A memory source operand (ALU r, m; IMUL r, m): its address, then its <paramref name="size"/> bytes, masked, into _s2.</summary>
+    private void LoadSource(ref FastOp f, int size, int k)
+    {
+        EffectiveAddress(ref f);
+        Load(f.Seg, size, k);
+        _il.Emit(OpCodes.Ldloc, _val);
+        Mask(size);
+        _il.Emit(OpCodes.Stloc, _s2);
+    }
+
     /// <summary>Loads <paramref name="size"/> bytes at seg:_ea into _val: host pointer first, else the full path after a write-back.</summary>
     private void Load(int seg, int size, int k)
     {

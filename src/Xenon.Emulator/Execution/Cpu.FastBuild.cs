@@ -217,15 +217,7 @@ public sealed partial class Cpu
                 if (i.OpCount == 1)
                 {
                     f.Sub = (byte)(i.Mnemonic == Mnemonic.Imul ? 1 : 0);
-                    if (k0 == OpKind.Register)
-                    {
-                        f.Kind = FastKind.MulR;
-                        f.Size = (byte)RegSize(i.Op0Register);
-                        return SetReg(ref f.Src, ref f.SrcShift, i.Op0Register);
-                    }
-                    if (k0 != OpKind.Memory) return false;
-                    f.Kind = FastKind.MulM;
-                    return SetSizedMem(ref f, in i);
+                    return BuildRm(ref f, in i, k0, FastKind.MulR, FastKind.MulM);
                 }
                 if (i.OpCount == 3)
                 {
@@ -243,15 +235,7 @@ public sealed partial class Cpu
                 return SetReg(ref f.Dst, ref f.DstShift, i.Op0Register);
             case Mnemonic.Div: case Mnemonic.Idiv:
                 f.Sub = (byte)(i.Mnemonic == Mnemonic.Idiv ? 1 : 0);
-                if (k0 == OpKind.Register)
-                {
-                    f.Kind = FastKind.DivR;
-                    f.Size = (byte)RegSize(i.Op0Register);
-                    return SetReg(ref f.Src, ref f.SrcShift, i.Op0Register);
-                }
-                if (k0 != OpKind.Memory) return false;
-                f.Kind = FastKind.DivM;
-                return SetSizedMem(ref f, in i);
+                return BuildRm(ref f, in i, k0, FastKind.DivR, FastKind.DivM);
             case Mnemonic.Xchg:
                 // Register pairs only: the memory form is locked and stays with the interpreter.
                 if (k0 != OpKind.Register || k1 != OpKind.Register) return false;
@@ -303,6 +287,20 @@ public sealed partial class Cpu
     {
         f.Size = (byte)i.MemorySize.GetSize();
         return f.Size is 1 or 2 or 4 or 8 && SetMem(ref f, in i);
+    }
+
+    /// <summary>The one operand of MUL/IMUL/DIV/IDIV r/m (the accumulator pair implied): a register or a sized memory operand.</summary>
+    private static bool BuildRm(ref FastOp f, in Instruction i, OpKind k0, FastKind reg, FastKind mem)
+    {
+        if (k0 == OpKind.Register)
+        {
+            f.Kind = reg;
+            f.Size = (byte)RegSize(i.Op0Register);
+            return SetReg(ref f.Src, ref f.SrcShift, i.Op0Register);
+        }
+        if (k0 != OpKind.Memory) return false;
+        f.Kind = mem;
+        return SetSizedMem(ref f, in i);
     }
 
     /// <summary>A register destination with a register or memory source of the same size (CMOVcc, IMUL r, r/m).</summary>
