@@ -220,7 +220,9 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
                         RequestShutdown(ShutdownReason.PowerOff, $"vCPU {index} halted");
                         break;
                     case VcpuExitKind.Shutdown:
-                        RequestShutdown(ShutdownReason.Crash, $"vCPU {index}: triple fault (CPU shutdown)");
+                        // The registers at the shutdown are all there is to go on for a triple fault seen once in
+                        // many runs (the nested host's emulated SVM): they go into the reason, which every log keeps.
+                        RequestShutdown(ShutdownReason.Crash, $"vCPU {index}: triple fault (CPU shutdown){DescribeVcpu(vcpu)}");
                         break;
                     case VcpuExitKind.SystemReset:
                         RequestShutdown(ShutdownReason.Reboot, $"vCPU {index}: system reset event");
@@ -255,7 +257,9 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
         {
             var r = vcpu.GetRegisters();
             var s = vcpu.GetSpecialRegisters();
-            return $" (rip=0x{r.Rip:x} rsp=0x{r.Rsp:x} rflags=0x{r.Rflags:x} cs=0x{s.Cs.Selector:x} cr0=0x{s.Cr0:x} cr3=0x{s.Cr3:x} cr4=0x{s.Cr4:x} efer=0x{s.Efer:x})";
+            return $" (rip=0x{r.Rip:x} rsp=0x{r.Rsp:x} rflags=0x{r.Rflags:x} cs=0x{s.Cs.Selector:x}/base 0x{s.Cs.Base:x}/l{(s.Cs.Long ? 1 : 0)}d{(s.Cs.DefaultBig ? 1 : 0)} " +
+                $"ss=0x{s.Ss.Selector:x} cr0=0x{s.Cr0:x} cr2=0x{s.Cr2:x} cr3=0x{s.Cr3:x} cr4=0x{s.Cr4:x} efer=0x{s.Efer:x} " +
+                $"gdt=0x{s.Gdt.Base:x}/0x{s.Gdt.Limit:x} idt=0x{s.Idt.Base:x}/0x{s.Idt.Limit:x} tr=0x{s.Tr.Selector:x} apicbase=0x{s.ApicBase:x})";
         }
         catch (Exception)
         {
