@@ -28,6 +28,8 @@ public static class DomIdAllocator
         var taken = new HashSet<int>();
         foreach (var dir in Directory.EnumerateDirectories(Path.Combine(root, "domains")))
         {
+            // Our own name's directory was just found not live: not asked twice.
+            if (dir == self.Path) continue;
             var d = new DomainRuntimeDirectory(dir);
             if (!d.IsOwnedByLiveProcess()) continue;
             try

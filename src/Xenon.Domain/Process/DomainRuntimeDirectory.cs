@@ -33,6 +33,9 @@ public sealed class DomainRuntimeDirectory
     /// <summary>True if a domain process that owns this directory is alive.</summary>
     public bool IsOwnedByLiveProcess()
     {
+        // A missing pid file (or process, below) is the common answer, asked first: no exception thrown and caught
+        // for it (create asks this of the previous run's directory, and a first throw costs a lot of cold code).
+        if (!File.Exists(PidFile)) return false;
         try
         {
             if (!int.TryParse(File.ReadAllText(PidFile).Trim(), out int pid)) return false;
@@ -78,6 +81,7 @@ public sealed class DomainRuntimeDirectory
     /// <summary>True if process <paramref name="pid"/> exists and is not a zombie (dead, waiting to be reaped).</summary>
     public static bool IsAlive(int pid)
     {
+        if (!Directory.Exists($"/proc/{pid}")) return false;
         try
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");

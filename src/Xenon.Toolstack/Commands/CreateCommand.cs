@@ -60,7 +60,7 @@ public static class CreateCommand
         trace?.Mark("config parsed");
         foreach (var w in config.Warnings) stderr.WriteLine(w.ToString());
         // /proc/cpuinfo once: the pool table, XenStore and placement would each read it again.
-        int hostCpus = HostInfo.Read().NrCpus;
+        int hostCpus = HostInfo.ReadCpuCount();
         context = context.HostCpus is null ? context with { HostCpus = hostCpus } : context;
         if (ReadPlacement(config, hostCpus, stderr) is not { } affinity) return ExitError;
         if (ReadPool(config, context, stderr) is not { } pool) return ExitError;

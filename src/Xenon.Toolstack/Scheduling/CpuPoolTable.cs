@@ -36,6 +36,8 @@ public sealed class CpuPoolTable
     /// unreadable). CPUs the host no longer has are dropped.</summary>
     public static CpuPoolTable Load(string runRoot, int hostCpus)
     {
+        // No file (no cpupool command ever ran) is the usual case: answered without an exception (create comes here).
+        if (!File.Exists(PathIn(runRoot))) return Initial(hostCpus);
         try
         {
             return Parse(File.ReadAllText(PathIn(runRoot)), hostCpus);

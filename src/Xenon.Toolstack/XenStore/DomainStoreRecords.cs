@@ -1,5 +1,6 @@
 using System.Globalization;
 using Xenon.Domain;
+using Xenon.Store.Wire;
 using Xenon.Toolstack.Domains;
 
 namespace Xenon.Toolstack.XenStore;
@@ -17,14 +18,27 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
     /// The removals and writes go as one pipelined batch (<see cref="XsClient.Send"/>): a handful of round trips.</summary>
     public void Publish(DomainSpec spec, double startTime, string consoleSocket)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        Publish(spec, startTime, consoleSocket, null);
+    }
+
+    // known: what Reconcile already asked of the store for this domain (its /vm link and whether it is introduced),
+    // so neither is asked again: the transaction is then start, two groups of writes, commit.
+    private void Publish(DomainSpec spec, double startTime, string consoleSocket, (string? Vm, bool Introduced)? known)
+    {
         var entries = DomainStoreLayout.Domain(spec, startTime, consoleSocket);
+        bool first = true;
         client.Transact(tx =>
         {
             var batch = new XsBatch();
-            RemoveNodes(spec.DomId, tx, batch);
+            // A retried transaction reads again: what was known may be what changed.
+            string? vm = first && known is { } k ? k.Vm : client.Read($"{DomainStoreLayout.DomainPath(spec.DomId)}/vm", tx);
+            first = false;
+            RemoveNodes(spec.DomId, vm, batch);
             client.Send(batch.Create(entries), tx);
         });
-        if (!client.IsDomainIntroduced(spec.DomId)) client.Introduce(spec.DomId, 0, 0);
+        if (known is { Introduced: true }) return;
+        if (known is not null || !client.IsDomainIntroduced(spec.DomId)) client.Introduce(spec.DomId, 0, 0);
     }
 
     /// <summary>Removes the domain's nodes (domain path, its /vm entry, its backends) in one transaction, then RELEASE.</summary>
@@ -33,16 +47,17 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
         client.Transact(tx =>
         {
             var batch = new XsBatch();
-            RemoveNodes(domId, tx, batch);
+            RemoveNodes(domId, client.Read($"{DomainStoreLayout.DomainPath(domId)}/vm", tx), batch);
             client.Send(batch, tx);
         });
         client.Release(domId);
     }
 
-    private void RemoveNodes(int domId, uint tx, XsBatch batch)
+    // vm: the domain's /local/domain/N/vm link as read, whose /vm/UUID directory goes with it.
+    private static void RemoveNodes(int domId, string? vm, XsBatch batch)
     {
         string dom = DomainStoreLayout.DomainPath(domId);
-        if (client.Read($"{dom}/vm", tx) is { } vm && vm.StartsWith("/vm/", StringComparison.Ordinal) && vm.Length > 4) batch.Rm(vm);
+        if (vm is not null && vm.StartsWith("/vm/", StringComparison.Ordinal) && vm.Length > 4) batch.Rm(vm);
         batch.Rm(dom);
         foreach (var be in DomainStoreLayout.BackendPaths(domId)) batch.Rm(be);
     }
@@ -89,11 +104,27 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
     public void SyncPools(Scheduling.CpuPoolTable pools)
     {
         ArgumentNullException.ThrowIfNull(pools);
+        // Asked first in one round trip, outside a transaction: the store usually agrees already (every create
+        // comes here), and then nothing is written. Otherwise the transaction asks again and makes it agree.
+        var ask = new XsBatch();
+        foreach (var pool in pools.Pools) ask.Read(PoolNameNode(pool.Id));
+        ask.Directory("/local/pool");
+        var answers = client.Query(ask);
+        bool agrees = answers[^1].Error is null or XsError.ENOENT;
+        for (int i = 0; i < pools.Pools.Count && agrees; i++) agrees = answers[i].Text == pools.Pools[i].Name;
+        foreach (var child in answers[^1].Names)
+        {
+            bool known = false;
+            foreach (var pool in pools.Pools)
+                known |= child == pool.Id.ToString(CultureInfo.InvariantCulture);
+            agrees &= known;
+        }
+        if (agrees) return;
         client.Transact(tx =>
         {
             foreach (var pool in pools.Pools)
             {
-                string node = $"/local/pool/{pool.Id.ToString(CultureInfo.InvariantCulture)}/name";
+                string node = PoolNameNode(pool.Id);
                 if (client.Read(node, tx) != pool.Name) client.Write(node, pool.Name, tx);
             }
             foreach (var child in client.Directory("/local/pool", tx))
@@ -129,23 +160,35 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
     {
         ArgumentNullException.ThrowIfNull(live);
         ArgumentNullException.ThrowIfNull(host);
-        if (client.Read("/local/domain/0/name") is null)
+        // Everything the reconciliation decides on, asked in one round trip (pipelined): Domain-0's name, each live
+        // domain's /vm link, name and introduction, and which domains the store has.
+        var ask = new XsBatch().Read("/local/domain/0/name").Directory("/local/domain");
+        foreach (var d in live)
+        {
+            string dom = DomainStoreLayout.DomainPath(d.DomId);
+            ask.Read($"{dom}/vm").Read($"{dom}/name").IsDomainIntroduced(d.DomId);
+        }
+        var answers = client.Query(ask);
+        if (answers[0].Text is null)
         {
             var facts = host();
             client.Transact(tx => client.Send(new XsBatch().Create(DomainStoreLayout.Dom0(facts.TotalMemoryKiB, facts.NrCpus)), tx));
         }
-        foreach (var d in live)
+        for (int i = 0; i < live.Count; i++)
         {
-            string dom = DomainStoreLayout.DomainPath(d.DomId);
-            if (client.Read($"{dom}/vm") != DomainStoreLayout.VmPath(d.Spec.Uuid))
+            var d = live[i];
+            string? vm = answers[2 + 3 * i].Text;
+            bool introduced = answers[4 + 3 * i].IsTrue;
+            if (vm != DomainStoreLayout.VmPath(d.Spec.Uuid))
             {
-                Publish(d.Spec with { Name = d.Name }, StartTimeOf(d), d.Directory.ConsoleSocket);
+                Publish(d.Spec with { Name = d.Name }, StartTimeOf(d), d.Directory.ConsoleSocket, (vm, introduced));
                 continue;
             }
-            if (client.Read($"{dom}/name") != d.Name) Rename(d.DomId, d.Name);
-            if (!client.IsDomainIntroduced(d.DomId)) client.Introduce(d.DomId, 0, 0);
+            if (answers[3 + 3 * i].Text != d.Name) Rename(d.DomId, d.Name);
+            if (!introduced) client.Introduce(d.DomId, 0, 0);
         }
-        foreach (var child in client.Directory("/local/domain"))
+        var domains = answers[1].Error == XsError.E2BIG ? client.Directory("/local/domain") : answers[1].Names;
+        foreach (var child in domains)
         {
             if (!DomainRegistry.IsDomId(child, out int id) || id == 0) continue;
             bool alive = false;
@@ -166,6 +209,8 @@ public sealed class DomainStoreRecords(XsClient client) : IDisposable
             return Now();
         }
     }
+
+    private static string PoolNameNode(int id) => $"/local/pool/{id.ToString(CultureInfo.InvariantCulture)}/name";
 
     public static double Now() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;
 

@@ -38,6 +38,10 @@ public sealed record HostInfo
         };
     }
 
+    /// <summary><see cref="NrCpus"/> alone (what create needs): /proc/cpuinfo's processor entries, without the rest
+    /// of <see cref="Read"/> (meminfo, NUMA nodes, kernel release and version).</summary>
+    public static int ReadCpuCount() => FromProc(ReadOr("/proc/cpuinfo"), "").NrCpus;
+
     /// <summary>Parses /proc/cpuinfo and /proc/meminfo text (the testable part).</summary>
     public static HostInfo FromProc(string cpuinfo, string meminfo)
     {

@@ -4,9 +4,10 @@ using Xenon.Store.Wire;
 namespace Xenon.Toolstack.XenStore;
 
 /// <summary>
-/// Requests whose replies carry nothing but success (WRITE, MKDIR, SET_PERMS, RM), collected to be sent together by
-/// <see cref="XsClient.Send"/>: xenstored answers a connection's requests in order, so a batch costs one round trip
-/// per <see cref="XsClient.PipelineDepth"/> requests instead of one each (a domain's ~80 nodes at create).
+/// Requests collected to be sent together: xenstored answers a connection's requests in order, so a batch costs one
+/// round trip per <see cref="XsClient.PipelineDepth"/> requests instead of one each (a domain's ~95 nodes at create).
+/// Writes (WRITE, MKDIR, SET_PERMS, RM), whose replies carry nothing but success, go by <see cref="XsClient.Send"/>;
+/// questions (READ, DIRECTORY, IS_DOMAIN_INTRODUCED) by <see cref="XsClient.Query"/>, which hands back every answer.
 /// </summary>
 public sealed class XsBatch
 {
@@ -45,6 +46,28 @@ public sealed class XsBatch
     public XsBatch Rm(string path)
     {
         _requests.Add(new(XsMessageType.Rm, XsClient.EncodeArgs(XsMessageType.Rm, path), path, true));
+        return this;
+    }
+
+    /// <summary>A node's value (<see cref="XsReply.Text"/>; null if it does not exist).</summary>
+    public XsBatch Read(string path)
+    {
+        _requests.Add(new(XsMessageType.Read, XsClient.EncodeArgs(XsMessageType.Read, path), path, true));
+        return this;
+    }
+
+    /// <summary>A node's children (<see cref="XsReply.Names"/>; none if it does not exist).</summary>
+    public XsBatch Directory(string path)
+    {
+        _requests.Add(new(XsMessageType.Directory, XsClient.EncodeArgs(XsMessageType.Directory, path), path, true));
+        return this;
+    }
+
+    /// <summary>Whether xenstored knows the domain (<see cref="XsReply.IsTrue"/>).</summary>
+    public XsBatch IsDomainIntroduced(int domId)
+    {
+        string id = domId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _requests.Add(new(XsMessageType.IsDomainIntroduced, XsClient.EncodeArgs(XsMessageType.IsDomainIntroduced, id), id, false));
         return this;
     }
 

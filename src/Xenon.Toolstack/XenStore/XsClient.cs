@@ -17,14 +17,23 @@ public sealed class XsClient : IDisposable
     /// <summary>How long a reply may take before the daemon is considered gone.</summary>
     public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Requests of an <see cref="XsBatch"/> sent before their replies are read: below xenstored's limit of
-    /// unanswered requests per connection (quota_req_outstanding, 20), so it never stops reading us.</summary>
-    public const int PipelineDepth = 16;
+    /// <summary>Requests of an <see cref="XsBatch"/> sent in one write before their replies are read. Beyond
+    /// xenstored's limit of unanswered requests per connection (quota_req_outstanding, 20) it stops reading us until
+    /// it has answered; the rest wait in the socket's buffer (a group is at most <see cref="PipelineBytes"/>, far
+    /// below it), so a create's ~95 requests cost two round trips, not six.</summary>
+    public const int PipelineDepth = 64;
+
+    /// <summary>The most bytes of requests one group carries (the socket buffers hold several times this).</summary>
+    public const int PipelineBytes = 32 * 1024;
 
     private readonly Socket _socket;
     private readonly Lock _lock = new();
     private readonly Queue<XsWatchEvent> _events = new();
     private readonly byte[] _frame = new byte[XsHeader.Size + XsHeader.PayloadMax];
+    // Replies are read into this buffer as they come, several frames per recv when pipelined (not a header and a
+    // payload recv each): bytes [_rxStart, _rxEnd) are received and not yet parsed.
+    private readonly byte[] _rx = new byte[2 * (XsHeader.Size + XsHeader.PayloadMax)];
+    private int _rxStart, _rxEnd;
     private uint _nextRequestId = 1;
 
     private XsClient(Socket socket, string path)
@@ -55,14 +64,11 @@ public sealed class XsClient : IDisposable
     /// <summary>A node's value, or null if it does not exist.</summary>
     public string? Read(string path, uint tx = 0)
     {
-        try
-        {
-            return XsPayload.ToText(Call(XsMessageType.Read, tx, path));
-        }
-        catch (XsClientException e) when (e.Error == XsError.ENOENT)
-        {
-            return null;
-        }
+        // A missing node is an answer here, not a failure: no exception thrown and caught for it.
+        var error = TryCallRaw(XsMessageType.Read, tx, EncodeArgs(XsMessageType.Read, path), path, out var reply);
+        if (error is null) return XsPayload.ToText(reply);
+        if (error.Error == XsError.ENOENT) return null;
+        throw error;
     }
 
     public void Write(string path, string value, uint tx = 0) => CallRaw(XsMessageType.Write, tx, EncodeWrite(path, value), path);
@@ -94,20 +100,11 @@ public sealed class XsClient : IDisposable
     /// <summary>The children's names, or an empty list if the node does not exist.</summary>
     public IReadOnlyList<string> Directory(string path, uint tx = 0)
     {
-        byte[] reply;
-        try
-        {
-            reply = Call(XsMessageType.Directory, tx, path);
-        }
-        catch (XsClientException e) when (e.Error == XsError.ENOENT)
-        {
-            return [];
-        }
-        catch (XsClientException e) when (e.Error == XsError.E2BIG)
-        {
-            return DirectoryInParts(path, tx);
-        }
-        return SplitStrings(reply);
+        var error = TryCallRaw(XsMessageType.Directory, tx, EncodeArgs(XsMessageType.Directory, path), path, out var reply);
+        if (error is null) return SplitStrings(reply);
+        if (error.Error == XsError.ENOENT) return [];
+        if (error.Error == XsError.E2BIG) return DirectoryInParts(path, tx);
+        throw error;
     }
 
     // Too many children for one reply: DIRECTORY_PART pages through them (generation, then names, ending with an empty one).
@@ -225,7 +222,8 @@ public sealed class XsClient : IDisposable
             {
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero) return null;
-                if (!_socket.Poll((int)Math.Min(left.TotalMicroseconds, int.MaxValue), SelectMode.SelectRead)) return null;
+                // Bytes already received are read before waiting on the socket (they may hold the event).
+                if (_rxEnd == _rxStart && !_socket.Poll((int)Math.Min(left.TotalMicroseconds, int.MaxValue), SelectMode.SelectRead)) return null;
                 var header = ReceiveFrame(out var payload);
                 if (header.Type == XsMessageType.WatchEvent)
                 {
@@ -290,21 +288,41 @@ public sealed class XsClient : IDisposable
     public void Send(XsBatch batch, uint tx = 0)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        Pipeline(batch, tx, null);
+    }
+
+    /// <summary>
+    /// Sends the batch's questions (and any other requests) pipelined as <see cref="Send"/> does and returns every
+    /// answer in order; xenstored's error answers (ENOENT for a missing node) are replies, not exceptions. A broken
+    /// connection or a reply out of step throws.
+    /// </summary>
+    public XsReply[] Query(XsBatch batch, uint tx = 0)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var replies = new XsReply[batch.Count];
+        Pipeline(batch, tx, replies);
+        return replies;
+    }
+
+    // With replies null, the first daemon error (other than a tolerated ENOENT) stops the batch after its group.
+    private void Pipeline(XsBatch batch, uint tx, XsReply[]? replies)
+    {
         var requests = batch.Requests;
         int largest = 0;
-        for (int start = 0; start < requests.Count; start += PipelineDepth)
+        for (int start = 0; start < requests.Count;)
         {
-            int bytes = 0;
-            for (int i = start; i < requests.Count && i < start + PipelineDepth; i++) bytes += XsHeader.Size + requests[i].Payload.Length;
+            int count = GroupSize(requests, start), bytes = 0;
+            for (int i = start; i < start + count; i++) bytes += XsHeader.Size + requests[i].Payload.Length;
             largest = Math.Max(largest, bytes);
+            start += count;
         }
         var frames = new byte[largest];
         Span<uint> ids = stackalloc uint[PipelineDepth];
         lock (_lock)
         {
-            for (int start = 0; start < requests.Count; start += PipelineDepth)
+            for (int start = 0; start < requests.Count;)
             {
-                int count = Math.Min(PipelineDepth, requests.Count - start), length = 0;
+                int count = GroupSize(requests, start), length = 0;
                 for (int i = 0; i < count; i++)
                 {
                     var r = requests[start + i];
@@ -318,8 +336,9 @@ public sealed class XsClient : IDisposable
                     for (int i = 0; i < count; i++)
                     {
                         var r = requests[start + i];
-                        if (ReceiveReply(r.Type, ids[i], r.What, out _) is { } error && !(r.MissingOk && error.Error == XsError.ENOENT))
-                            failure ??= error;
+                        var error = ReceiveReply(r.Type, ids[i], r.What, out var reply);
+                        if (replies is not null) replies[start + i] = new XsReply(error is null ? reply : null, error?.Error);
+                        else if (error is not null && !(r.MissingOk && error.Error == XsError.ENOENT)) failure ??= error;
                     }
                 }
                 catch (SocketException e)
@@ -327,11 +346,33 @@ public sealed class XsClient : IDisposable
                     throw new XsClientException($"xenstore batch of {requests.Count}: connection to {SocketPath} failed: {e.Message}", e);
                 }
                 if (failure is not null) throw failure;
+                start += count;
             }
         }
     }
 
+    // How many requests from start go in one write: at most PipelineDepth and PipelineBytes (always at least one).
+    private static int GroupSize(IReadOnlyList<XsBatch.Request> requests, int start)
+    {
+        int count = 0, bytes = 0;
+        while (start + count < requests.Count && count < PipelineDepth)
+        {
+            int next = XsHeader.Size + requests[start + count].Payload.Length;
+            if (count > 0 && bytes + next > PipelineBytes) break;
+            bytes += next;
+            count++;
+        }
+        return count;
+    }
+
     private byte[] CallRaw(XsMessageType type, uint tx, byte[] payload, string what)
+    {
+        if (TryCallRaw(type, tx, payload, what, out var reply) is { } error) throw error;
+        return reply;
+    }
+
+    // The daemon's error answer is returned, not thrown (a transport failure is thrown).
+    private XsClientException? TryCallRaw(XsMessageType type, uint tx, byte[] payload, string what, out byte[] reply)
     {
         lock (_lock)
         {
@@ -340,8 +381,7 @@ public sealed class XsClient : IDisposable
             try
             {
                 _socket.Send(_frame.AsSpan(0, n));
-                if (ReceiveReply(type, id, what, out var reply) is { } error) throw error;
-                return reply;
+                return ReceiveReply(type, id, what, out reply);
             }
             catch (SocketException e)
             {
@@ -384,29 +424,40 @@ public sealed class XsClient : IDisposable
 
     private XsHeader ReceiveFrame(out byte[] payload)
     {
-        Span<byte> raw = stackalloc byte[XsHeader.Size];
-        ReceiveExactly(raw);
-        var header = XsHeader.Read(raw);
+        Fill(XsHeader.Size);
+        var header = XsHeader.Read(_rx.AsSpan(_rxStart, XsHeader.Size));
         if (header.Length > XsHeader.PayloadMax)
             throw new XsClientException(XsError.EIO, $"xenstore: reply of {header.Length} bytes exceeds the protocol maximum");
-        payload = new byte[header.Length];
-        ReceiveExactly(payload);
+        Fill(XsHeader.Size + (int)header.Length);
+        payload = _rx.AsSpan(_rxStart + XsHeader.Size, (int)header.Length).ToArray();
+        _rxStart += XsHeader.Size + (int)header.Length;
+        if (_rxStart == _rxEnd) _rxStart = _rxEnd = 0;
         return header;
     }
 
-    private void ReceiveExactly(Span<byte> buffer)
+    // Until at least `count` unparsed bytes are buffered: each recv takes whatever has arrived (a whole group of
+    // pipelined replies at once, typically).
+    private void Fill(int count)
     {
-        while (!buffer.IsEmpty)
+        if (_rxEnd - _rxStart >= count) return;
+        if (_rx.Length - _rxStart < count)
         {
-            int n = _socket.Receive(buffer);
+            // Not enough room after the unparsed bytes: move them to the front (count is at most one frame, half _rx).
+            _rx.AsSpan(_rxStart, _rxEnd - _rxStart).CopyTo(_rx);
+            _rxEnd -= _rxStart;
+            _rxStart = 0;
+        }
+        while (_rxEnd - _rxStart < count)
+        {
+            int n = _socket.Receive(_rx.AsSpan(_rxEnd));
             if (n <= 0) throw new XsClientException(null, $"xenstore: {SocketPath} closed the connection");
-            buffer = buffer[n..];
+            _rxEnd += n;
         }
     }
 
     private static ReadOnlySpan<byte> TrimNul(ReadOnlySpan<byte> b) => b.Length > 0 && b[^1] == 0 ? b[..^1] : b;
 
-    private static List<string> SplitStrings(ReadOnlySpan<byte> payload, bool keepEmpty = false)
+    internal static List<string> SplitStrings(ReadOnlySpan<byte> payload, bool keepEmpty = false)
     {
         var list = new List<string>();
         int start = 0;

@@ -121,6 +121,61 @@ public sealed class DomainStoreRecordsTests : IDisposable
     }
 
     [Fact]
+    public void ReconcileIntroducesALiveDomainXenstoredForgotWithoutRewritingIt()
+    {
+        using var client = _world.Client();
+        var records = new DomainStoreRecords(client);
+        var spec = ToolstackFixture.Spec("kept", 4);
+        _world.AddDomain(spec);
+        records.Reconcile(new DomainRegistry(_world.Context).List(), 4096 * 1024, 4);
+        client.Write("/local/domain/4/marker", "still here");
+        Assert.True(client.Release(4));
+
+        records.Reconcile(new DomainRegistry(_world.Context).List(), 4096 * 1024, 4);
+
+        Assert.True(client.IsDomainIntroduced(4));
+        Assert.Equal("still here", client.Read("/local/domain/4/marker"));
+    }
+
+    [Fact]
+    public void ReconcileRepublishesALiveDomainWhoseVmLinkIsAnotherDomainsAndDropsTheOldVm()
+    {
+        using var client = _world.Client();
+        var records = new DomainStoreRecords(client);
+        var old = ToolstackFixture.Spec("before", 6);
+        records.Publish(old, 1, "/s");
+        var spec = ToolstackFixture.Spec("after", 6);
+        _world.AddDomain(spec);
+
+        records.Reconcile(new DomainRegistry(_world.Context).List(), 4096 * 1024, 4);
+
+        Assert.Equal($"/vm/{spec.Uuid:D}", client.Read("/local/domain/6/vm"));
+        Assert.Equal("after", client.Read("/local/domain/6/name"));
+        Assert.Null(client.Read($"/vm/{old.Uuid:D}"));
+        Assert.True(client.IsDomainIntroduced(6));
+    }
+
+    [Fact]
+    public void SyncPoolsAddsMissingPoolsRemovesStrayOnesAndLeavesAnAgreeingStoreAlone()
+    {
+        using var client = _world.Client();
+        var records = new DomainStoreRecords(client);
+        client.Write("/local/pool/7/name", "stray");
+        var pools = Xenon.Toolstack.Scheduling.CpuPoolTable.Initial(4);
+
+        records.SyncPools(pools);
+        Assert.Equal(Xenon.Toolstack.Scheduling.CpuPool.Pool0Name, client.Read("/local/pool/0/name"));
+        Assert.Null(client.Read("/local/pool/7"));
+
+        // Agreeing: nothing is written (a watch on /local/pool fires once when set, and not again).
+        using var watcher = _world.Client();
+        watcher.Watch("/local/pool", "p");
+        Assert.NotNull(watcher.WaitForWatchEvent(TimeSpan.FromSeconds(5)));
+        records.SyncPools(pools);
+        Assert.Null(watcher.WaitForWatchEvent(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
     public void PublishReplacesWhatAnEarlierDomainWithTheIdLeft()
     {
         using var client = _world.Client();
