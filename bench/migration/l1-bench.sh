@@ -137,13 +137,21 @@ on_poweroff = "destroy"
 CFG
     rm -rf "$S/src/run" "$S/dst/run"
     on src "$XENON" create "$cfg" > "$LOG/xenon-$size-$wl-create.txt" 2>&1 || { say "xenon create failed"; return; }
-    # The console history holds the ready line once the guest has printed it.
-    local ready=0
-    for ((i = 0; i < 300; i++)); do
-        timeout 2 ip netns exec $src socat -u "UNIX-CONNECT:$S/src/run/domains/$name/console.sock" - > "$S/console.txt" 2>/dev/null
-        grep -q BENCH-READY "$S/console.txt" && { ready=1; break; }
-    done
-    [ $ready = 1 ] || { say "xenon guest $size $wl not ready"; on src "$XENON" destroy $name; return; }
+    # The console socket replays nothing: a client sees only what the guest prints while it is attached. So one
+    # reader stays attached from the start (until the source's domain process ends) and its output is kept. (It used
+    # to be a loop of 2 s attachments, which missed the ready line whenever it fell between two of them: always, once
+    # the dirty guest's work slowed every process start in the nested host.)
+    local con=$LOG/xenon-$size-$wl-console.txt
+    : > "$con"
+    socat -u "UNIX-CONNECT:$S/src/run/domains/$name/console.sock" - >> "$con" 2>/dev/null &
+    local con_pid=$!
+    if ! wait_for "$con" BENCH-READY 600; then
+        say "xenon guest $size $wl not ready (console: $con, domain log: $LOG/xenon-$size-$wl-src.log)"
+        cp "$S/src/log/$name.log" "$LOG/xenon-$size-$wl-src.log" 2>/dev/null
+        on src "$XENON" destroy $name
+        kill "$con_pid" 2>/dev/null
+        return
+    fi
     sleep 5
     for ((r = 1; r <= RUNS; r++)); do
         local to; to=$(other $at)
@@ -175,6 +183,7 @@ CFG
         sleep 3
     done
     on "$at" "$XENON" destroy $name > /dev/null 2>&1
+    kill "$con_pid" 2>/dev/null
     cp "$S/src/log/$name.log" "$LOG/xenon-$size-$wl-src.log" 2>/dev/null
     cp "$S/dst/log/$name.log" "$LOG/xenon-$size-$wl-dst.log" 2>/dev/null
 }

@@ -20,6 +20,28 @@ internal sealed class LivePageLoader
         for (int i = 0; i < _hasData.Length; i++) _hasData[i] = new ulong[(memory.Regions[i].Size / SaveFormat.PageSize + 63) / 64];
     }
 
+    /// <summary>
+    /// Gives every page of the receiving memory back to the host, so it reads as zero: the sender skips the pages
+    /// that never had data at the source (<see cref="PopulatedPages"/>), and whatever the build or the warm-up left in
+    /// this memory must not stand in for them. Called once, before the first page record; cheap for memory that is
+    /// mostly unallocated, as a freshly built machine's is.
+    /// </summary>
+    public void ZeroAll()
+    {
+        for (int r = 0; r < _memory.Regions.Count; r++)
+        {
+            var region = _memory.Regions[r];
+            Array.Clear(_hasData[r]);
+            if (_memory.Discard(region.GuestAddress, region.Size)) continue;
+            // The host refused to release it (not expected for anonymous memory): clear it by hand instead.
+            for (ulong gpa = region.GuestAddress; gpa < region.End; gpa += SaveFormat.PageSize)
+            {
+                var page = _memory.GetSpan(gpa, SaveFormat.PageSize);
+                if (page.IndexOfAnyExcept((byte)0) >= 0) page.Clear();
+            }
+        }
+    }
+
     /// <summary>A MemoryPages record (validated by the reader). A page outside the memory is a <see cref="SaveFormatException"/>,
     /// with nothing past it written.</summary>
     public void Apply(SaveRecord record)

@@ -17,8 +17,10 @@ public static class MigrationFraming
     /// <summary>The handshake's version, carried by <see cref="MigrationFrameType.Ready"/>. Version 2 added
     /// <see cref="MigrationFrameType.Progress"/>; version 3 sends Go right after End, without waiting for
     /// <see cref="MigrationFrameType.Received"/> (which it no longer sends). Peers of other versions would wait for
-    /// each other, so versions must be equal.</summary>
-    public const uint ProtocolVersion = 3;
+    /// each other, so versions must be equal. Version 4 leaves pages the source never touched out of the full pass,
+    /// which is only right for a receiver that zeroes its RAM at the memory map (an older one keeps what its build
+    /// wrote there).</summary>
+    public const uint ProtocolVersion = 4;
 
     /// <summary>The size of a Progress frame's payload: the stream offset, u64.</summary>
     public const int ProgressPayloadSize = 8;

@@ -75,6 +75,8 @@ public static class MigrationReceiver
                 {
                     case SaveRecordType.MemoryRegionMap:
                         RestoredStateRecords.RequireSameRegions(record, target, "the sent memory map", "its configuration builds here");
+                        // The sender skips pages that never had data: here they must read as zero, whatever the build left.
+                        pages.ZeroAll();
                         break;
                     case SaveRecordType.MemoryPages:
                         state.RequireBeforeState(record);

@@ -70,13 +70,16 @@ public static class MigrationSender
                 step = "sending guest memory";
                 var sendClock = Stopwatch.StartNew();
                 long before = counted.Written;
-                writer.WriteAllMemory(source.Memory);
+                // Only the pages the host ever gave the guest: the rest read as zero and are zero on the receiver
+                // (it zeroes its RAM at the map), so reading them would only fault them in (PopulatedPages).
+                int populated = PopulatedPages.Collect(source.Memory, pfns);
+                writer.WriteMemoryPages(source.Memory, pfns.AsSpan(0, populated));
                 writer.Flush();
                 phases.Mark("full pass sent");
                 CatchUp(inbox, counted, policy, ref step);
                 phases.Mark("full pass applied");
-                rounds.Add(new MigrationRound(0, ramBytes / SaveFormat.PageSize, (ulong)(counted.Written - before), sendClock.Elapsed, Paused: false));
-                log($"migration to {destination}: full pass: {rounds[^1].Pages} pages, {rounds[^1].Bytes} bytes in {rounds[^1].Duration.TotalMilliseconds:0} ms");
+                rounds.Add(new MigrationRound(0, (ulong)populated, (ulong)(counted.Written - before), sendClock.Elapsed, Paused: false));
+                log($"migration to {destination}: full pass: {rounds[^1].Pages} pages ({ramBytes / SaveFormat.PageSize - (ulong)populated} never touched, not sent), {rounds[^1].Bytes} bytes in {rounds[^1].Duration.TotalMilliseconds:0} ms");
                 WarmUp(source, log, destination);
                 phases.Mark("warmed");
 

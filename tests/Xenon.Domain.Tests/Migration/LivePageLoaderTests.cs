@@ -68,4 +68,16 @@ public sealed class LivePageLoaderTests
         Assert.NotNull(e);
         Assert.Contains("pfn 0x100 is outside", e.Message);
     }
+
+    [Fact]
+    public void ZeroAllLeavesEveryPageZeroAndForgetsWhichHadData()
+    {
+        using var target = GuestMemory.Create([(0, 0x10000), (0x100000, 0x10000)]);
+        target.GetSpan(0x2000, 4096).Fill(7);
+        target.GetSpan(0x105000, 16).Fill(8);
+        var loader = new LivePageLoader(target);
+        loader.ZeroAll();
+        Assert.True(target.GetSpan(0, 0x10000).IndexOfAnyExcept((byte)0) < 0);
+        Assert.True(target.GetSpan(0x100000, 0x10000).IndexOfAnyExcept((byte)0) < 0);
+    }
 }
