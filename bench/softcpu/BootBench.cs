@@ -54,7 +54,7 @@ internal static class BootBench
         Console.WriteLine($"process CPU time {cpuSeconds:F1} s: {retired / cpuSeconds / 1e6:F1} M instructions per CPU-second");
         Console.WriteLine($"IL tier: {string.Join(",", cpus.Select(c => c.Cpu.IlTier ? "on" : "off"))}; blocks translated " +
                           $"{cpus.Sum(c => c.Cpu.IlBlocksTranslated)}, translated block runs {cpus.Sum(c => c.Cpu.IlBlocksRun)}, " +
-                          $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}");
+                          $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}; interpreted blocks chained {cpus.Sum(c => c.Cpu.InterpretedBlocksChained)}");
         long ilRun = cpus.Sum(c => c.Cpu.IlInstructionsRun), ilCovered = cpus.Sum(c => c.Cpu.IlInstructionsTranslated);
         double jit = cpus.Sum(c => c.Cpu.IlTranslationTicks) / (double)Stopwatch.Frequency;
         Console.WriteLine($"IL tier: {ilRun / 1e6:F0} M instructions run translated ({100.0 * ilRun / Math.Max(1, retired):F0}%), " +

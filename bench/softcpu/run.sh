@@ -12,6 +12,8 @@
 # Builds Release with tiered PGO; the first seconds run at JIT tier 0 and are slower (see docs/emulator.md).
 # XENON_SOFTCPU_IL=0 turns the IL tier off (the fast-path interpreter alone), XENON_SOFTCPU_IL_THRESHOLD=N sets the
 # executions before a block is translated (default 20000); the boot mode prints what the tier translated and ran.
+# XENON_SOFTCPU_IL_EARLY=N / XENON_SOFTCPU_IL_EARLY_WINDOW=M translate a block at N runs if it got there within M
+# instructions (default 5000 / 50000000; N=0 off); XENON_SOFTCPU_CHAIN_INTERP=0 stops chaining from interpreted blocks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

@@ -395,56 +395,12 @@ public sealed class IlTierDifferentialTests
     {
         // Translated blocks chain into each other without going back to Run; a raised attention word must still stop
         // the chain at the next block boundary, where the interpreter polling its source every block takes it.
-        TestMachine Machine(QueuedInterrupts source, bool il)
+        var il = InterruptedLoop.RunAgainstInterpreter(8, cpu =>
         {
-            var m = new TestMachine();
-            m.Cpu.FastPath = il;
-            m.Cpu.IlTier = il;
-            m.Cpu.IlThreshold = 2;
-            for (int v = 0x20; v < 0x30; v++)
-            {
-                ulong h = TestMachine.HandlerBase + (ulong)(v - 0x20) * 32;
-                m.SetGate(v, h);
-                m.Assemble(h, a => { a.inc(__qword_ptr[0x8000 + 8 * (v - 0x20)]); a.iretq(); });
-            }
-            m.Assemble(TestMachine.CodeBase, a =>
-            {
-                var top = a.CreateLabel();
-                var skip = a.CreateLabel();
-                a.Label(ref top);
-                a.inc(rax);
-                a.test(al, 1);
-                a.jz(skip);
-                a.add(rbx, rax);
-                a.Label(ref skip);
-                a.mov(__qword_ptr[0x9000], rbx);
-                a.jmp(top);
-            });
-            m.Cpu.SetRflags(State.RFlags.Fixed1 | State.RFlags.IF);
-            m.Cpu.Interrupts = source;
-            return m;
-        }
-        var rng = new Random(8);
-        var fastSource = new SignallingQueuedInterrupts();
-        var slowSource = new QueuedInterrupts();
-        var il = Machine(fastSource, il: true);
-        var slow = Machine(slowSource, il: false);
-        for (int round = 0; round < 400; round++)
-        {
-            for (int k = rng.Next(-2, 3); k > 0; k--)
-            {
-                int v = 0x20 + rng.Next(16);
-                fastSource.Request(v);
-                slowSource.Request(v);
-            }
-            long budget = rng.Next(1, 300);
-            il.Cpu.Run(budget);
-            slow.Cpu.Run(budget);
-            Assert.True(slow.S.Rip == il.S.Rip, $"round {round} budget {budget}: RIP {il.S.Rip:x} interpreter {slow.S.Rip:x}, retired {il.Cpu.InstructionsRetired} / {slow.Cpu.InstructionsRetired}, queue {fastSource.Requests.Count} / {slowSource.Requests.Count}, counts {il.R64(0x8000)}.. / {slow.R64(0x8000)}, translated runs {il.Cpu.IlBlocksRun}");
-            Assert.Equal(slow.Cpu.InstructionsRetired, il.Cpu.InstructionsRetired);
-            Assert.Equal(slow.S.Gpr[4], il.S.Gpr[4]);
-            Assert.True(il.Memory.Ram.Slice(0x8000, 128).SequenceEqual(slow.Memory.Ram.Slice(0x8000, 128)), $"round {round}: counts differ");
-        }
+            cpu.FastPath = true;
+            cpu.IlTier = true;
+            cpu.IlThreshold = 2;
+        });
         Assert.True(il.Cpu.IlBlocksRun > 1000, $"{il.Cpu.IlBlocksRun} translated block runs");
         Assert.True(il.Cpu.IlBlocksChained > 1000, $"{il.Cpu.IlBlocksChained} chained blocks");
     }

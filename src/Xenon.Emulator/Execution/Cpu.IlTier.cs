@@ -66,6 +66,44 @@ public sealed partial class Cpu
     /// <summary>Default for <see cref="IlLoops"/>.</summary>
     public static bool IlLoopsDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_LOOPS") != "0";
 
+    /// <summary>
+    /// Executions after which a block is translated before <see cref="IlThreshold"/> if it got there within
+    /// <see cref="IlEarlyWindow"/> instructions of its first execution: a block that hot that fast is in a loop that goes
+    /// on, while one that gathers its runs slowly over the boot rarely repays the JIT (about 1.5 ms a block). 0 turns it
+    /// off. Chosen from a recorded boot (2026-11-23, docs/emulator.md "Speed today"); XENON_SOFTCPU_IL_EARLY overrides it.
+    /// </summary>
+    public int IlEarlyThreshold { get; set; } = IlEarlyThresholdDefault;
+
+    /// <summary>Default for <see cref="IlEarlyThreshold"/>.</summary>
+    public static int IlEarlyThresholdDefault { get; set; } =
+        int.TryParse(Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_EARLY"), out int e) && e >= 0 ? e : 5_000;
+
+    /// <summary>Instructions retired (by this vCPU) within which <see cref="IlEarlyThreshold"/> executions count as hot.</summary>
+    public long IlEarlyWindow { get; set; } = IlEarlyWindowDefault;
+
+    /// <summary>Default for <see cref="IlEarlyWindow"/> (XENON_SOFTCPU_IL_EARLY_WINDOW overrides it).</summary>
+    public static long IlEarlyWindowDefault { get; set; } =
+        long.TryParse(Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_EARLY_WINDOW"), out long w) && w > 0 ? w : 50_000_000;
+
+    /// <summary>
+    /// Whether a block whose instructions all have fast forms, run interpreted, goes straight to its successor as a
+    /// translated block does (<see cref="ChainReady"/>, <see cref="Successor"/>) instead of back to <see cref="Run"/>. On by
+    /// default; XENON_SOFTCPU_CHAIN_INTERP=0 turns it off (for before/after measurements).
+    /// </summary>
+    public bool ChainInterpreted
+    {
+        get => _chainInterpreted;
+        set => _chainInterpreted = value;
+    }
+
+    private bool _chainInterpreted = ChainInterpretedDefault;
+
+    /// <summary>Default for <see cref="ChainInterpreted"/>.</summary>
+    public static bool ChainInterpretedDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_CHAIN_INTERP") != "0";
+
+    /// <summary>Interpreted blocks that went straight to their successor (<see cref="ChainInterpreted"/>).</summary>
+    public long InterpretedBlocksChained { get; private set; }
+
     /// <summary>Turns a translated block took back to its own start inside its method.</summary>
     public long IlLoopTurns { get; private set; }
 
@@ -89,7 +127,9 @@ public sealed partial class Cpu
         TranslatedBlock? il = block.Il;
         if (il is null)
         {
-            if (block.Executions < 0 || ++block.Executions < IlThreshold || ReferenceEquals(block, _scratch)) return 0;
+            if (block.Executions < 0) return 0;
+            int runs = ++block.Executions;
+            if ((runs < IlThreshold && !HotEarly(block, runs)) || ReferenceEquals(block, _scratch)) return 0;
             block.Executions = -1;
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             int count = 0;
@@ -109,6 +149,19 @@ public sealed partial class Cpu
         // The translation retires its instructions without looking at the budget, and knows no interrupt shadow.
         if (_s.InterruptShadow || end - InstructionsRetired < block.IlCount) return 0;
         return AfterIl(block, RunIl(block, il), end);
+    }
+
+    /// <summary>Below the threshold: notes the first run, and says whether the block reached
+    /// <see cref="IlEarlyThreshold"/> runs within <see cref="IlEarlyWindow"/> instructions of it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool HotEarly(DecodedBlock block, int runs)
+    {
+        if (runs == 1)
+        {
+            block.FirstRun = InstructionsRetired;
+            return false;
+        }
+        return runs == IlEarlyThreshold && InstructionsRetired - block.FirstRun < IlEarlyWindow;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -192,6 +245,9 @@ public sealed partial class Cpu
     }
 
     // ---- helpers the translated code calls (internal: BlockTranslator binds them by name) ----
+    // The cold ones (slow memory paths, the fast path's executor, the loop check, a fault) are NoInlining: inlined, the JIT
+    // imported them and their callees into every translation. With them called, a block with memory accesses took
+    // 1.1-1.3 ms of JIT thread CPU instead of 1.8-2.2 ms (P7, thread CPU clock around the first call, 930 blocks of a boot).
 
     /// <summary>A load through the TLB's host pointer only; false means "take the slow path", not a fault.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -202,6 +258,7 @@ public sealed partial class Cpu
     }
 
     /// <summary>The full load (canonical check, walk, MMIO); false with a pending fault.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal bool IlLoadSlow(int seg, ulong ea, int size, out ulong value)
     {
         value = 0;
@@ -223,10 +280,12 @@ public sealed partial class Cpu
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal bool IlStoreHost(int seg, ulong ea, int size, ulong value) => IlStoreFast(seg, ea, size, value);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal bool IlStoreSlow(int seg, ulong ea, int size, ulong value) =>
         Linear(seg, ea, out ulong lin) && WriteLinear(lin, size, value);
 
     /// <summary>An instruction the translator leaves to the fast path's executor, on the written-back state.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal bool IlFallback(ref FastOp f, ulong next)
     {
         _s.Rip = next;
@@ -255,6 +314,7 @@ public sealed partial class Cpu
     /// code, the page's generation and RIP's TLB entry, as <see cref="Successor"/>). If so the turn just finished is
     /// counted as retired here; if not, the method returns it as usual.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal bool IlLoopBack(int count, ulong linear, ulong physStart, int generation)
     {
         long retired = InstructionsRetired + count;
@@ -271,5 +331,6 @@ public sealed partial class Cpu
     }
 
     /// <summary>RET to a non-canonical address: #GP(0) with RSP unchanged.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal void IlRetTargetFault() => Fault(Vector.GP, 0);
 }

@@ -126,8 +126,11 @@ public sealed partial class Cpu
                         continue;
                     }
                 }
-                if (start >= 0 && RunInstructions(block, end, start)) return;
-                break;
+                if (start < 0 || !RunInstructions(block, end, start)) break;
+                // A block of fast forms only ran interpreted (not hot yet): chain on as after a translated one.
+                if (!block.AllFast || !_chainInterpreted || !_fastPath || !ChainReady() || Successor(block) is not { } after) return;
+                InterpretedBlocksChained++;
+                block = after;
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -315,10 +318,17 @@ public sealed partial class Cpu
         Array.Copy(decoded, block.Instructions, count);
         block.ResetDerived(); // a re-decoded page drops its translation and chained successor
         block.HasFast = bitness == 64;
+        block.AllFast = false;
         if (block.HasFast)
         {
             if (block.Fast.Length < count) block.Fast = new FastOp[count];
-            for (int n = 0; n < count; n++) BuildFastOp(in decoded[n], out block.Fast[n]);
+            bool all = true;
+            for (int n = 0; n < count; n++)
+            {
+                BuildFastOp(in decoded[n], out block.Fast[n]);
+                if (block.Fast[n].Kind == FastKind.None) all = false;
+            }
+            block.AllFast = all && cacheable;
         }
         block.Count = count;
         block.PhysStart = phys;
@@ -342,6 +352,7 @@ public sealed partial class Cpu
         decoder.Decode(out _scratch.Instructions[0]);
         _scratch.Count = 1;
         _scratch.HasFast = false;
+        _scratch.AllFast = false;
         _scratch.ResetDerived();
         _scratch.LinearStart = rip;
         _scratch.Bitness = bitness;

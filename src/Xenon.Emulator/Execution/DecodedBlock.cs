@@ -16,6 +16,9 @@ internal sealed class DecodedBlock
     /// <summary>The instructions pre-decoded for the fast path (64-bit blocks only; <see cref="FastKind.None"/> = interpret).</summary>
     public FastOp[] Fast = [];
     public bool HasFast;
+    /// <summary>Every instruction has a fast form: none of them can change the mode, CPL, IF or interrupt shadow, so
+    /// after running it interpreted the next block may be chained to like after a fully translated one.</summary>
+    public bool AllFast;
     public int Count;
     public ulong PhysStart;
     public ulong LinearStart;
@@ -28,6 +31,8 @@ internal sealed class DecodedBlock
     public int IlCount;
     /// <summary>Executions counted towards the translation threshold; -1 once translation was tried.</summary>
     public int Executions;
+    /// <summary>The CPU's retired count at the first of those executions (how fast the block is getting hot).</summary>
+    public long FirstRun;
 
     /// <summary>Chaining: the block last entered after this one (validated like any cached block before it is taken).</summary>
     public DecodedBlock? Successor, Successor2;
