@@ -136,9 +136,24 @@ guest_script() {
     if [ ${#G_NET[@]} -gt 0 ]; then
         echo "xenon-io net $IO_GUEST_IP/$IO_PREFIX $IO_HOST_IP"
         for j in "${G_NET[@]}"; do
+            guest_stat before "$j"
             echo "xenon-io iperf $j $(io_iperf_args "$j" "$RT")"
+            guest_stat after "$j"
         done
     fi
+}
+# guest_stat WHEN JOB: shell lines that print the guest's own view around a network job (its virtio
+# interrupts per vector, the NIC's packet counts, TCP's segment and retransmit counts), a few hundred
+# bytes on the console, each line "XENON-IO-STAT WHEN JOB ..." (collected into logs/<target>-netstat.txt)
+guest_stat() {
+    echo "grep -E 'virtio[0-9]+-(input|output)' /proc/interrupts | sed 's/^/XENON-IO-STAT $1 $2 irq /' || true"
+    echo "for d in /sys/class/net/e*; do echo XENON-IO-STAT $1 $2 nic \${d##*/} tx \$(cat \$d/statistics/tx_packets) rx \$(cat \$d/statistics/rx_packets); done || true"
+    echo "grep '^Tcp:' /proc/net/snmp | sed 's/^/XENON-IO-STAT $1 $2 snmp /' || true"
+    # the clock every timestamp of the stack reads (a clock that exits to the VMM costs per packet) and the timer ticks
+    echo "echo XENON-IO-STAT $1 $2 clock \$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) idle \$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null) || true"
+    # where the guest's CPU went (user nice system idle iowait irq softirq steal, in ticks)
+    echo "grep '^cpu ' /proc/stat | sed 's/^/XENON-IO-STAT $1 $2 /' || true"
+    echo "grep -E '^ *(LOC|RES|CAL|TLB|SPU):' /proc/interrupts | sed 's/^/XENON-IO-STAT $1 $2 irq /' || true"
 }
 # guest_run SCRIPT_FILE: APPEND (the guest command line) and VM_TMO for the jobs in G_FIO and G_NET
 guest_run() {
@@ -313,6 +328,8 @@ run_vm() {
     fi
     say "$target: exit $rc after $((t1 - t0)) s; guest: $(tr -d '\r' < "$log" | grep -m1 -o 'XENON-CMD-RC [0-9]*' || echo 'no XENON-CMD-RC')"
     extract_results "$target" "$log"
+    # the guest's own counters around each network job and the device's at exit (Xenon: "vif N ..." lines)
+    tr -d '\r' < "$log" | grep -a -e '^XENON-IO-STAT ' -e ': vif [0-9]' > "$OUT/logs/$target-netstat.txt" || true
     sync
 }
 

@@ -154,4 +154,13 @@ jq -r '
     sed -n '/^xenon variant: /p' "$R/env.txt" 2>/dev/null
     sed -n '/^\(qemu disk\|guest\|targets\|source\): /p' "$R/env.txt" 2>/dev/null
 } >> "$R/summary.md"
+# the guest's own counters around each network job (l1-io.sh's XENON-IO-STAT lines), and Xenon's device statistics
+if compgen -G "$R/logs/*-netstat.txt" > /dev/null; then
+    {
+        echo
+        echo "Guest view per network job (bench/io/netstat.sh; steal: the vCPU was runnable but not run by its host):"
+        echo
+        bash "$HERE/netstat.sh" "$R"
+    } >> "$R/summary.md"
+fi
 cat "$R/summary.md"

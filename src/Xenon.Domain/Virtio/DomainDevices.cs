@@ -65,6 +65,17 @@ public sealed class DomainDevices : IDisposable
 
     private const bool DefaultTransmitCoalesceHoldsCompletions = false;
 
+    /// <summary>QEMU's tx=timer for every vif (VirtioNet.TransmitPollNanoseconds); XENON_NET_TX_POLL_US overrides it (for measuring).</summary>
+    private static long TransmitPollNanoseconds =>
+        long.TryParse(Environment.GetEnvironmentVariable("XENON_NET_TX_POLL_US"), out long us) && us >= 0 ? us * 1000 : 0;
+
+    /// <summary>Whether every vif completes a transmit chain before sending its copy (VirtioNet.TransmitCompletesEarly);
+    /// XENON_NET_TX_EARLY=0/1 overrides it (for measuring).</summary>
+    private static bool TransmitCompletesEarly =>
+        Environment.GetEnvironmentVariable("XENON_NET_TX_EARLY") is { } early ? early == "1" : DefaultTransmitCompletesEarly;
+
+    private const bool DefaultTransmitCompletesEarly = false;
+
     private readonly List<VirtioNet> _nics = [];
 
     /// <summary>Puts the devices on <paramref name="pci"/> (taking over the <paramref name="backends"/>) and places every BAR.
@@ -113,6 +124,8 @@ public sealed class DomainDevices : IDisposable
                 devices._hosts.Add(host);
                 nic.TransmitCoalesceNanoseconds = TransmitCoalesceNanoseconds;
                 nic.TransmitCoalesceHoldsCompletions = TransmitCoalesceHoldsCompletions;
+                nic.TransmitPollNanoseconds = TransmitPollNanoseconds;
+                nic.TransmitCompletesEarly = TransmitCompletesEarly;
                 nic.AttachTo(host.Loop);
                 devices._nics.Add(nic);
             }
@@ -194,6 +207,7 @@ public sealed class DomainDevices : IDisposable
         {
             var c = _nics[i].Counters;
             yield return $"vif {i}: rx {c.RxPackets} packets ({c.RxDropped} dropped, {c.RxErrors} errors), tx {c.TxPackets} packets ({c.TxDropped} dropped, {c.TxErrors} errors)";
+            foreach (var line in _nics[i].Stats.Describe()) yield return $"vif {i} {line}";
         }
     }
 

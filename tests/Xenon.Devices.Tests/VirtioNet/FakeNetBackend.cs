@@ -41,8 +41,22 @@ internal sealed class FakeNetBackend : INetBackend
         return NetBackendStatus.Done;
     }
 
+    /// <summary>Packets sent from host memory (<see cref="SendPacket"/>) are recorded in <see cref="Sent"/> too.</summary>
+    public NetBackendStatus SendPacket(ReadOnlySpan<byte> packet)
+    {
+        OnSend?.Invoke();
+        SentCount++;
+        if (RecordSent && SendStatus == NetBackendStatus.Done)
+            Sent.Add((packet[..VirtioNetHeader.Size].ToArray(), packet[VirtioNetHeader.Size..].ToArray()));
+        return SendStatus;
+    }
+
+    /// <summary>Called at the start of every send (either form), e.g. to look at the rings at that moment.</summary>
+    public Action? OnSend { get; set; }
+
     public NetBackendStatus Send(ReadOnlySpan<byte> header, GuestMemory memory, ReadOnlySpan<DescriptorSegment> frame)
     {
+        OnSend?.Invoke();
         SentCount++;
         if (RecordSent && SendStatus == NetBackendStatus.Done)
         {

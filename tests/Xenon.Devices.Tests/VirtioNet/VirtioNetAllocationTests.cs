@@ -6,11 +6,13 @@ namespace Xenon.Devices.Tests.VirtioNet;
 public sealed class VirtioNetAllocationTests
 {
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void ServingFramesAllocatesNothing(bool mergeable)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void ServingFramesAllocatesNothing(bool mergeable, bool completeEarly)
     {
         using var rig = new NetRig(queueSize: 256, activate: false);
+        rig.Device.TransmitCompletesEarly = completeEarly;
         rig.Activate(mergeable ? rig.AllFeatures : rig.WithoutMergeable);
         rig.Backend.RecordSent = false;
         var packets = new byte[64][];

@@ -21,6 +21,10 @@ public interface INetBackend
     /// bytes of <paramref name="frame"/>, segments of guest RAM already checked by the queue's chain walk.</summary>
     NetBackendStatus Send(ReadOnlySpan<byte> header, GuestMemory memory, ReadOnlySpan<DescriptorSegment> frame);
 
+    /// <summary>Sends one frame already gathered in host memory, the header first (a device that copied it out of the
+    /// guest, e.g. to complete the chain before sending).</summary>
+    NetBackendStatus SendPacket(ReadOnlySpan<byte> packet);
+
     /// <summary>What received frames may be from now on (the driver's negotiated receive offloads). False if the
     /// host refused; frames then keep the previous form, and the device drops any the driver cannot take.</summary>
     bool SetOffloads(NetOffloads offloads);

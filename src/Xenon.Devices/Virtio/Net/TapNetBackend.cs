@@ -71,6 +71,12 @@ public sealed class TapNetBackend : INetBackend, IDisposable
         return Finish(_tap.TryWriteGather(_vectors.AsSpan(0, frame.Length + 1), out int errno), errno);
     }
 
+    public NetBackendStatus SendPacket(ReadOnlySpan<byte> packet)
+    {
+        if (packet.Length < VirtioNetHeader.Size) throw new ArgumentException($"a packet starts with the {VirtioNetHeader.Size}-byte header", nameof(packet));
+        return Finish(_tap.TryWrite(packet, out int errno), errno);
+    }
+
     public bool SetOffloads(NetOffloads offloads)
     {
         var tun = TunOffloads.None;

@@ -83,7 +83,9 @@ public sealed partial class VirtioNet
             break;
         }
         SetReceiveInterest(wantBackend && !_needsReset);
-        if (completed && queue.NeedsNotification()) interrupt.SignalUsedBuffers(ReceiveQueue);
+        bool signal = completed && queue.NeedsNotification();
+        if (signal) interrupt.SignalUsedBuffers(ReceiveQueue);
+        Stats.RxWake(delivered, completed, signal);
     }
 
     /// <summary>Checks a frame just read into <see cref="_rxPacket"/>; false (counted) if it cannot be delivered.</summary>
@@ -156,7 +158,11 @@ public sealed partial class VirtioNet
             }
             if (fault.IsError) return Gathered.Broken;
             // Empty: ask for a kick, then look once more, since the driver may have added buffers without one.
-            if (!queue.EnableNotification()) return Gathered.NoBuffers;
+            if (!queue.EnableNotification())
+            {
+                Stats.RxRingRanDry();
+                return Gathered.NoBuffers;
+            }
         }
     }
 

@@ -87,6 +87,8 @@ public sealed partial class VirtioNet
             SetReceiveInterest(false);
             // Held completions go into the used ring now, so the saved rings hold every finished chain.
             if (_txSignalPending || _txHeldCount > 0) EndTransmitWindow();
+            // A pending poll is dropped: Resume serves the queue, and a restored device gets a kick per queue.
+            _txPolling = false;
         }
     }
 
@@ -98,7 +100,7 @@ public sealed partial class VirtioNet
             if (!_quiesced) return;
             _quiesced = false;
             if (_rxQueue is null || _needsReset) return;
-            ProcessTransmit();
+            ProcessTransmit(VirtioNetStats.Now());
             ProcessReceive();
         }
     }

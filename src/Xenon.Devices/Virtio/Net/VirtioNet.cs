@@ -98,6 +98,9 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
 
     public VirtioNetCounters Counters { get; } = new();
 
+    /// <summary>Kicks, wake-ups, interrupts and transmit latencies, for finding where a transfer waits (not saved).</summary>
+    public VirtioNetStats Stats { get; } = new();
+
     /// <summary>The device features the driver accepted (0 before activation).</summary>
     public ulong NegotiatedFeatures
     {
@@ -143,6 +146,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             _interrupt = interrupt;
             _needsReset = false;
             _txHeldCount = 0;
+            _txCheckedUsed = _txSignalledUsed = queues[TransmitQueue].NextUsed;
             ClearReceiveState();
             ReceiveOffloads = VirtioNetFeatures.ReceiveOffloads(_negotiated);
             // A refusal leaves the backend's earlier (narrower, since reset clears them) offloads, and receive
@@ -168,11 +172,15 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             // cost a read that finds nothing after every refill.
             if (queueIndex == ReceiveQueue)
             {
-                if (_rxPending > 0 || !_receiveInterest) ProcessReceive();
+                bool serve = _rxPending > 0 || !_receiveInterest;
+                Stats.RxKick(serve);
+                if (serve) ProcessReceive();
             }
             else if (queueIndex == TransmitQueue)
             {
-                ProcessTransmit();
+                long now = VirtioNetStats.Now();
+                Stats.TxKick(now, _txQueue!.NotificationsEnabled);
+                ProcessTransmit(now);
             }
         }
     }
@@ -188,6 +196,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
                 SetReceiveInterest(false);
                 return;
             }
+            Stats.RxBackendWake();
             ProcessReceive();
         }
     }
@@ -202,6 +211,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             _txQueue = null;
             _txSignalPending = false;
             _txHeldCount = 0;
+            _txPolling = false;
             _interrupt = null;
             _negotiated = 0;
             _needsReset = false;
@@ -224,10 +234,12 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
         }
         var watch = _backend.Watch(loop, OnBackendReadable);
         var timer = new IoTimer(loop, OnTransmitTimer);
+        var pollTimer = new IoTimer(loop, OnTransmitPollTimer);
         lock (_lock)
         {
             _watch = watch;
             _txTimer = timer;
+            _txPollTimer = pollTimer;
         }
     }
 
@@ -236,6 +248,7 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
     {
         IDisposable? watch;
         IoTimer? timer;
+        IoTimer? pollTimer;
         lock (_lock)
         {
             watch = _watch;
@@ -244,10 +257,16 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             // Completions the window still holds must reach the driver: nothing would publish them later.
             if (_txSignalPending || _txHeldCount > 0) EndTransmitWindow();
             _txTimer = null;
+            pollTimer = _txPollTimer;
+            _txPollTimer = null;
+            // Kicks were off for a poll that will not come: serve the ring now, which asks for kicks again.
+            if (_txPolling && _txQueue is not null && !_needsReset && !_quiesced) ProcessTransmit(VirtioNetStats.Now());
+            _txPolling = false;
         }
         // Outside the lock: disposing waits for a running callback, which takes the lock.
         watch?.Dispose();
         timer?.Dispose();
+        pollTimer?.Dispose();
     }
 
     public void Dispose() => Detach();

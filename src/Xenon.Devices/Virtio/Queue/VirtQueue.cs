@@ -208,6 +208,19 @@ public sealed class VirtQueue
         return !valid || SplitRingLayout.NeedEvent(usedEvent, NextUsed, old);
     }
 
+    /// <summary>
+    /// Reads the driver's used_event (EVENT_IDX) without changing what <see cref="NeedsNotification"/> remembers: for
+    /// diagnostics, e.g. whether the driver moved it back over completions already checked. False when the queue is
+    /// not ready, EVENT_IDX was not negotiated or the ring is unreachable.
+    /// </summary>
+    public bool TryReadUsedEvent(out ushort usedEvent)
+    {
+        usedEvent = 0;
+        if (!Ready || !_eventIdx || !TryAvail(out var avail)) return false;
+        usedEvent = RingAccess.Read16(avail, SplitRingLayout.RingHeaderSize + 2 * _size);
+        return true;
+    }
+
     /// <summary>Asks the driver not to kick (used.flags NO_NOTIFY; with EVENT_IDX avail_event simply stops advancing).</summary>
     public void DisableNotification()
     {
