@@ -21,9 +21,10 @@
 #   -e K=V   environment for CMD (repeatable)
 #   -k       keep the run directory (console.log, qemu.log, images) and print its path
 #   -v       copy L1's console to stderr and print timings
-# Without -i, L1 prints a heartbeat on its console every 20 s while CMD runs; if the console stays
-# silent for $XENON_NESTED_STALL seconds (default 300, 0 = never) L1 is taken as wedged and
-# stopped: exit 124, and DIR still gets back what CMD had written and synced.
+# Without -i, L1 prints a heartbeat on its console every 20 s while CMD runs; if no new heartbeat
+# comes for $XENON_NESTED_STALL seconds (default 300, 0 = never; kernel warnings such as soft
+# lockups do not count) L1 is taken as wedged and stopped: exit 124, and DIR still gets back what
+# CMD had written and synced.
 # Env: XENON_CACHE (assets from nested/build-host.sh, rebuilt when an input changed),
 #      XENON_NESTED_SKIP_BUILD=1 (use the assets as they are), XENON_NESTED_APPEND (L1 kernel args),
 #      XENON_NESTED_SMP (L1 CPUs, default 1: with 2, TCG runs one host thread a CPU and leaves no core
@@ -170,9 +171,14 @@ else
     STALL=${XENON_NESTED_STALL:-300}
     if [[ $STALL =~ ^[0-9]+$ ]] && [ "$STALL" -gt 0 ]; then
         (
+            # Progress is a new heartbeat line, not any console output: a wedged L1 whose CPU is stuck in
+            # KVM_RUN still prints "soft lockup" warnings every 28 s, which kept an mtime watchdog from firing.
+            beats=0; last=$(date +%s)
             while kill -0 "$QPID" 2>/dev/null; do
                 sleep 10
-                quiet=$(( $(date +%s) - $(stat -c %Y "$RUN/console.log") ))
+                n=$(grep -c XENON-L1-HB "$RUN/console.log" 2>/dev/null || true)
+                if [ "${n:-0}" != "$beats" ]; then beats=${n:-0}; last=$(date +%s); fi
+                quiet=$(( $(date +%s) - last ))
                 if [ "$quiet" -ge "$STALL" ]; then
                     echo "$quiet" > "$RUN/stalled"
                     stall_diagnostics "$QPID" > "$RUN/stall-diag.txt" 2>&1 || true
@@ -196,7 +202,7 @@ TQ=$(now)
 RC=$(tr -dc '0-9\n' < "$RUN/status" | grep -m1 . || true)
 if [ -z "$RC" ]; then
     if [ -f "$RUN/stalled" ]; then
-        say "L1 stalled: its console was silent for $(cat "$RUN/stalled") s (no heartbeat); stopped it"; RC=124
+        say "L1 stalled: no heartbeat on its console for $(cat "$RUN/stalled") s; stopped it"; RC=124
         say "--- stall diagnostics (QEMU threads, then the monitor's view of the CPUs; a SysRq dump, if the kernel"
         say "    still took one, is in the console lines below) ---"
         cat "$RUN/stall-diag.txt" >&2 2>/dev/null || true
