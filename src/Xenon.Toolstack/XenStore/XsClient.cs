@@ -311,8 +311,7 @@ public sealed class XsClient : IDisposable
         int largest = 0;
         for (int start = 0; start < requests.Count;)
         {
-            int count = GroupSize(requests, start), bytes = 0;
-            for (int i = start; i < start + count; i++) bytes += XsHeader.Size + requests[i].Payload.Length;
+            int count = GroupSize(requests, start, out int bytes);
             largest = Math.Max(largest, bytes);
             start += count;
         }
@@ -322,7 +321,7 @@ public sealed class XsClient : IDisposable
         {
             for (int start = 0; start < requests.Count;)
             {
-                int count = GroupSize(requests, start), length = 0;
+                int count = GroupSize(requests, start, out _), length = 0;
                 for (int i = 0; i < count; i++)
                 {
                     var r = requests[start + i];
@@ -351,10 +350,12 @@ public sealed class XsClient : IDisposable
         }
     }
 
-    // How many requests from start go in one write: at most PipelineDepth and PipelineBytes (always at least one).
-    private static int GroupSize(IReadOnlyList<XsBatch.Request> requests, int start)
+    // How many requests from start go in one write, and their bytes: at most PipelineDepth and PipelineBytes (always
+    // at least one).
+    private static int GroupSize(IReadOnlyList<XsBatch.Request> requests, int start, out int bytes)
     {
-        int count = 0, bytes = 0;
+        int count = 0;
+        bytes = 0;
         while (start + count < requests.Count && count < PipelineDepth)
         {
             int next = XsHeader.Size + requests[start + count].Payload.Length;

@@ -233,8 +233,7 @@ public sealed partial class VirtioNet
         int count = FrameSegments(chain.Readable, VirtioNetHeader.Size);
         long start = VirtioNetStats.Now();
         var status = _backend.Send(header, _memory, _txSegments.AsSpan(0, count));
-        Stats.TxSent(readable - VirtioNetHeader.Size, IsGso(header), start, VirtioNetStats.Now());
-        CountSent(status, readable);
+        CountSent(status, readable, IsGso(header), start);
     }
 
     /// <summary>For <see cref="TransmitCompletesEarly"/>: copies the chain's checked header and frame into the
@@ -259,8 +258,7 @@ public sealed partial class VirtioNet
         var packet = _txCopy.AsSpan(0, length);
         long start = VirtioNetStats.Now();
         var status = _backend.SendPacket(packet);
-        Stats.TxSent((ulong)(length - VirtioNetHeader.Size), IsGso(packet), start, VirtioNetStats.Now());
-        CountSent(status, (ulong)length);
+        CountSent(status, (ulong)length, IsGso(packet), start);
     }
 
     /// <summary>Checks the chain's size and copies its header into <paramref name="header"/>, checked against what was
@@ -289,8 +287,10 @@ public sealed partial class VirtioNet
     private static bool IsGso(ReadOnlySpan<byte> header) =>
         (header[VirtioNetHeader.GsoTypeOffset] & ~VirtioNetHeader.GsoEcn) != VirtioNetHeader.GsoNone;
 
-    private void CountSent(NetBackendStatus status, ulong readable)
+    /// <summary>Counts a send that began at <paramref name="start"/> and has just returned, in both Stats and Counters.</summary>
+    private void CountSent(NetBackendStatus status, ulong readable, bool gso, long start)
     {
+        Stats.TxSent(readable - VirtioNetHeader.Size, gso, start, VirtioNetStats.Now());
         if (status == NetBackendStatus.Done) Counters.Sent(readable - VirtioNetHeader.Size);
         else Counters.TxError();
     }
