@@ -40,6 +40,11 @@ internal static class BootBench
         });
         var cpus = Enumerable.Range(0, vcpus).Select(i => (SoftVcpuBackend)vm.Vcpu(i)).ToArray();
         var vcpu = cpus[0];
+        // XENON_SOFTCPU_JITCOST=ROUNDS: after the boot, the blocks vCPU 0 translated are translated again, ROUNDS times, with
+        // the TLB probe emitted (the default) and with the helper calls (Cpu.IlEmittedTlb off) alternately: the JIT's cost
+        // of the same blocks in the same minutes.
+        string? jitCost = Environment.GetEnvironmentVariable("XENON_SOFTCPU_JITCOST");
+        if (jitCost is not null) vcpu.Cpu.RecordTranslations = true;
         vm.Start();
         while (sw.Elapsed.TotalSeconds < seconds && !vm.Exited.IsCompleted && Final(serial) is null) Thread.Sleep(100);
         double t = sw.Elapsed.TotalSeconds;
@@ -59,6 +64,13 @@ internal static class BootBench
         double jit = cpus.Sum(c => c.Cpu.IlTranslationTicks) / (double)Stopwatch.Frequency;
         Console.WriteLine($"IL tier: {ilRun / 1e6:F0} M instructions run translated ({100.0 * ilRun / Math.Max(1, retired):F0}%), " +
                           $"{ilCovered} instructions translated in {jit:F2} s ({1000 * jit / Math.Max(1, cpus.Sum(c => c.Cpu.IlBlocksTranslated)):F2} ms a block)");
+        // The vCPU thread's CPU clock around each translation and its first call (the JIT), apart from the host's load.
+        long blocks = cpus.Sum(c => c.Cpu.IlBlocksTranslated), memBlocks = cpus.Sum(c => c.Cpu.IlBlocksTranslatedMemory);
+        double jitCpu = cpus.Sum(c => c.Cpu.IlTranslationCpuNs) / 1e9, jitCpuMem = cpus.Sum(c => c.Cpu.IlTranslationCpuNsMemory) / 1e9;
+        Console.WriteLine($"IL tier: translating took {jitCpu:F2} s of vCPU thread CPU; {memBlocks} blocks with memory accesses " +
+                          $"{1000 * jitCpuMem / Math.Max(1, memBlocks):F2} ms a block, {blocks - memBlocks} without " +
+                          $"{1000 * (jitCpu - jitCpuMem) / Math.Max(1, blocks - memBlocks):F2} ms; early exits to the interpreter " +
+                          $"{cpus.Sum(c => c.Cpu.IlEarlyExits)}; {cpus.Sum(c => c.Cpu.IlBytesTranslated) / 1024} KiB of IL");
         foreach (var c in cpus.Skip(1)) Console.WriteLine($"vcpu{c.Index}: {c.RunState}, {c.InstructionsRetired / 1e6:F0} M instructions");
         if (vm.Exited.IsCompleted) Console.WriteLine($"machine exited: {vm.Exited.Result}");
         else if (Final(serial) is null)
@@ -75,7 +87,40 @@ internal static class BootBench
                               $"thre-pending={uart.ThrEmptyInterruptPending}");
         }
         vm.RequestShutdown(ShutdownReason.PowerOff, "benchmark done");
+        if (jitCost is not null) JitCost(vcpu.Cpu, jitCost);
         return Final(serial) is null ? 1 : 0;
+    }
+
+    private static void JitCost(Xenon.Emulator.Execution.Cpu cpu, string spec)
+    {
+        int rounds = int.Parse(spec);
+        bool[] variants = [true, false];
+        var ns = variants.ToDictionary(v => v, _ => new List<double>());
+        var bytes = new Dictionary<bool, long>();
+        for (int r = 0; r < rounds; r++)
+        {
+            foreach (bool emitted in variants)
+            {
+                var (cpuNs, il) = cpu.Retranslate(c => c.IlEmittedTlb = emitted);
+                ns[emitted].Add(cpuNs / 1e6);
+                bytes[emitted] = il;
+            }
+        }
+        // One more round of the default, block by block: the JIT's cost against IL size (least squares, ns = a + b * bytes).
+        var blocks = new List<(int IlBytes, int Instructions, long CpuNs)>();
+        cpu.Retranslate(_ => { }, blocks);
+        double n = blocks.Count, sx = blocks.Sum(b => (double)b.IlBytes), sy = blocks.Sum(b => (double)b.CpuNs);
+        double sxx = blocks.Sum(b => (double)b.IlBytes * b.IlBytes), sxy = blocks.Sum(b => (double)b.IlBytes * b.CpuNs);
+        double slope = (n * sxy - sx * sy) / Math.Max(1, n * sxx - sx * sx), intercept = (sy - slope * sx) / Math.Max(1, n);
+        Console.WriteLine($"jit cost per block: {sy / n / 1000:F0} us at {sx / n:F0} B of IL and {blocks.Average(b => b.Instructions):F1} " +
+                          $"instructions on average; fit {intercept / 1000:F0} us + {slope:F0} ns per IL byte");
+        foreach (bool emitted in variants)
+        {
+            var sorted = ns[emitted].OrderBy(x => x).ToList();
+            Console.WriteLine($"jit cost, TLB probe {(emitted ? "emitted" : "called ")}: {cpu.RecordedTranslations} blocks, " +
+                              $"{bytes[emitted] / 1024} KiB of IL, thread CPU ms median {sorted[sorted.Count / 2]:F0} " +
+                              $"(min {sorted[0]:F0}, max {sorted[^1]:F0})");
+        }
     }
 
     private static double? Final(MarkerWatch serial) => FinalMarkers.Select(serial.At).FirstOrDefault(t => t is not null);

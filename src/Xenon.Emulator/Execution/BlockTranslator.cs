@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Reflection.Emit;
+using Xenon.Emulator.Memory;
 using Xenon.Emulator.State;
 
 namespace Xenon.Emulator.Execution;
@@ -62,6 +63,11 @@ internal sealed partial class BlockTranslator
     private readonly LocalBuilder _gpr, _state, _lazy, _ea, _val, _d, _s2, _res, _aux;
     private readonly bool _inLocals;
     private readonly bool _inlineHost;
+    // The TLB probe as IL (Cpu.IlEmittedTlb), and its locals: the entry array, the entry, a segmented linear address, the
+    // page offset, the read and write permission masks; declared only when the translation accesses memory.
+    private readonly bool _emittedTlb;
+    private readonly LocalBuilder? _tlb, _entry, _lin, _off, _readMask, _writeMask;
+    private readonly Label?[] _sideExits;
     // Set when the block may branch back to its own start inside the method (marked after the entry code).
     private readonly bool _loops;
     private Label _top;
@@ -95,6 +101,17 @@ internal sealed partial class BlockTranslator
         _s2 = _il.DeclareLocal(typeof(ulong));
         _res = _il.DeclareLocal(typeof(ulong));
         _aux = _il.DeclareLocal(typeof(ulong));
+        _sideExits = new Label?[count];
+        _emittedTlb = cpu.IlEmittedTlb && block.AccessesMemory(count);
+        if (_emittedTlb)
+        {
+            _tlb = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
+            _entry = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
+            _lin = _il.DeclareLocal(typeof(ulong));
+            _off = _il.DeclareLocal(typeof(int));
+            _readMask = _il.DeclareLocal(typeof(int));
+            _writeMask = _il.DeclareLocal(typeof(int));
+        }
     }
 
     /// <summary>How many leading instructions of the block have a fast form (what a translation covers).</summary>
@@ -110,12 +127,14 @@ internal sealed partial class BlockTranslator
     }
 
     /// <summary>The translation of the block's leading fast-path instructions, or null if it has none.</summary>
-    public static TranslatedBlock? Translate(Cpu cpu, DecodedBlock block, out int count)
+    public static TranslatedBlock? Translate(Cpu cpu, DecodedBlock block, out int count, out int ilBytes)
     {
+        ilBytes = 0;
         count = Translatable(block);
         if (count == 0 || !block.HasFast) return null;
         var t = new BlockTranslator(cpu, block, count);
         t.Emit();
+        ilBytes = t._il.ILOffset;
         return (TranslatedBlock)t._method.CreateDelegate(typeof(TranslatedBlock), cpu);
     }
 
@@ -140,19 +159,25 @@ internal sealed partial class BlockTranslator
             _r[r] = _il.DeclareLocal(typeof(ulong));
         }
         Reload(_used);
+        if (_emittedTlb) EmitMemoryEntry();
         if (_loops)
         {
             _top = _il.DefineLabel();
             _il.MarkLabel(_top);
         }
 
+        bool branched = false;
         for (int k = 0; k < _count; k++)
         {
             _current = k;
             ref FastOp f = ref _block.Fast[k];
             ulong next = _block.Instructions[k].NextIP;
             bool last = k == _count - 1;
-            if (EmitBranch(ref f, k, next, last)) return; // a branch is always its block's last instruction
+            if (EmitBranch(ref f, k, next, last))
+            {
+                branched = true; // a branch is always its block's last instruction
+                break;
+            }
             bool stored = EmitOp(ref f, k, next);
             if (stored && !last)
             {
@@ -165,7 +190,8 @@ internal sealed partial class BlockTranslator
                 _il.MarkLabel(go);
             }
         }
-        EmitExit(_block.Instructions[_count - 1].NextIP, _count);
+        if (!branched) EmitExit(_block.Instructions[_count - 1].NextIP, _count);
+        EmitSideExits();
     }
 
     /// <summary>Registers an op reads or writes (loaded into locals at entry).</summary>
@@ -358,79 +384,6 @@ internal sealed partial class BlockTranslator
         _il.Emit(OpCodes.Brtrue, ok);
         EmitFaultExit(k);
         _il.MarkLabel(ok);
-    }
-
-    // ---- memory ----
-
-    private void EffectiveAddress(ref FastOp f)
-    {
-        _il.Emit(OpCodes.Ldc_I8, (long)f.Disp);
-        if (f.Base != FastOp.NoReg)
-        {
-            LdReg(f.Base);
-            _il.Emit(OpCodes.Add);
-        }
-        if (f.Index != FastOp.NoReg)
-        {
-            LdReg(f.Index);
-            if (f.Scale != 1)
-            {
-                _il.Emit(OpCodes.Ldc_I8, (long)f.Scale);
-                _il.Emit(OpCodes.Mul);
-            }
-            _il.Emit(OpCodes.Add);
-        }
-        if (f.AddrSize == 4) ZeroExtend(4);
-        _il.Emit(OpCodes.Stloc, _ea);
-    }
-
-    /// <summary>A memory source operand (ALU r, m; IMUL r, m): its address, then its <paramref name="size"/> bytes, masked, into _s2.</summary>
-    private void LoadSource(ref FastOp f, int size, int k)
-    {
-        EffectiveAddress(ref f);
-        Load(f.Seg, size, k);
-        _il.Emit(OpCodes.Ldloc, _val);
-        Mask(size);
-        _il.Emit(OpCodes.Stloc, _s2);
-    }
-
-    /// <summary>Loads <paramref name="size"/> bytes at seg:_ea into _val: host pointer first, else the full path after a write-back.</summary>
-    private void Load(int seg, int size, int k)
-    {
-        Label done = _il.DefineLabel();
-        EmitAccess(_inlineHost ? LoadFast : LoadHost, seg, size, isStore: false);
-        _il.Emit(OpCodes.Brtrue, done);
-        Flush(); // the slow path may reach MMIO: the machine sees the registers as they are
-        EmitAccess(LoadSlow, seg, size, isStore: false);
-        _il.Emit(OpCodes.Brtrue, done);
-        _il.Emit(OpCodes.Ldc_I4, ~k);
-        _il.Emit(OpCodes.Ret);
-        _il.MarkLabel(done);
-    }
-
-    /// <summary>Stores _val's low <paramref name="size"/> bytes at seg:_ea, like <see cref="Load"/>.</summary>
-    private void Store(int seg, int size, int k)
-    {
-        Label done = _il.DefineLabel();
-        EmitAccess(_inlineHost ? StoreFast : StoreHost, seg, size, isStore: true);
-        _il.Emit(OpCodes.Brtrue, done);
-        Flush();
-        EmitAccess(StoreSlow, seg, size, isStore: true);
-        _il.Emit(OpCodes.Brtrue, done);
-        _il.Emit(OpCodes.Ldc_I4, ~k);
-        _il.Emit(OpCodes.Ret);
-        _il.MarkLabel(done);
-    }
-
-    private void EmitAccess(MethodInfo m, int seg, int size, bool isStore)
-    {
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldc_I4, seg);
-        _il.Emit(OpCodes.Ldloc, _ea);
-        _il.Emit(OpCodes.Ldc_I4, size);
-        if (isStore) _il.Emit(OpCodes.Ldloc, _val);
-        else _il.Emit(OpCodes.Ldloca, _val);
-        _il.Emit(OpCodes.Call, m);
     }
 
     // ---- lazy flags ----

@@ -79,5 +79,6 @@ public sealed partial class Cpu
         Span<byte> ram = _mem.GetRam(page, 0x1000);
         if (ram.IsEmpty) return;
         e.Host = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(ram));
+        e.Allowed |= TlbEntry.HostKnown;
     }
 }

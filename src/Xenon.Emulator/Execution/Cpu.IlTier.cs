@@ -27,7 +27,7 @@ public sealed partial class Cpu
     }
 
     /// <summary>
-    /// Executions of a block before it is translated. The JIT takes about 1 ms a block on this host and a translated
+    /// Executions of a block before it is translated. The JIT takes 0.2-0.7 ms a block on this host (P8) and a translated
     /// run saves some nanoseconds, so only very hot blocks pay off: at 50, a Linux boot translated ~40 000 blocks and
     /// spent half its time in the JIT; at 20 000 about 900, and the boot needed 1.6x less CPU time than without.
     /// </summary>
@@ -57,6 +57,16 @@ public sealed partial class Cpu
     public static bool IlInlineHostAccessDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_INLINE_HOST") != "0";
 
     /// <summary>
+    /// Whether a translation probes the TLB for its loads and stores in IL of its own, leaving for the interpreter at the
+    /// instruction when the probe misses (<see cref="BlockTranslator"/>'s Memory part), rather than calling the host-access
+    /// and slow-path helpers. On by default; XENON_SOFTCPU_IL_TLB=0 turns it off (for measurements).
+    /// </summary>
+    public bool IlEmittedTlb { get; set; } = IlEmittedTlbDefault;
+
+    /// <summary>Default for <see cref="IlEmittedTlb"/>.</summary>
+    public static bool IlEmittedTlbDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_TLB") != "0";
+
+    /// <summary>
     /// Whether a translated block that branches to its own start loops inside its method (checking the budget, stop,
     /// NMI, attention word and its page at each turn, as chaining does) instead of returning to the dispatcher. On by
     /// default; XENON_SOFTCPU_IL_LOOPS=0 turns it off (for before/after measurements).
@@ -69,7 +79,7 @@ public sealed partial class Cpu
     /// <summary>
     /// Executions after which a block is translated before <see cref="IlThreshold"/> if it got there within
     /// <see cref="IlEarlyWindow"/> instructions of its first execution: a block that hot that fast is in a loop that goes
-    /// on, while one that gathers its runs slowly over the boot rarely repays the JIT (about 1.5 ms a block). 0 turns it
+    /// on, while one that gathers its runs slowly over the boot rarely repays the JIT (0.2-0.7 ms a block). 0 turns it
     /// off. Chosen from a recorded boot (2026-11-23, docs/emulator.md "Speed today"); XENON_SOFTCPU_IL_EARLY overrides it.
     /// </summary>
     public int IlEarlyThreshold { get; set; } = IlEarlyThresholdDefault;
@@ -115,6 +125,17 @@ public sealed partial class Cpu
     public long IlInstructionsTranslated { get; private set; }
     public long IlInstructionsRun { get; private set; }
     public long IlTranslationTicks { get; private set; }
+    /// <summary>The same cost in the vCPU thread's CPU time (nanoseconds), in all and for the blocks with memory accesses:
+    /// wall time on a loaded host also counts other work.</summary>
+    public long IlTranslationCpuNs { get; private set; }
+    public long IlTranslationCpuNsMemory { get; private set; }
+    /// <summary>Bytes of IL the translations took (the JIT's cost grows with it).</summary>
+    public long IlBytesTranslated { get; private set; }
+    /// <summary>Translated blocks with at least one memory access of their own (loads, stores, the stack).</summary>
+    public long IlBlocksTranslatedMemory { get; private set; }
+    /// <summary>Translated runs that left early for the interpreter: a memory access whose TLB entry had no host pointer
+    /// for it (a miss, the first write to a clean page, MMIO, a page-crossing access), or a store into code.</summary>
+    public long IlEarlyExits { get; private set; }
     /// <summary>Blocks entered straight from the previous translated block, without going back to <see cref="Run"/>.</summary>
     public long IlBlocksChained { get; private set; }
 
@@ -131,19 +152,28 @@ public sealed partial class Cpu
             int runs = ++block.Executions;
             if ((runs < IlThreshold && !HotEarly(block, runs)) || ReferenceEquals(block, _scratch)) return 0;
             block.Executions = -1;
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            int count = 0;
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), c0 = ThreadCpuClock.Now();
+            int count = 0, bytes = 0;
             // Checked here, not only in IlTierDefault, so the trimmer sees the dynamic code as unreachable in NativeAOT.
-            if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported) il = BlockTranslator.Translate(this, block, out count);
+            if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported) il = BlockTranslator.Translate(this, block, out count, out bytes);
             if (il is null) return 0;
             block.Il = il;
             block.IlCount = count;
             IlBlocksTranslated++;
             IlInstructionsTranslated += count;
+            IlBytesTranslated += bytes;
+            _translatedLog?.Add(block);
             if (_s.InterruptShadow || end - InstructionsRetired < count) return 0;
             // The JIT compiles the method on its first call: time that too (what a translation costs).
             int first = RunIl(block, il);
             IlTranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+            long cpu = ThreadCpuClock.Now() - c0;
+            IlTranslationCpuNs += cpu;
+            if (block.AccessesMemory(count))
+            {
+                IlBlocksTranslatedMemory++;
+                IlTranslationCpuNsMemory += cpu;
+            }
             return AfterIl(block, first, end);
         }
         // The translation retires its instructions without looking at the budget, and knows no interrupt shadow.
@@ -189,6 +219,7 @@ public sealed partial class Cpu
         InstructionsRetired += r;
         IlInstructionsRun += r;
         if (r >= block.Count || InstructionsRetired >= end) return block.Count;
+        if (r < block.IlCount) IlEarlyExits++;
         // Stopped early: at an instruction without a fast form, or after a store into a page holding code.
         if (_wroteCode && _code.Generation(block.PhysStart >> 12) != block.Generation) return block.Count;
         return r;
@@ -294,6 +325,11 @@ public sealed partial class Cpu
     }
 
     internal bool IlCond(int cc) => Cond((ConditionCode)cc);
+
+    /// <summary>After a translation's store through a host pointer: the code-page check of every RAM store. Called, not
+    /// inlined: the JIT then compiles a block with stores in 15% less time, and the call costs about 1% of a boot.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void IlAfterStore(ulong physPage) => AfterCodeWrite(physPage >> 12);
 
     internal ulong IlCarry() => _s.Lazy.Carry ? 1UL : 0;
 

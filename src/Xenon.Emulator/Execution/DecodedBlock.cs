@@ -37,6 +37,18 @@ internal sealed class DecodedBlock
     /// <summary>Chaining: the block last entered after this one (validated like any cached block before it is taken).</summary>
     public DecodedBlock? Successor, Successor2;
 
+    /// <summary>Whether the first <paramref name="count"/> instructions access memory themselves (loads, stores, the stack;
+    /// not through the fast path's executor): what a translation probes the TLB for.</summary>
+    public bool AccessesMemory(int count)
+    {
+        for (int k = 0; k < count && k < Fast.Length; k++)
+        {
+            if (Fast[k].Kind is FastKind.MovRM or FastKind.MovMR or FastKind.MovMI or FastKind.AluRM or FastKind.ExtendRM or
+                FastKind.Push or FastKind.Pop or FastKind.CmovRM or FastKind.ImulM or FastKind.Call or FastKind.Ret) return true;
+        }
+        return false;
+    }
+
     /// <summary>Forgets everything derived from the previous contents (a re-decode reuses the object).</summary>
     public void ResetDerived()
     {

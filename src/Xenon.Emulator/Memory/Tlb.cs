@@ -13,7 +13,8 @@ internal struct TlbEntry
     /// <summary>Linear page number + 1; 0 = empty.</summary>
     public ulong Tag;
     public ulong PhysPage;
-    /// <summary>Bit (kind + 3×user) set if that access may proceed without a walk (writes only once D is set).</summary>
+    /// <summary>Bit (kind + 3×user) set if that access may proceed without a walk (writes only once D is set); plus
+    /// <see cref="HostKnown"/>.</summary>
     public byte Allowed;
     public bool Global;
     /// <summary>
@@ -21,6 +22,10 @@ internal struct TlbEntry
     /// a first access went the slow way, only for memories whose RAM never moves (<see cref="IStableRam"/>).
     /// </summary>
     public nint Host;
+
+    /// <summary>Bit of <see cref="Allowed"/> set while <see cref="Host"/> is known, so translated code checks permission and
+    /// host pointer with one compare (a refill clears it with the rest of the entry).</summary>
+    public const byte HostKnown = 64;
 }
 
 /// <summary>
