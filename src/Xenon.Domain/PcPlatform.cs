@@ -7,16 +7,20 @@ using Xenon.Devices.Legacy.Serial;
 using Xenon.Devices.Pci;
 using Xenon.Devices.State;
 using Xenon.Machine;
+using Xenon.Machine.Backend;
 
 namespace Xenon.Domain;
 
 /// <summary>The legacy PC devices every domain has, wired to a machine's port bus and interrupt lines:
-/// COM1, CMOS RTC, i8042 (reset), ACPI PM (S5, power button, PM timer), reset register 0xcf9, pvpanic,
+/// COM1 (COM2–COM4 read as absent), CMOS RTC, i8042 (reset), ACPI PM (S5, power button, PM timer), reset register 0xcf9, pvpanic,
 /// the POST/delay ports, and the PCI root complex (host bridge, config space through 0xcf8/0xcfc
 /// and ECAM) that PCI devices attach to, and ACPI CPU hotplug (a GPE block sharing the SCI, the hotplug registers).</summary>
 public sealed class PcPlatform : IDisposable
 {
     public const int KeyboardIrq = 1, Com1Irq = 4, RtcIrq = 8, SciIrq = 9, AuxIrq = 12;
+
+    /// <summary>The console UART's base port (COM1).</summary>
+    public const ushort Com1Port = 0x3f8;
 
     private PcPlatform(Serial16550 serial, CmosRtc rtc, I8042Controller i8042, AcpiPm acpi, ResetControl reset, PvPanic pvpanic, PciRoot pci,
         PciConfigIoPorts configPorts, GpeBlock gpe, CpuHotplugController cpuHotplug)
@@ -66,7 +70,8 @@ public sealed class PcPlatform : IDisposable
     {
         var backend = vm.Backend;
         var serial = new Serial16550(backend.GetIrqLine(Com1Irq), console);
-        serial.Register(vm.Pio);
+        serial.Register(vm.Pio, Com1Port);
+        new AbsentSerialPorts().Register(vm.Pio, [Com1Port]);
         var rtc = new CmosRtc(backend.GetIrqLine(RtcIrq));
         rtc.Register(vm.Pio);
         var i8042 = new I8042Controller(vm, backend.GetIrqLine(KeyboardIrq), backend.GetIrqLine(AuxIrq));
@@ -85,6 +90,12 @@ public sealed class PcPlatform : IDisposable
         // 0xcf9 (reset control) sits inside the config-address dword at 0xcf8: the config ports forward it
         var configPorts = new PciConfigIoPorts(pci, reset);
         configPorts.Register(vm.Pio);
+        // CONFIG_ADDRESS writes need no exit of their own: each reaches the config ports, in order, before the
+        // CONFIG_DATA access after it is handled, so a configuration access costs one exit instead of two (Linux
+        // makes ~480 of them before /init). The zone covers the whole dword, so 0xcf9 (reset) and 0xcfb byte writes
+        // are queued too; they take effect at the vCPU's next exit, which Linux's reboot path makes within ~15 ms
+        // (its next reset method writes port 0x64). Backends without it (the soft CPU) exit on every write as before.
+        (backend as IPortWriteCoalescing)?.CoalescePortWrites(PciConfigIoPorts.BasePort, 4);
         new PciEcam(pci).Register(vm.Mmio);
         var pvpanic = new PvPanic(vm, log);
         pvpanic.Register(vm.Pio);

@@ -92,6 +92,9 @@ public sealed class KvmAbiLayoutTests
         Check("KVM_IOEVENTFD_FLAG_DATAMATCH", (ulong)KvmIoeventfdFlags.Datamatch);
         Check("KVM_IOEVENTFD_FLAG_PIO", (ulong)KvmIoeventfdFlags.Pio);
         Check("KVM_IOEVENTFD_FLAG_DEASSIGN", (ulong)KvmIoeventfdFlags.Deassign);
+        Struct<KvmCoalescedMmioZone>("kvm_coalesced_mmio_zone", ("addr", "Addr"), ("size", "Size"), ("pio", "Pio"));
+        Struct<KvmCoalescedMmio>("kvm_coalesced_mmio", ("phys_addr", "PhysAddr"), ("len", "Len"), ("pio", "Pio"), ("data", "Data"));
+        Header<KvmCoalescedMmioRing>("kvm_coalesced_mmio_ring", ("first", "First"), ("last", "Last"));
         Struct<KvmIrqfd>("kvm_irqfd", ("fd", "Fd"), ("gsi", "Gsi"), ("flags", "Flags"), ("resamplefd", "Resamplefd"));
         Check("KVM_IRQFD_FLAG_DEASSIGN", KvmIrqfd.FlagDeassign);
         Check("KVM_IRQFD_FLAG_RESAMPLE", KvmIrqfd.FlagResample);

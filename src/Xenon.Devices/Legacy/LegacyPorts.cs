@@ -7,6 +7,8 @@ internal static class LegacyPorts
 {
     public const ushort Com1 = 0x3f8;
     public const ushort Com2 = 0x2f8;
+    public const ushort Com3 = 0x3e8;
+    public const ushort Com4 = 0x2e8;
     public const ushort SerialPortCount = 8;
     public const int Com1Irq = 4;
 

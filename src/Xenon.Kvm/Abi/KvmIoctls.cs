@@ -38,6 +38,7 @@ internal static class KvmIoctls
     internal static readonly nuint SetGsiRouting = Iow<KvmIrqRoutingHeader>(0x6a);
     internal static readonly nuint Irqfd = Iow<KvmIrqfd>(0x76);
     internal static readonly nuint CreatePit2 = Iow<KvmPitConfig>(0x77);
+    internal static readonly nuint RegisterCoalescedMmio = Iow<KvmCoalescedMmioZone>(0x67);
     internal static readonly nuint Ioeventfd = Iow<KvmIoeventfd>(0x79);
     internal static readonly nuint SetClock = Iow<KvmClockData>(0x7b);
     internal static readonly nuint GetClock = Ior<KvmClockData>(0x7c);

@@ -15,12 +15,15 @@ public sealed class KvmVcpuBackend : IVcpuBackend
 
     private readonly Func<KvmStateSupport> _stateSupport;
     private readonly KvmExitCounter? _exits = KvmExitCounter.FromEnvironment();
+    private readonly CoalescedWriteDrain? _coalesced;
+    private KvmCoalescedRing? _coalescedRing;
 
-    internal KvmVcpuBackend(KvmVcpu vcpu, int index, Func<KvmStateSupport> stateSupport)
+    internal KvmVcpuBackend(KvmVcpu vcpu, int index, Func<KvmStateSupport> stateSupport, CoalescedWriteDrain? coalesced = null)
     {
         Vcpu = vcpu;
         Index = index;
         _stateSupport = stateSupport;
+        _coalesced = coalesced;
     }
 
     public int Index { get; }
@@ -82,7 +85,11 @@ public sealed class KvmVcpuBackend : IVcpuBackend
 
     public VcpuExit Run(IVcpuExitHandler handler)
     {
-        if (!Vcpu.Run())
+        bool exited = Vcpu.Run();
+        // Queued writes first, whatever the exit: the access that made it may depend on them (CONFIG_ADDRESS before
+        // CONFIG_DATA), and a vCPU parks for a state capture only after a return from here.
+        if (_coalesced is { Enabled: true }) _coalesced.Deliver(_coalescedRing ??= CoalescedRing(_coalesced.PageOffset), Index, handler);
+        if (!exited)
         {
             Vcpu.ClearImmediateExit();
             return VcpuExit.Interrupted;
@@ -124,6 +131,9 @@ public sealed class KvmVcpuBackend : IVcpuBackend
                 return new VcpuExit(VcpuExitKind.Error, KvmExitDescription.Unexpected(run.ExitReason, run.Hw.HardwareExitReason, RipOrNull()));
         }
     }
+
+    private KvmCoalescedRing CoalescedRing(int pageOffset) => Vcpu.CoalescedRing(pageOffset)
+        ?? throw new InvalidOperationException($"vCPU {Index}: its mapping does not reach the coalesced ring at page {pageOffset}");
 
     private static void CountExit(KvmExitCounter exits, in KvmRun run)
     {

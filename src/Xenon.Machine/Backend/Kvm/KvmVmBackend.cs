@@ -8,7 +8,7 @@ using Xenon.Machine.State;
 namespace Xenon.Machine.Backend.Kvm;
 
 /// <summary>The KVM implementation of <see cref="IVmBackend"/>: one KVM VM with the in-kernel irqchip and PIT.</summary>
-public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport
+public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport, IPortWriteCoalescing
 {
     /// <summary>Where KVM gets its three TSS pages and its identity-map page: just below the BIOS at 4 GiB,
     /// inside the 32-bit MMIO hole where no RAM or device lives (the addresses QEMU and Firecracker use).</summary>
@@ -25,6 +25,7 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport
     private KvmStateSupport? _stateSupport;
     private bool _irqchip;
     private KvmMsiController? _msi;
+    private readonly CoalescedWriteDrain _coalesced = new();
 
     /// <summary>Opens /dev/kvm and creates a VM.</summary>
     public KvmVmBackend() : this(KvmSystem.Open(), ownsSystem: true)
@@ -114,7 +115,7 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport
         bool irqchip;
         lock (_gate) irqchip = _irqchip;
         var vcpu = Vm.CreateVcpu((int)ApicIds.ForVcpu(index));
-        var backend = new KvmVcpuBackend(vcpu, index, StateSupport);
+        var backend = new KvmVcpuBackend(vcpu, index, StateSupport, _coalesced);
         try
         {
             if (irqchip) backend.ConfigureLapicLints();
@@ -125,6 +126,21 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport
             throw;
         }
         return backend;
+    }
+
+    public bool CoalescePortWrites(ushort port, ushort count)
+    {
+        lock (_gate)
+        {
+            // The ring's page offset in a vCPU mapping; 0 = no coalescing. Port zones need KVM_CAP_COALESCED_PIO too.
+            int pageOffset = System.CheckExtension(KvmCapability.CoalescedMmio);
+            if (pageOffset <= 0 || (long)(pageOffset + 1) * KvmCoalescedRing.PageSize > System.VcpuMmapSize
+                || !System.HasExtension(KvmCapability.CoalescedPio))
+                return false;
+            Vm.RegisterCoalescedPio(port, count);
+            _coalesced.Enable(pageOffset);
+            return true;
+        }
     }
 
     public void GetAndClearDirtyLog(GuestMemoryRegion region, Span<ulong> bitmap)
