@@ -10,7 +10,8 @@ namespace Xenon.System.Tests.Nested;
 /// hardware KVM (nested/have-hw-kvm.sh) the scenarios run directly; otherwise the nested host is
 /// booted once (nested/run.sh) and runs them all inside, one after another, each with its own
 /// time limit. Scenario scripts: tests/Xenon.System.Tests/scenarios/NAME.sh.
-/// Env: XENON_SYSTEM_TESTS=0 skips the tier; XENON_SCENARIO_TIMEOUT (seconds, default 600);
+/// Env: XENON_SYSTEM_TESTS=0 skips the tier (and the soft-CPU boot); XENON_SCENARIOS=0 skips only these scenarios
+/// (the soft-CPU boot, which needs no KVM, still runs); XENON_SCENARIO_TIMEOUT (seconds, default 600);
 /// XENON_SYSTEM_BUDGET (seconds for all scenarios together, default 3000: the suite must end
 /// within CI's 90 minutes even when scenarios hang, and scenarios it did not reach fail saying so);
 /// XENON_SYSTEM_TESTS_DIR (where run directories go, default $TMPDIR/xenon-system-tests).
@@ -75,6 +76,11 @@ public sealed class FullSystemHost : IAsyncLifetime
         if (Environment.GetEnvironmentVariable("XENON_SYSTEM_TESTS") == "0")
         {
             _skipReason = "full-system tier disabled (XENON_SYSTEM_TESTS=0)";
+            return;
+        }
+        if (Environment.GetEnvironmentVariable("XENON_SCENARIOS") == "0")
+        {
+            _skipReason = "full-system scenarios disabled (XENON_SCENARIOS=0)";
             return;
         }
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root")

@@ -12,6 +12,7 @@ public sealed class AccelChoiceTests
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root") Assert.Skip("xenon create needs Linux and root");
         if (XenonProcess.Cli is null) Assert.Skip($"xenon.dll is not in {AppContext.BaseDirectory}");
         string scratch = Directory.CreateTempSubdirectory("xenon-accel-kvm-").FullName;
+        var xenstored = new ScratchXenStored(scratch);
         try
         {
             // Any file will do as a kernel: the backend is chosen before the kernel is read.
@@ -19,7 +20,7 @@ public sealed class AccelChoiceTests
             File.WriteAllText(kernel, "not a kernel");
             string cfg = Path.Combine(scratch, "kvm.cfg");
             File.WriteAllText(cfg, $"name = \"accel-kvm-{Environment.ProcessId}\"\nkernel = \"{kernel}\"\naccel = \"kvm\"\n");
-            var env = new Dictionary<string, string> { ["XENON_RUN_DIR"] = Path.Combine(scratch, "run"), ["XENON_LOG_DIR"] = Path.Combine(scratch, "log") };
+            var env = xenstored.Use(new Dictionary<string, string> { ["XENON_RUN_DIR"] = Path.Combine(scratch, "run"), ["XENON_LOG_DIR"] = Path.Combine(scratch, "log") });
             using var xenon = XenonProcess.Start(["create", "-F", cfg], scratch, env);
             Assert.True(xenon.WaitForExit(TimeSpan.FromSeconds(60)), $"xenon create did not end. {xenon.Describe()}");
             Assert.Equal(1, xenon.ExitCode);
@@ -27,6 +28,7 @@ public sealed class AccelChoiceTests
         }
         finally
         {
+            xenstored.Dispose();
             Directory.Delete(scratch, recursive: true);
         }
     }

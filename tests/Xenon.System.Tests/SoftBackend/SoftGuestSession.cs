@@ -27,12 +27,14 @@ public sealed class SoftGuestSession : IDisposable
 
     private readonly string _scratch;
     private readonly XenonProcess? _xenon;
+    private readonly ScratchXenStored _xenstored;
 
     public SoftGuestSession()
     {
         SkipReason = FindSkipReason(out string guestDir);
         GuestDir = guestDir;
         _scratch = Directory.CreateTempSubdirectory("xenon-soft-boot-").FullName;
+        _xenstored = new ScratchXenStored(_scratch);
         if (SkipReason is not null) return;
         string cfg = Path.Combine(_scratch, "soft.cfg");
         using (var disk = File.Create(Path.Combine(_scratch, "disk.img"))) disk.SetLength(16 << 20);
@@ -47,11 +49,11 @@ public sealed class SoftGuestSession : IDisposable
             on_reboot = "destroy"
             on_crash = "destroy"
             """);
-        var env = new Dictionary<string, string>
+        var env = _xenstored.Use(new Dictionary<string, string>
         {
             ["XENON_RUN_DIR"] = Path.Combine(_scratch, "run"),
             ["XENON_LOG_DIR"] = Path.Combine(_scratch, "log"),
-        };
+        });
         _xenon = XenonProcess.Start(["create", "-F", "-c", cfg, "accel=\"soft\""], _scratch, env);
         Run(_xenon);
     }
@@ -116,6 +118,7 @@ public sealed class SoftGuestSession : IDisposable
     public void Dispose()
     {
         _xenon?.Dispose();
+        _xenstored.Dispose();
         try
         {
             Directory.Delete(_scratch, recursive: true);
