@@ -16,6 +16,8 @@ PING_MS=${BENCH_PING_MS:-10}
 # 1: the Xenon receiver is prepared (migrate-receive --prepare CFG builds the domain before the sender connects, as
 # QEMU's destination is started with -incoming before its migration); 0: it builds when the stream's config arrives.
 PREPARE=${BENCH_XENON_PREPARE:-1}
+# Workloads to run (default both); "idle" alone halves a session.
+WORKLOADS=${BENCH_WORKLOADS:-idle dirty}
 GUEST=/opt/guest
 XENON=${XENON:-/work/bin/xenon}
 mkdir -p "$RES/logs"
@@ -121,9 +123,12 @@ row() { # vmm size workload run from to downtime_ms total_ms bytes ping_gap_ms w
 [ -f "$RES/raw.tsv" ] || echo -e "vmm\tsize_mib\tworkload\trun\tfrom\tto\tdowntime_ms\ttotal_ms\tbytes\tping_gap_ms\twall_ms\tpasses\tstatus" > "$RES/raw.tsv"
 
 # ------------------------------------------------------------------ Xenon
-xenon_case() { # SIZE WORKLOAD
-    local size=$1 wl=$2 name=mb at=src r cfg=$S/xenon.cfg label=xenon prep=()
-    [ "$PREPARE" = 1 ] && { label=xenon-prepared; prep=(--prepare "$cfg"); }
+xenon_case() { # SIZE WORKLOAD [VMM]: VMM xenon-base runs $XENON_BASE (another build, compared in the same session)
+    local size=$1 wl=$2 vmm=${3:-xenon} name=mb at=src r cfg=$S/xenon.cfg label prep=()
+    local XENON=$XENON
+    [ "$vmm" = xenon-base ] && XENON=${XENON_BASE:?XENON_BASE names the other build}
+    label=$vmm
+    [ "$PREPARE" = 1 ] && { label=$vmm-prepared; prep=(--prepare "$cfg"); }
     cat > "$cfg" <<CFG
 name = "$name"
 memory = $size
@@ -136,18 +141,18 @@ vif = [ 'mac=00:16:3e:12:34:60, bridge=xenbr0' ]
 on_poweroff = "destroy"
 CFG
     rm -rf "$S/src/run" "$S/dst/run"
-    on src "$XENON" create "$cfg" > "$LOG/xenon-$size-$wl-create.txt" 2>&1 || { say "xenon create failed"; return; }
+    on src "$XENON" create "$cfg" > "$LOG/$vmm-$size-$wl-create.txt" 2>&1 || { say "xenon create failed"; return; }
     # The console socket replays nothing: a client sees only what the guest prints while it is attached. So one
     # reader stays attached from the start (until the source's domain process ends) and its output is kept. (It used
     # to be a loop of 2 s attachments, which missed the ready line whenever it fell between two of them: always, once
     # the dirty guest's work slowed every process start in the nested host.)
-    local con=$LOG/xenon-$size-$wl-console.txt
+    local con=$LOG/$vmm-$size-$wl-console.txt
     : > "$con"
     socat -u "UNIX-CONNECT:$S/src/run/domains/$name/console.sock" - >> "$con" 2>/dev/null &
     local con_pid=$!
     if ! wait_for "$con" BENCH-READY 600; then
-        say "xenon guest $size $wl not ready (console: $con, domain log: $LOG/xenon-$size-$wl-src.log)"
-        cp "$S/src/log/$name.log" "$LOG/xenon-$size-$wl-src.log" 2>/dev/null
+        say "$vmm guest $size $wl not ready (console: $con, domain log: $LOG/$vmm-$size-$wl-src.log)"
+        cp "$S/src/log/$name.log" "$LOG/$vmm-$size-$wl-src.log" 2>/dev/null
         on src "$XENON" destroy $name
         kill "$con_pid" 2>/dev/null
         return
@@ -156,36 +161,38 @@ CFG
     for ((r = 1; r <= RUNS; r++)); do
         local to; to=$(other $at)
         # XENON_TRACE=1: the receiving domain process logs its build phases (docs/migration.md, "Where the time goes").
-        on "$to" env XENON_TRACE=1 "$XENON" migrate-receive --listen "${ADDR[$to]}:8002" "${prep[@]}" > "$LOG/xenon-$size-$wl-$r-receive.txt" 2>&1 &
+        # BENCH_RECEIVER_ENV: more environment for the receiver, e.g. "DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=F"
+        # (the methods the JIT compiled, numbered as the receiver's "migration: apply" line counts them).
+        on "$to" env XENON_TRACE=1 ${BENCH_RECEIVER_ENV:-} "$XENON" migrate-receive --listen "${ADDR[$to]}:8002" "${prep[@]}" > "$LOG/$vmm-$size-$wl-$r-receive.txt" 2>&1 &
         local recv=$!
         # A prepared receiver prints its listening line once the domain is built, parked and warm.
         local t_recv; t_recv=$(ms)
-        wait_for "$LOG/xenon-$size-$wl-$r-receive.txt" listening 600
-        say "xenon receiver ready after $(( $(ms) - t_recv )) ms"
+        wait_for "$LOG/$vmm-$size-$wl-$r-receive.txt" listening 600
+        say "$vmm receiver ready after $(( $(ms) - t_recv )) ms"
         start_ping
         sleep 1
         local t0; t0=$(ms)
-        on "$at" "$XENON" migrate --debug $name "tcp:${ADDR[$to]}:8002" > "$LOG/xenon-$size-$wl-$r-migrate.txt" 2>&1
+        on "$at" "$XENON" migrate --debug $name "tcp:${ADDR[$to]}:8002" > "$LOG/$vmm-$size-$wl-$r-migrate.txt" 2>&1
         local rc=$? wall=$(( $(ms) - t0 ))
         wait $recv
         sleep 1
         local gap; gap=$(stop_ping)
-        local f=$LOG/xenon-$size-$wl-$r-migrate.txt
+        local f=$LOG/$vmm-$size-$wl-$r-migrate.txt
         local down total bytes passes
         down=$(sed -n 's/.*; downtime \([0-9.]*\) ms.*/\1/p' "$f")
         total=$(sed -n 's/.*; migration \([0-9.]*\) ms;.*/\1/p' "$f")
         bytes=$(sed -n 's/.*migrated: \([0-9]*\) bytes.*/\1/p' "$f")
         passes=$(sed -n 's/.* in \([0-9]*\) passes.*/\1/p' "$f")
         row "$label" "$size" "$wl" "$r" "$at" "$to" "${down:--}" "${total:--}" "${bytes:--}" "$gap" "$wall" "${passes:--}" "$([ $rc = 0 ] && echo ok || echo "fail-$rc")"
-        say "xenon $size MiB $wl run $r: $at -> $to rc=$rc downtime ${down:-?} ms, total ${total:-?} ms, ${bytes:-?} bytes, ping gap $gap ms"
+        say "$vmm $size MiB $wl run $r: $at -> $to rc=$rc downtime ${down:-?} ms, total ${total:-?} ms, ${bytes:-?} bytes, ping gap $gap ms"
         [ $rc = 0 ] || { cat "$f" >&2; break; }
         at=$to
         sleep 3
     done
     on "$at" "$XENON" destroy $name > /dev/null 2>&1
     kill "$con_pid" 2>/dev/null
-    cp "$S/src/log/$name.log" "$LOG/xenon-$size-$wl-src.log" 2>/dev/null
-    cp "$S/dst/log/$name.log" "$LOG/xenon-$size-$wl-dst.log" 2>/dev/null
+    cp "$S/src/log/$name.log" "$LOG/$vmm-$size-$wl-src.log" 2>/dev/null
+    cp "$S/dst/log/$name.log" "$LOG/$vmm-$size-$wl-dst.log" 2>/dev/null
 }
 
 # ------------------------------------------------------------------ QEMU
@@ -250,11 +257,11 @@ qemu_case() { # SIZE WORKLOAD
 }
 
 for size in $SIZES; do
-    for wl in idle dirty; do
+    for wl in $WORKLOADS; do
         for vmm in $VMMS; do
             say "== $vmm $size MiB $wl"
             case $vmm in
-                xenon) xenon_case "$size" "$wl" ;;
+                xenon|xenon-base) xenon_case "$size" "$wl" "$vmm" ;;
                 qemu) qemu_case "$size" "$wl" ;;
             esac
         done

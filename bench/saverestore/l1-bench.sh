@@ -6,7 +6,10 @@ RES=$1 RUNS=$2 FILL=$3
 shift 3
 mkdir -p "$RES/logs"
 RES=$(cd "$RES" && pwd)
-XENON=$PWD/bin/xenon
+XENON=${XENON:-$PWD/bin/xenon}
+# BENCH_RESTORE_ENV: more environment for `xenon restore` (and the domain process it starts), e.g.
+# "DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=F": the methods the JIT compiled, numbered as the restore line counts them.
+RESTORE_ENV=${BENCH_RESTORE_ENV:-}
 GUEST=/opt/guest
 export XENON_RUN_DIR=/tmp/xenon-run XENON_LOG_DIR=$RES/logs
 S=/work/scratch   # the work image (ext4): the saved files live on a real file system with holes and a page cache
@@ -63,7 +66,7 @@ CFG
             log=$(cat "$dir/log" 2>/dev/null)
             nv=$(grep -c "verified the memory images\|memory image check" "$log" 2>/dev/null)
             t0=$(ms)
-            $XENON restore -d "$file" > "$out" 2>&1 || { echo "restore $name failed:"; cat "$out"; return 1; }
+            env $RESTORE_ENV $XENON restore -d "$file" > "$out" 2>&1 || { echo "restore $name failed:"; cat "$out"; return 1; }
             local cmd_ms=$(( $(ms) - t0 ))
             socat -u "UNIX-CONNECT:$dir/console.sock" - >> "$con" 2>/dev/null &
             wait_ticks "$con" 2 600 || echo "$name: no ticks after the restore"

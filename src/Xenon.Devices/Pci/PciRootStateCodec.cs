@@ -14,7 +14,9 @@ public static class PciRootStateCodec
     public const string Kind = "pci-root";
     public const ushort Version = 1;
 
-    public readonly record struct SlotEntry(byte Slot, ushort VendorId, ushort DeviceId, uint ClassCode);
+    // A class, not a struct: a List of a struct from this assembly has no ReadyToRun code, and the root's restore
+    // (which builds one) compiled 7 methods inside a restore's window.
+    public sealed record SlotEntry(byte Slot, ushort VendorId, ushort DeviceId, uint ClassCode);
 
     public static int Write(IBufferWriter<byte> output, IReadOnlyList<SlotEntry> slots)
     {

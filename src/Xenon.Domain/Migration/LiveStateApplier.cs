@@ -1,9 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text;
 using Xenon.Devices.State;
 using Xenon.Domain.Save;
 using Xenon.Domain.SaveRestore;
+using Xenon.Machine.State;
 
 namespace Xenon.Domain.Migration;
 
@@ -25,13 +26,15 @@ internal sealed class LiveStateApplier
     private readonly IRestoreTarget _target;
     private readonly RestoredStateRecords _records;
     private readonly DeviceStateRestore _devices;
-    private readonly List<(string Id, byte[] State, long Offset)> _early = [];
+    private readonly List<PendingDeviceState> _early = [];
     private readonly StringBuilder _profile = new();
     private bool _machineApplied;
     private bool _stateSeen;
     private bool _completed;
     private int _gen0, _gen1, _gen2;
     private TimeSpan _gcPause;
+    private long _jitMethods;
+    private TimeSpan _jitTime;
 
     public LiveStateApplier(IRestoreTarget target, string source)
     {
@@ -65,7 +68,7 @@ internal sealed class LiveStateApplier
             case SaveRecordType.DeviceState:
                 BeginState();
                 // Devices go after the machine's state (a restored device may deliver an interrupt at once).
-                if (!_machineApplied) _early.Add((record.DeviceId, record.DeviceState.ToArray(), record.Offset));
+                if (!_machineApplied) _early.Add(new PendingDeviceState(record.DeviceId, record.DeviceState.ToArray(), record.Offset));
                 else ApplyDevice(record);
                 return true;
             default:
@@ -101,15 +104,21 @@ internal sealed class LiveStateApplier
         {
             throw new DomainRestoreException($"{_records.Source}: {e.Message}", e);
         }
-        var clock = Stopwatch.StartNew();
         _profile.Append(", completed");
         foreach (var device in set.Devices)
         {
-            var start = clock.Elapsed;
-            device.RestoreCompleted();
-            Append($" {device.StateId} +{(clock.Elapsed - start).TotalMilliseconds:0.0}");
+            var steps = new RestoreProfile();
+            using (steps.Enter()) device.RestoreCompleted();
+            AppendTimed(device.StateId, steps);
         }
         Append($"; GC gen0/1/2 {GC.CollectionCount(0) - _gen0}/{GC.CollectionCount(1) - _gen1}/{GC.CollectionCount(2) - _gen2}, paused {(GC.GetTotalPauseDuration() - _gcPause).TotalMilliseconds:0.0}");
+        // Code ReadyToRun did not cover is compiled inside the window, on whichever thread ran it first.
+        // The numbers are the process's JIT count before and after: the methods' names are then those lines of a
+        // DOTNET_JitStdOutFile list (DOTNET_JitDisasmSummary=1) of this process.
+        long jitted = JitInfo.GetCompiledMethodCount();
+        var ic = CultureInfo.InvariantCulture;
+        _profile.Append("; JIT (all threads) ").Append((jitted - _jitMethods).ToString(ic)).Append(" methods (#").Append((_jitMethods + 1).ToString(ic))
+            .Append("–#").Append(jitted.ToString(ic)).Append("), ").Append(RestoreProfile.Ms((JitInfo.GetCompilationTime() - _jitTime).TotalMilliseconds)).Append(" ms");
     }
 
     private void BeginState()
@@ -120,38 +129,42 @@ internal sealed class LiveStateApplier
         _gen1 = GC.CollectionCount(1);
         _gen2 = GC.CollectionCount(2);
         _gcPause = GC.GetTotalPauseDuration();
+        _jitMethods = JitInfo.GetCompiledMethodCount();
+        _jitTime = JitInfo.GetCompilationTime();
     }
 
     private void ApplyMachine()
     {
-        var clock = Stopwatch.StartNew();
-        _records.StartMachine(_target);
+        var steps = new RestoreProfile();
+        using (steps.Enter()) _records.StartMachine(_target);
         _machineApplied = true;
-        Append($"vCPU and platform +{clock.Elapsed.TotalMilliseconds:0.0}, devices");
-        foreach (var (id, state, offset) in _early) ApplyDevice(id, state, offset);
+        _profile.Append(steps.Summary("vCPU and platform")).Append(", devices");
+        foreach (var pending in _early) ApplyDevice(pending.Id, pending.State, pending.Offset);
         _early.Clear();
     }
 
     private void ApplyDevice(SaveRecord record)
     {
-        var clock = Stopwatch.StartNew();
-        record.ApplyDeviceState(_devices);
-        Append($" {record.DeviceId} +{clock.Elapsed.TotalMilliseconds:0.0}");
+        var steps = new RestoreProfile();
+        using (steps.Enter()) record.ApplyDeviceState(_devices);
+        AppendTimed(record.DeviceId, steps);
     }
 
     private void ApplyDevice(string id, byte[] state, long offset)
     {
-        var clock = Stopwatch.StartNew();
+        var steps = new RestoreProfile();
         try
         {
-            _devices.Apply(id, state);
+            using (steps.Enter()) _devices.Apply(id, state);
         }
         catch (DeviceStateException e)
         {
             throw new DomainRestoreException($"{_records.Source}: device state record at offset {offset} (0x{offset:x}): {e.Message}", e);
         }
-        Append($" {id} +{clock.Elapsed.TotalMilliseconds:0.0}");
+        AppendTimed(id, steps);
     }
+
+    private void AppendTimed(string id, RestoreProfile steps) => _profile.Append(' ').Append(steps.Summary(id));
 
     private void Append(FormattableString text) => _profile.Append(text.ToString(CultureInfo.InvariantCulture));
 }

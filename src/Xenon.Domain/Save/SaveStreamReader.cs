@@ -25,7 +25,9 @@ public sealed partial class SaveStreamReader : IDisposable
     private readonly Stream _stream;
     private readonly SaveReaderLimits _limits;
     private readonly bool _ownsStream;
-    private readonly HashSet<uint> _vcpus = [];
+    // Which vCPUs had a state record (grown as indices come, up to the limit). Not a HashSet<uint>: that
+    // instantiation has no ReadyToRun code and was compiled inside a restore.
+    private bool[] _vcpus = new bool[64];
     private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
     private byte[] _buffer;
     private long _offset;
@@ -147,7 +149,9 @@ public sealed partial class SaveStreamReader : IDisposable
             _recordIndex++;
 
             var context = new RecordContext(start, index, type);
-            if (!Enum.IsDefined(type))
+            // A range check, not Enum.IsDefined: that generic has no ReadyToRun code and was compiled inside a restore.
+            // The types are numbered without gaps and MemoryImage is the last (SaveStreamReaderTests checks both).
+            if ((uint)type > (uint)SaveRecordType.MemoryImage)
             {
                 if (((uint)type & SaveFormat.OptionalRecordBit) == 0)
                     throw context.Error(0, "type", $"unknown record type 0x{(uint)type:x8} is not optional; this build cannot restore the stream");
@@ -209,7 +213,14 @@ public sealed partial class SaveStreamReader : IDisposable
                 uint vcpu = BinaryPrimitives.ReadUInt32LittleEndian(p);
                 if (vcpu >= (uint)_limits.MaxVcpus) throw c.Error(0, "vcpu index", $"{vcpu} is not below {_limits.MaxVcpus}");
                 if (BinaryPrimitives.ReadUInt32LittleEndian(p[4..]) != 0) throw c.Error(4, "reserved", "must be zero");
-                if (!_vcpus.Add(vcpu)) throw c.Error(0, "vcpu index", $"vCPU {vcpu} has a second state record");
+                if (vcpu >= (uint)_vcpus.Length)
+                {
+                    var grown = new bool[Math.Max((int)vcpu + 1, _vcpus.Length * 2)];
+                    Array.Copy(_vcpus, grown, _vcpus.Length);
+                    _vcpus = grown;
+                }
+                if (_vcpus[vcpu]) throw c.Error(0, "vcpu index", $"vCPU {vcpu} has a second state record");
+                _vcpus[vcpu] = true;
                 _records++;
                 return new SaveRecord(c, p, vcpuIndex: (int)vcpu);
             }
@@ -309,8 +320,9 @@ public sealed partial class SaveStreamReader : IDisposable
     {
         if (p.Length != SaveFormat.EndPayloadSize) throw c.Error(-8, "length", $"{p.Length} bytes; End holds {SaveFormat.EndPayloadSize}");
         if (_regions is null) throw c.Error(-SaveFormat.RecordHeaderSize, "type", "End before any MemoryRegionMap");
-        if (_imaged is not null && Array.IndexOf(_imaged, false) is int missing and >= 0)
-            throw c.Error(-SaveFormat.RecordHeaderSize, "type", $"region {missing} has no MemoryImage record");
+        // A loop, not Array.IndexOf<bool>: that instantiation has no ReadyToRun code (compiled inside a restore).
+        for (int missing = 0; _imaged is not null && missing < _imaged.Length; missing++)
+            if (!_imaged[missing]) throw c.Error(-SaveFormat.RecordHeaderSize, "type", $"region {missing} has no MemoryImage record");
         ulong records = BinaryPrimitives.ReadUInt64LittleEndian(p), data = BinaryPrimitives.ReadUInt64LittleEndian(p[8..]),
             zero = BinaryPrimitives.ReadUInt64LittleEndian(p[16..]);
         if (records != _records) throw c.Error(0, "total records", $"End counts {records} records, the stream had {_records}: records are missing or added");

@@ -17,7 +17,16 @@ public static class MemoryImagePlacement
     /// <param name="Mapped">Per image: mapped from the file (true) or read into memory (false).</param>
     public sealed record Result(bool[] Mapped, ulong MappedBytes, ulong ReadBytes)
     {
-        public bool AnyMapped => Array.IndexOf(Mapped, true) >= 0;
+        public bool AnyMapped
+        {
+            get
+            {
+                // A loop, not Array.IndexOf<bool>: that instantiation has no ReadyToRun code (compiled inside the restore).
+                foreach (bool m in Mapped)
+                    if (m) return true;
+                return false;
+            }
+        }
     }
 
     /// <exception cref="MemoryImageException">A mapping was refused, a read chunk is corrupt, or the file is short.</exception>

@@ -28,6 +28,10 @@ public sealed record RestoreResult(ulong DataPages, ulong ZeroPages, int Devices
     /// <summary>From <see cref="SavedDomainReader.Open"/> to the vCPUs running.</summary>
     public TimeSpan SinceOpen { get; init; }
 
+    /// <summary>The apply's steps (<see cref="Xenon.Machine.State.RestoreProfile"/>): vCPU and platform state, each device's
+    /// restore and completion, and the code the JIT compiled meanwhile. Empty when not taken.</summary>
+    public string Profile { get; init; } = "";
+
     /// <summary>The background check of the mapped images (started); the caller disposes it before guest memory goes.
     /// Null when nothing was mapped.</summary>
     public MemoryImageVerifier? Verifier { get; init; }
@@ -36,5 +40,6 @@ public sealed record RestoreResult(ulong DataPages, ulong ZeroPages, int Devices
         $"{DataPages} data pages, {ZeroPages} zero pages, {Devices} devices in {Duration.TotalMilliseconds:0.0} ms " +
         $"(format {FormatVersion}; records {ReadTime.TotalMilliseconds:0.0} ms, memory {MapTime.TotalMilliseconds:0.0} ms: " +
         $"{MappedBytes >> 20} MiB mapped, {ReadBytes >> 20} MiB read; vCPU and platform state {StateTime.TotalMilliseconds:0.0} ms, " +
-        $"devices {DevicesTime.TotalMilliseconds:0.0} ms; {SinceOpen.TotalMilliseconds:0.0} ms since the file was opened)";
+        $"devices {DevicesTime.TotalMilliseconds:0.0} ms; {SinceOpen.TotalMilliseconds:0.0} ms since the file was opened)" +
+        (Profile.Length > 0 ? $"; apply: {Profile}" : "");
 }

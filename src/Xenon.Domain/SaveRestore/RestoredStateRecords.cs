@@ -1,3 +1,4 @@
+using System.Text;
 using Xenon.Devices.State;
 using Xenon.Domain.Save;
 using Xenon.Machine.State;
@@ -12,7 +13,7 @@ namespace Xenon.Domain.SaveRestore;
 internal sealed class RestoredStateRecords
 {
     private readonly VcpuState?[] _vcpus;
-    private readonly List<(string Id, byte[] State, long Offset)> _devices = [];
+    private readonly List<PendingDeviceState> _devices = [];
     private PlatformState? _platform;
 
     /// <param name="source">How errors name the stream ("FILE" or "the migration stream").</param>
@@ -55,7 +56,7 @@ internal sealed class RestoredStateRecords
                 }
                 return true;
             case SaveRecordType.DeviceState:
-                _devices.Add((record.DeviceId, record.DeviceState.ToArray(), record.Offset));
+                _devices.Add(new PendingDeviceState(record.DeviceId, record.DeviceState.ToArray(), record.Offset));
                 return true;
             default:
                 return false;
@@ -86,22 +87,35 @@ internal sealed class RestoredStateRecords
     /// <summary>Starts the machine from the CPU and platform state; the vCPUs stay parked until the caller resumes them.</summary>
     public void StartMachine(IRestoreTarget target) => target.StartFromState(Complete());
 
-    /// <summary>Gives every device its state (after <see cref="StartMachine"/>).</summary>
-    public void RestoreDevices(IRestoreTarget target)
+    /// <summary>Gives every device its state (after <see cref="StartMachine"/>), then lets each complete its restore.
+    /// With <paramref name="profile"/>, each device's apply and completion is a step of it.</summary>
+    public void RestoreDevices(IRestoreTarget target, StringBuilder? profile = null)
     {
         var restore = target.DeviceStates.BeginRestore();
         foreach (var (id, state, offset) in _devices)
         {
+            var steps = new RestoreProfile();
             try
             {
-                restore.Apply(id, state);
+                using (steps.Enter()) restore.Apply(id, state);
             }
             catch (DeviceStateException e)
             {
                 throw new DomainRestoreException($"{Source}: device state record at offset {offset} (0x{offset:x}): {e.Message}", e);
             }
+            profile?.Append(profile.Length > 0 ? " " : "").Append(steps.Summary(id));
         }
-        restore.Complete();
+        var set = target.DeviceStates;
+        // Apply refuses unknown and repeated ids, so equal counts mean every device had exactly one state; otherwise
+        // Complete throws, naming a device without one.
+        if (restore.RestoredCount != set.Devices.Count) restore.Complete();
+        profile?.Append(", completed");
+        foreach (var device in set.Devices)
+        {
+            var steps = new RestoreProfile();
+            using (steps.Enter()) device.RestoreCompleted();
+            profile?.Append(' ').Append(steps.Summary(device.StateId));
+        }
     }
 
     /// <summary>Refuses a stream whose memory map is not the one the receiving domain's configuration built.</summary>
@@ -109,10 +123,12 @@ internal sealed class RestoredStateRecords
     /// <param name="builds">How it names the local one ("its configuration builds").</param>
     public static void RequireSameRegions(SaveRecord record, IRestoreTarget target, string mapName, string builds)
     {
-        var streamed = record.Regions;
+        // Indexed as the array it is: through IReadOnlyList the struct's array interface helpers are compiled on first
+        // use (no ReadyToRun code), inside a restore.
+        var streamed = record.Regions as MemoryRegionEntry[] ?? record.Regions.ToArray();
         var here = target.Memory.Regions;
-        bool same = streamed.Count == here.Count;
-        for (int i = 0; same && i < streamed.Count; i++)
+        bool same = streamed.Length == here.Count;
+        for (int i = 0; same && i < streamed.Length; i++)
             same = streamed[i].Gpa == here[i].GuestAddress && streamed[i].Size == here[i].Size;
         if (!same)
             throw record.Error(0, "regions",

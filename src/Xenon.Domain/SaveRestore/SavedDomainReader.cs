@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Text;
 using Xenon.Devices.State;
 using Xenon.Domain.Save;
@@ -103,6 +104,8 @@ public sealed class SavedDomainReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(target);
         var clock = Stopwatch.StartNew();
+        long jitMethods = JitInfo.GetCompiledMethodCount();
+        var jitTime = JitInfo.GetCompilationTime();
         MemoryImageVerifier? verifier = null;
         try
         {
@@ -135,6 +138,8 @@ public sealed class SavedDomainReader : IDisposable
             var totals = _reader.Totals;
             state.Complete();
             var read = clock.Elapsed;
+            long jitRead = JitInfo.GetCompiledMethodCount();
+            var jitReadTime = JitInfo.GetCompilationTime();
 
             var placement = MemoryImagePlacement.Place(_path, _file.SafeFileHandle, target.Memory, images);
             var mapped = clock.Elapsed;
@@ -145,9 +150,11 @@ public sealed class SavedDomainReader : IDisposable
                 verifier = new MemoryImageVerifier(_path, _file.SafeFileHandle, target.Memory, images, placement.Mapped, target.Crash);
             }
 
-            state.StartMachine(target);
+            var machineSteps = new RestoreProfile();
+            using (machineSteps.Enter()) state.StartMachine(target);
             var started = clock.Elapsed;
-            state.RestoreDevices(target);
+            var deviceSteps = new StringBuilder();
+            state.RestoreDevices(target, deviceSteps);
             var devicesDone = clock.Elapsed;
             if (!paused) target.ResumeVcpus();
             var running = clock.Elapsed;
@@ -168,6 +175,7 @@ public sealed class SavedDomainReader : IDisposable
                 DevicesTime = devicesDone - started,
                 SinceOpen = _sinceOpen.Elapsed,
                 Verifier = verifier,
+                Profile = ApplyProfile(jitMethods, jitTime, jitRead, jitReadTime, machineSteps, deviceSteps),
             };
         }
         catch (Exception e)
@@ -175,6 +183,20 @@ public sealed class SavedDomainReader : IDisposable
             verifier?.Dispose();
             throw Wrap(_path, e);
         }
+    }
+
+    /// <summary>"records (JIT …), vCPU and platform +ms […], devices …, completed …; JIT (all threads) n methods (#a–#b), t ms".
+    /// Built by concatenation: an interpolated string's generic formatting paths have no ReadyToRun code.</summary>
+    private static string ApplyProfile(long jitStart, TimeSpan jitStartTime, long jitRead, TimeSpan jitReadTime, RestoreProfile machine, StringBuilder devices)
+    {
+        var text = new StringBuilder("records");
+        RestoreProfile.AppendJit(text, jitRead - jitStart, jitReadTime - jitStartTime);
+        text.Append(", ").Append(machine.Summary("vCPU and platform")).Append(", devices ").Append(devices);
+        long jitEnd = JitInfo.GetCompiledMethodCount();
+        var ic = System.Globalization.CultureInfo.InvariantCulture;
+        text.Append("; JIT (all threads) ").Append((jitEnd - jitStart).ToString(ic)).Append(" methods (#").Append((jitStart + 1).ToString(ic))
+            .Append('–').Append('#').Append(jitEnd.ToString(ic)).Append("), ").Append(RestoreProfile.Ms((JitInfo.GetCompilationTime() - jitStartTime).TotalMilliseconds)).Append(" ms");
+        return text.ToString();
     }
 
     private static Exception Wrap(string path, Exception e) => e switch

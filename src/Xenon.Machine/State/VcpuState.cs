@@ -10,12 +10,15 @@ namespace Xenon.Machine.State;
 /// </summary>
 public sealed class VcpuState
 {
+    // The empty tables below are "new T[0]", not [] (Array.Empty<T>): Array.Empty over these structs has no ReadyToRun
+    // code, and its compilation (with its class constructor) ran inside the restore window.
+
     /// <summary>Bytes in <see cref="Lapic"/>: the local APIC register page, registers at their xAPIC MMIO offsets.</summary>
     public const int LapicSize = 1024;
 
     /// <summary>The CPUID table the vCPU runs with. First to be restored: the backend checks XSAVE features, MSRs
     /// and control-register bits against it.</summary>
-    public CpuidEntry[] Cpuid { get; set; } = [];
+    public CpuidEntry[] Cpuid { get; set; } = new CpuidEntry[0];
 
     public X86Registers Registers;
     public X86SpecialRegisters SpecialRegisters;
@@ -30,10 +33,10 @@ public sealed class VcpuState
     public byte[] Xsave { get; set; } = [];
 
     /// <summary>Extended control registers (XCR0).</summary>
-    public XcrEntry[] Xcrs { get; set; } = [];
+    public XcrEntry[] Xcrs { get; set; } = new XcrEntry[0];
 
     /// <summary>MSRs, in the order they are restored.</summary>
-    public MsrEntry[] Msrs { get; set; } = [];
+    public MsrEntry[] Msrs { get; set; } = new MsrEntry[0];
 
     /// <summary>The local APIC register page (<see cref="LapicSize"/> bytes).</summary>
     public byte[] Lapic { get; set; } = new byte[LapicSize];

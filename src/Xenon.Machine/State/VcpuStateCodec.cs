@@ -173,7 +173,8 @@ public static class VcpuStateCodec
 
         int at = r.Offset;
         uint run = r.U32("run_state");
-        if (!Enum.IsDefined((VcpuRunState)run)) throw r.Error("run_state", at, $"is {run}, not a known run state");
+        // A range check, not Enum.IsDefined: that generic has no ReadyToRun code and was compiled inside the restore.
+        if (run > (uint)VcpuRunState.SipiReceived) throw r.Error("run_state", at, $"is {run}, not a known run state");
         s.RunState = (VcpuRunState)run;
         s.TscKhz = r.U32("tsc_khz");
         r.End();

@@ -79,6 +79,9 @@ public sealed class LiveStateApplierTests
         Assert.Contains(", completed ", applier.Profile, StringComparison.Ordinal);
         Assert.Contains(" extra +", applier.Profile, StringComparison.Ordinal);
         Assert.Contains("; GC gen0/1/2 ", applier.Profile, StringComparison.Ordinal);
+        // The device's own steps in brackets, and the window's JIT.
+        Assert.Matches(@" extra \+\d+\.\d(?: \(JIT \d+, \d+\.\d ms\))? \[extra step ", applier.Profile);
+        Assert.Matches(@"; JIT \(all threads\) \d+ methods \(#\d+–#\d+\), \d+\.\d ms$", applier.Profile);
     }
 
     [Fact]

@@ -106,6 +106,7 @@ internal sealed class ScriptedVcpu(int index, IEnumerable<Func<IVcpuExitHandler,
     public int InRun;
     public VcpuState? LastSetState;
     public Exception? GetStateFailure;
+    public Exception? SetStateFailure;
 
     public VcpuState GetState()
     {
@@ -119,6 +120,7 @@ internal sealed class ScriptedVcpu(int index, IEnumerable<Func<IVcpuExitHandler,
     {
         if (Volatile.Read(ref InRun) != 0) throw new InvalidOperationException("SetState while running");
         lock (StateThreads) StateThreads.Add(Environment.CurrentManagedThreadId);
+        if (SetStateFailure is { } e) throw e;
         _regs = state.Registers;
         _sregs = state.SpecialRegisters;
         LastSetState = state;

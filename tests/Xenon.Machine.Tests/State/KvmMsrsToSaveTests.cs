@@ -15,6 +15,15 @@ public sealed class KvmMsrsToSaveTests
     }
 
     [Fact]
+    public void AnEmptyListKeepsOnlyTheMtrrsAndAFullOneWithRepeatsKeepsEachCandidateOnce()
+    {
+        Assert.Equal(KvmMsrsToSave.Mtrrs, KvmMsrsToSave.Select([]));
+        uint[] everything = [.. KvmMsrsToSave.Candidates, .. KvmMsrsToSave.Candidates, 0x12345678];
+        var selected = KvmMsrsToSave.Select(everything);
+        Assert.Equal([.. KvmMsrsToSave.Candidates, .. KvmMsrsToSave.Mtrrs], selected);
+    }
+
+    [Fact]
     public void AsyncPfVectorPrecedesItsEnableAndTheDeadlineComesLast()
     {
         var order = KvmMsrsToSave.Candidates.ToList();

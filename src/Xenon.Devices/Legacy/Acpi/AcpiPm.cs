@@ -72,8 +72,8 @@ public sealed class AcpiPm : IStatefulDevice
 
     private long TimerCounts()
     {
-        Int128 elapsed = _time.GetTimestamp() - _timerBase;
-        return (long)(elapsed * Pm1.TimerHz / _time.TimestampFrequency);
+        // TimeScale, not Int128: see there (this ran, compiled on first use, inside a restore).
+        return TimeScale.MulDiv(_time.GetTimestamp() - _timerBase, Pm1.TimerHz, _time.TimestampFrequency);
     }
 
     private void SyncTimerStatusLocked()
@@ -210,7 +210,7 @@ public sealed class AcpiPm : IStatefulDevice
             _controlReg = (ushort)((state.Control & Pm1.ControlStoredMask) | Pm1.SciEn);
             // Rebase so the timer continues from the saved value (rounded up, so it reads back exactly).
             long counts = state.TimerValue & Pm1.TimerMask;
-            _timerBase = _time.GetTimestamp() - (long)(((Int128)counts * _time.TimestampFrequency + Pm1.TimerHz - 1) / Pm1.TimerHz);
+            _timerBase = _time.GetTimestamp() - TimeScale.MulDivCeiling(counts, _time.TimestampFrequency, Pm1.TimerHz);
             _lastTimerCarries = TimerCounts() >> Pm1.TimerMsbShift;
             UpdateSciLocked();
         }

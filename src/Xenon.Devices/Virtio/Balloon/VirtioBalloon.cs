@@ -214,7 +214,9 @@ public sealed partial class VirtioBalloon : IVirtioDevice, IStateful, IQuiescabl
     /// </summary>
     private void AssignRoles(ulong negotiated)
     {
-        Array.Fill(_roles, QueueRole.None);
+        // None is 0. Not Array.Fill: its instantiation over this enum has no ReadyToRun code, and the JIT it needs
+        // ran inside a migration's downtime (activation on the restored state).
+        Array.Clear(_roles);
         int next = 0;
         _roles[next++] = QueueRole.Inflate;
         _roles[next++] = QueueRole.Deflate;
@@ -237,7 +239,7 @@ public sealed partial class VirtioBalloon : IVirtioDevice, IStateful, IQuiescabl
         _heldStatsHead = null;
         _statsQueue = -1;
         _restored = null;
-        Array.Fill(_roles, QueueRole.None);
+        Array.Clear(_roles); // None is 0 (see AssignRoles)
     }
 
     /// <summary>Pops the next chain of queue <paramref name="q"/>, completing chains that fail their walk with length 0.

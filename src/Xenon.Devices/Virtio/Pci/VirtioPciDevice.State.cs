@@ -1,6 +1,7 @@
 using System.Buffers;
 using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Queue;
+using Xenon.Machine.State;
 
 namespace Xenon.Devices.Virtio.Pci;
 
@@ -52,8 +53,11 @@ public sealed partial class VirtioPciDevice
             throw new DeviceStateException($"{VirtioPciStateCodec.Kind} state: it holds device-model state, but this function's device (type {_device.DeviceType}) keeps none");
         if (saved.Device is null && modelHasState)
             throw new DeviceStateException($"{VirtioPciStateCodec.Kind} state: it holds no device-model state, but this function's device (type {_device.DeviceType}) needs some");
+        RestoreProfile.Mark("decode");
         StateApply.Apply(VirtioPciStateCodec.Kind, saved.MsiX, MsiX.SetState);
+        RestoreProfile.Mark("msix");
         lock (_lock) StateApply.Apply(VirtioPciStateCodec.Kind, saved.Config, Config.SetState);
+        RestoreProfile.Mark("config");
         try
         {
             Restore(saved.Transport, saved.Device, hasDeviceState: saved.Device is not null);
@@ -63,6 +67,7 @@ public sealed partial class VirtioPciDevice
             throw new DeviceStateException($"{VirtioPciStateCodec.Kind} state: {StateApply.MessageOf(e)}", e);
         }
         _interrupt.UpdateLine();
+        RestoreProfile.Mark("intx");
     }
 
     /// <summary>
@@ -115,10 +120,12 @@ public sealed partial class VirtioPciDevice
             _queueSelect = state.QueueSelect;
             _configGeneration = state.ConfigGeneration;
             _interrupt.Restore(state.Isr);
+            RestoreProfile.Mark("queues+model");
             if ((_status & VirtioStatusBits.DriverOk) != 0)
             {
                 _activated = true;
                 _device.Activate(_driverFeatures, _queues, _interrupt);
+                RestoreProfile.Mark("activate");
             }
         }
     }

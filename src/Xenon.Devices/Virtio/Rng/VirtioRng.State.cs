@@ -41,7 +41,8 @@ public sealed partial class VirtioRng
             Interlocked.Exchange(ref _bytesServed, state.BytesServed);
             Interlocked.Exchange(ref _requestsServed, state.RequestsServed);
             Interlocked.Exchange(ref _throttled, state.ThrottleEvents);
-            long ticks = (long)((Int128)state.WindowElapsedNanoseconds * _time.TimestampFrequency / 1_000_000_000);
+            // TimeScale, not Int128: see there (this ran, compiled on first use, inside a restore).
+            long ticks = TimeScale.MulDiv((long)state.WindowElapsedNanoseconds, _time.TimestampFrequency, 1_000_000_000);
             _rate?.SetState(state.WindowOpen, state.WindowUsed, ticks, _time.GetTimestamp());
             _restored = state.Active ? state : null;
         }

@@ -22,12 +22,16 @@ internal static class KvmPlatformStateTransfer
         if (s.Ioapic.Redirection.Length != IoapicState.Pins) throw new ArgumentException($"IOAPIC state has {s.Ioapic.Redirection.Length} pins, must be {IoapicState.Pins}");
         vm.SetIrqchip(new KvmIrqchip { ChipId = KvmIrqchip.PicMaster, Pic = KvmStateConversion.ToKvm(s.PicMaster) });
         vm.SetIrqchip(new KvmIrqchip { ChipId = KvmIrqchip.PicSlave, Pic = KvmStateConversion.ToKvm(s.PicSlave) });
+        RestoreProfile.Mark("pic");
         vm.SetIrqchip(new KvmIrqchip { ChipId = KvmIrqchip.Ioapic, IoapicState = KvmStateConversion.ToKvm(s.Ioapic) });
+        RestoreProfile.Mark("ioapic");
         // KVM reloads each PIT count "now" (count_load_time is not restored): a period in progress restarts.
         vm.SetPit2(KvmStateConversion.ToKvm(s.Pit));
+        RestoreProfile.Mark("pit");
         // Clock last, after the vCPUs' TSC writes (a TSC write can refresh KVM's master clock, which would shift a
         // kvmclock value set before it). No KVM_CLOCK_REALTIME: the guest's clock resumes from the captured value
         // instead of jumping over the time the machine was stopped.
         vm.SetClock(new KvmClockData { Clock = s.ClockNs });
+        RestoreProfile.Mark("clock");
     }
 }

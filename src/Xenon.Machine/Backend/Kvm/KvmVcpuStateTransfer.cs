@@ -18,7 +18,7 @@ internal static class KvmVcpuStateTransfer
         // 1. MP state first: KVM_GET_MP_STATE processes pending INIT/SIPI (kvm_apic_accept_events), which can change
         //    the registers and the LAPIC that the later reads return.
         s.RunState = (VcpuRunState)vcpu.GetMpState();
-        s.Cpuid = Array.ConvertAll(vcpu.GetCpuid(), e => KvmStateConversion.FromKvm(e));
+        s.Cpuid = FromKvm(vcpu.GetCpuid());
         s.Registers = KvmStateConversion.FromKvm(vcpu.GetRegs());
         var sregs = vcpu.GetSregs();
         s.SpecialRegisters = KvmStateConversion.FromKvm(sregs);
@@ -45,7 +45,9 @@ internal static class KvmVcpuStateTransfer
     {
         // 1. CPUID first: KVM checks CR4 and EFER bits, XSAVE components and MSRs against the guest's CPUID.
         //    (KVM refuses a different table once the vCPU has run; an identical one is accepted.)
-        if (s.Cpuid.Length > 0) vcpu.SetCpuid(Array.ConvertAll(s.Cpuid, e => KvmStateConversion.ToKvm(e)));
+        RestoreProfile.Mark("support");
+        if (s.Cpuid.Length > 0) vcpu.SetCpuid(ToKvm(s.Cpuid));
+        RestoreProfile.Mark("cpuid");
         // 2. TSC frequency before the TSC: it scales what the TSC MSR means. Without TSC control (as on this
         //    project's hosts) the guest keeps the host's rate: exact on the same host, drifts across hosts.
         if (s.TscKhz != 0 && support.TscControl && support.GetTscKhz && vcpu.GetTscKhz() != s.TscKhz) vcpu.SetTscKhz(s.TscKhz);
@@ -54,23 +56,33 @@ internal static class KvmVcpuStateTransfer
         var sregs = KvmStateConversion.ToKvm(s.SpecialRegisters);
         SetPendingInterrupts(ref sregs, s.PendingInterrupts);
         vcpu.SetSregs(sregs);
+        RestoreProfile.Mark("sregs");
         // 4. REGS: KVM_SET_REGS discards a pending exception, so it must precede KVM_SET_VCPU_EVENTS.
         vcpu.SetRegs(KvmStateConversion.ToKvm(s.Registers));
+        RestoreProfile.Mark("regs");
         // 5. FPU, then XCR0, then XSAVE: XSAVE supersedes the legacy FPU image, and XCR0 first means the image is
         //    loaded into the component set the guest had enabled.
         vcpu.SetFpu(KvmStateConversion.ToKvm(s.Fpu));
+        RestoreProfile.Mark("fpu");
         if (support.Xcrs && s.Xcrs.Length > 0) vcpu.SetXcrs(ToKvm(s.Xcrs));
+        RestoreProfile.Mark("xcrs");
         if (support.XsaveSize > 0 && s.Xsave.Length > 0) vcpu.SetXsave(FitXsave(s.Xsave, support.XsaveSize, index));
+        RestoreProfile.Mark("xsave");
         if (support.DebugRegs) vcpu.SetDebugRegs(KvmStateConversion.ToKvm(s.DebugRegisters));
+        RestoreProfile.Mark("debugregs");
         // 6. LAPIC after SREGS (APIC base MSR) and before the MSRs: KVM applies TSC_DEADLINE only while the LAPIC
         //    timer is in TSC-deadline mode, and silently drops it otherwise.
         vcpu.SetLapic(LapicState(s.Lapic));
+        RestoreProfile.Mark("lapic");
         WriteMsrs(vcpu, s.Msrs, index);
+        RestoreProfile.Mark("msrs");
         // 7. Events after REGS (which cleared the pending exception) and after the LAPIC (a latched INIT is kept there).
         if (support.VcpuEvents) vcpu.SetVcpuEvents(KvmStateConversion.ToKvm(s.Events));
+        RestoreProfile.Mark("events");
         // 8. MP state last: KVM_SET_SREGS can mark a vCPU runnable, and KVM_SET_MP_STATE checks the latched INIT
         //    restored with the events.
         vcpu.SetMpState((KvmMpStateValue)s.RunState);
+        RestoreProfile.Mark("mp-state");
     }
 
     /// <summary>Reads each MSR; one KVM cannot read (it stops at the first failure) is left out, so a capture on a host
@@ -115,6 +127,22 @@ internal static class KvmVcpuStateTransfer
         return fitted;
     }
 
+    // Loops, not Array.ConvertAll: its instantiation over these two structs (from two assemblies) has no ReadyToRun
+    // code, and its JIT ran inside a migration's downtime (60 ms under the nested host's TCG).
+    private static CpuidEntry[] FromKvm(KvmCpuidEntry2[] entries)
+    {
+        var converted = new CpuidEntry[entries.Length];
+        for (int i = 0; i < entries.Length; i++) converted[i] = KvmStateConversion.FromKvm(entries[i]);
+        return converted;
+    }
+
+    private static KvmCpuidEntry2[] ToKvm(CpuidEntry[] entries)
+    {
+        var converted = new KvmCpuidEntry2[entries.Length];
+        for (int i = 0; i < entries.Length; i++) converted[i] = KvmStateConversion.ToKvm(entries[i]);
+        return converted;
+    }
+
     private static XcrEntry[] FromKvm(in KvmXcrs k)
     {
         int n = (int)Math.Min(k.NrXcrs, (uint)KvmXcrs.MaxXcrs);
@@ -153,7 +181,8 @@ internal static class KvmVcpuStateTransfer
     {
         if (bytes.Length != VcpuState.LapicSize) throw new ArgumentException($"LAPIC page has {bytes.Length} bytes, must be {VcpuState.LapicSize}");
         var lapic = new KvmLapicState();
-        bytes.CopyTo(new Span<byte>(lapic.Regs, VcpuState.LapicSize));
+        // Buffer.MemoryCopy, not the array's CopyTo(Span): that generic has no ReadyToRun code (compiled inside a restore).
+        fixed (byte* source = bytes) Buffer.MemoryCopy(source, lapic.Regs, VcpuState.LapicSize, VcpuState.LapicSize);
         return lapic;
     }
 }
