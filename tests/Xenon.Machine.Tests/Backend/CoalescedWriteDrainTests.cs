@@ -83,6 +83,37 @@ public sealed unsafe class CoalescedWriteDrainTests : IDisposable
     }
 
     [Fact]
+    public void AWriteNoExitFollowsIsAppliedByThePendingDrain()
+    {
+        // A reset written to 0xcf9 (inside the zone) and then HLT: no exit comes to drain it.
+        var drain = new CoalescedWriteDrain();
+        drain.Enable(2);
+        drain.DeliverPending();                 // before any vCPU delivered: no ring known, nothing to do
+        drain.Remember(_ring, 1, _handler);     // as the vCPU does before it first enters the guest
+        Push(0xcf9, pio: true, 0x06);
+
+        drain.DeliverPending();
+
+        Assert.Equal(["pio vcpu1 0xcf9 w 06"], _handler.Calls);
+        Assert.True(_ring.IsEmpty);
+    }
+
+    [Fact]
+    public void AForgottenRingIsNotReadByThePendingDrain()
+    {
+        var drain = new CoalescedWriteDrain();
+        drain.Enable(2);
+        drain.Deliver(_ring, 0, _handler);
+        drain.Forget(_ring);
+        Push(0xcf9, pio: true, 0x06);
+
+        drain.DeliverPending();
+
+        Assert.Empty(_handler.Calls);
+        Assert.False(_ring.IsEmpty);
+    }
+
+    [Fact]
     public void AnEmptyRingCallsNothing()
     {
         var drain = new CoalescedWriteDrain();

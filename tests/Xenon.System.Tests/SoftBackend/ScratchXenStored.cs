@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Xenon.Toolstack.XenStore;
 
 namespace Xenon.System.Tests.SoftBackend;
 
@@ -20,22 +19,48 @@ internal sealed class ScratchXenStored(string scratch) : IDisposable
         return env;
     }
 
-    /// <summary>Stops the daemon started on this socket, if any (its pid file is beside the socket).</summary>
+    /// <summary>Stops every daemon started on this socket. Found by its command line, not its pid file: a create
+    /// that fails early may exit before the daemon it started has written that file.</summary>
     public void Dispose()
     {
         if (!OperatingSystem.IsLinux()) return;
-        string pidFile = XenStoreLauncher.PidFileFor(SocketPath);
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid)) return;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            foreach (int pid in DaemonsOnSocket()) Stop(pid);
+            // A second look for a daemon whose `sh -c exec` had not yet become xenon at the first.
+            if (pass == 0) Thread.Sleep(200);
+        }
+    }
+
+    private List<int> DaemonsOnSocket()
+    {
+        var found = new List<int>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                string cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains("__xenstored", StringComparison.Ordinal) && cmdline.Contains(SocketPath, StringComparison.Ordinal))
+                    found.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone while we looked, or not ours to read.
+            }
+        }
+        return found;
+    }
+
+    private static void Stop(int pid)
+    {
         try
         {
             using var daemon = Process.GetProcessById(pid);
-            // The pid may have been reused: only a xenstored on this socket is ours to stop.
-            string cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-            if (!cmdline.Contains("__xenstored", StringComparison.Ordinal) || !cmdline.Contains(SocketPath, StringComparison.Ordinal)) return;
             daemon.Kill();
             daemon.WaitForExit(TimeSpan.FromSeconds(10));
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or global::System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or global::System.ComponentModel.Win32Exception)
         {
             // Already gone.
         }

@@ -85,10 +85,13 @@ public sealed class KvmVcpuBackend : IVcpuBackend
 
     public VcpuExit Run(IVcpuExitHandler handler)
     {
+        // Known to the drain's timer before the guest first runs: its first act may be a queued write and HLT.
+        if (_coalescedRing is null && _coalesced is { Enabled: true })
+            _coalesced.Remember(_coalescedRing = CoalescedRing(_coalesced.PageOffset), Index, handler);
         bool exited = Vcpu.Run();
         // Queued writes first, whatever the exit: the access that made it may depend on them (CONFIG_ADDRESS before
         // CONFIG_DATA), and a vCPU parks for a state capture only after a return from here.
-        if (_coalesced is { Enabled: true }) _coalesced.Deliver(_coalescedRing ??= CoalescedRing(_coalesced.PageOffset), Index, handler);
+        if (_coalescedRing is not null) _coalesced!.Deliver(_coalescedRing, Index, handler);
         if (!exited)
         {
             Vcpu.ClearImmediateExit();
@@ -171,6 +174,8 @@ public sealed class KvmVcpuBackend : IVcpuBackend
     {
         // the trace's last word on this vCPU: written here because the backend has no log of its own
         if (_exits is not null) Console.Error.WriteLine($"xenon: trace: {_exits.Describe(Index)}");
+        // The ring view points into this vCPU's mapping: the VM's drain timer must not read it once unmapped.
+        if (_coalescedRing is { } ring) _coalesced?.Forget(ring);
         Vcpu.Dispose();
     }
 }

@@ -26,6 +26,11 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport, IPortWriteCoal
     private bool _irqchip;
     private KvmMsiController? _msi;
     private readonly CoalescedWriteDrain _coalesced = new();
+    private Timer? _coalescedPoll;
+
+    /// <summary>How often queued writes are applied when no vCPU exits (a reset written to 0xcf9, then HLT): short
+    /// next to a reboot, long enough to cost nothing (an empty look at the ring).</summary>
+    internal static readonly TimeSpan CoalescedPollInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Opens /dev/kvm and creates a VM.</summary>
     public KvmVmBackend() : this(KvmSystem.Open(), ownsSystem: true)
@@ -139,6 +144,7 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport, IPortWriteCoal
                 return false;
             Vm.RegisterCoalescedPio(port, count);
             _coalesced.Enable(pageOffset);
+            _coalescedPoll ??= new Timer(static s => PollCoalesced((CoalescedWriteDrain)s!), _coalesced, CoalescedPollInterval, CoalescedPollInterval);
             return true;
         }
     }
@@ -171,8 +177,29 @@ public sealed class KvmVmBackend : IVmBackend, IIoEventFdSupport, IPortWriteCoal
         lock (_gate) return _stateSupport ??= KvmStateSupport.Probe(System, Vm);
     }
 
+    private static void PollCoalesced(CoalescedWriteDrain drain)
+    {
+        try
+        {
+            drain.DeliverPending();
+        }
+        catch (Exception e)
+        {
+            // On a timer thread an exception would end the process; the vCPUs' own drains report the same fault.
+            Console.Error.WriteLine($"xenon: coalesced writes: {e.Message}");
+        }
+    }
+
     public void Dispose()
     {
+        Timer? poll;
+        lock (_gate) (poll, _coalescedPoll) = (_coalescedPoll, null);
+        // Waits for a running callback, so no drain follows the VM's teardown.
+        if (poll is not null)
+        {
+            using var done = new ManualResetEvent(false);
+            if (poll.Dispose(done)) done.WaitOne();
+        }
         Vm.Dispose();
         if (_ownsSystem) System.Dispose();
     }
