@@ -245,8 +245,12 @@ public sealed class IoEventLoopTests
                 Assert.Fail($"event {i} of {total} was not served within {Timeout.TotalSeconds} s (served {Volatile.Read(ref calls)})");
         }
 
+        // An allocation per event (24 bytes at least) would put ~118 KB in each window. The runtime's one-off
+        // allocations have been seen in both windows of one run (8064 and 32 bytes, CI under load), so the cleaner
+        // window must hold less than one byte per event: nothing per event, and nothing periodic worth a byte each.
         long first = atMiddle - atWarmUp, second = atEnd - atMiddle;
-        Assert.True(first == 0 || second == 0,
+        const int perWindow = middle - warmUp;
+        Assert.True(Math.Min(first, second) < perWindow,
             $"the loop thread allocated {first} bytes over events {warmUp}-{middle} and {second} bytes over events {middle}-{total}");
     }
 }
