@@ -102,46 +102,22 @@ public sealed unsafe partial class KvmVcpu
         throw new KvmException("KVM_GET_CPUID2", Errno.E2BIG);
     }
 
-    // Array overloads of KVM_SET_CPUID2 and KVM_SET_MSRS for the restore path, copying through a pointer: the span versions'
-    // array-to-span conversion and CopyTo over these structs have no ReadyToRun code, and their compilation ran inside
-    // a restore's and a migration's downtime (3 methods each, 25-100 ms under the nested host's TCG).
+    // Array overloads of KVM_SET_CPUID2 and KVM_SET_MSRS for the restore path, pinning the array itself: the span
+    // versions' array-to-span conversion over these structs has no ReadyToRun code in a caller's image, and its
+    // compilation ran inside a restore's and a migration's downtime (3 methods each, 25-100 ms under the nested TCG).
 
     /// <summary>KVM_SET_CPUID2 with <paramref name="entries"/>.</summary>
     public void SetCpuid(KvmCpuidEntry2[] entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        int bytes = sizeof(KvmCpuid2Header) + entries.Length * sizeof(KvmCpuidEntry2);
-        byte* buffer = (byte*)NativeMemory.AllocZeroed((nuint)bytes);
-        try
-        {
-            ((KvmCpuid2Header*)buffer)->Nent = (uint)entries.Length;
-            // The buffer holds exactly entries.Length entries after the header.
-            var table = (KvmCpuidEntry2*)(buffer + sizeof(KvmCpuid2Header));
-            for (int i = 0; i < entries.Length; i++) table[i] = entries[i];
-            Ioctl.Call(_fd, "KVM_SET_CPUID2", KvmIoctls.SetCpuid2, buffer);
-        }
-        finally
-        {
-            NativeMemory.Free(buffer);
-        }
+        fixed (KvmCpuidEntry2* first = entries) SetCpuid(first, entries.Length);
     }
 
     /// <summary>KVM_SET_MSRS with <paramref name="entries"/>. Returns how many KVM accepted: it stops at the first it refuses.</summary>
     public int SetMsrs(KvmMsrEntry[] entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        byte* buffer = AllocMsrs(entries.Length);
-        try
-        {
-            // AllocMsrs sized the buffer for exactly entries.Length entries after the header.
-            var table = (KvmMsrEntry*)(buffer + sizeof(KvmMsrsHeader));
-            for (int i = 0; i < entries.Length; i++) table[i] = entries[i];
-            return Ioctl.Call(_fd, "KVM_SET_MSRS", KvmIoctls.SetMsrs, buffer);
-        }
-        finally
-        {
-            NativeMemory.Free(buffer);
-        }
+        fixed (KvmMsrEntry* first = entries) return SetMsrs(first, entries.Length);
     }
 
     private static bool IsSentinel(in KvmCpuidEntry2 e) => e.Function == uint.MaxValue && e.Index == uint.MaxValue && e.Flags == uint.MaxValue;

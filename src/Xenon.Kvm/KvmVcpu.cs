@@ -181,12 +181,20 @@ public sealed unsafe partial class KvmVcpu : IDisposable
     /// <summary>KVM_SET_CPUID2: the CPUID leaves this vCPU's guest will see.</summary>
     public void SetCpuid(ReadOnlySpan<KvmCpuidEntry2> entries)
     {
-        int bytes = sizeof(KvmCpuid2Header) + entries.Length * sizeof(KvmCpuidEntry2);
+        fixed (KvmCpuidEntry2* first = entries) SetCpuid(first, entries.Length);
+    }
+
+    /// <summary>KVM_SET_CPUID2 with the <paramref name="count"/> entries at <paramref name="entries"/>.</summary>
+    private void SetCpuid(KvmCpuidEntry2* entries, int count)
+    {
+        int bytes = sizeof(KvmCpuid2Header) + count * sizeof(KvmCpuidEntry2);
         byte* buffer = (byte*)NativeMemory.AllocZeroed((nuint)bytes);
         try
         {
-            ((KvmCpuid2Header*)buffer)->Nent = (uint)entries.Length;
-            entries.CopyTo(new Span<KvmCpuidEntry2>(buffer + sizeof(KvmCpuid2Header), entries.Length));
+            ((KvmCpuid2Header*)buffer)->Nent = (uint)count;
+            // The buffer holds exactly count entries after the header.
+            var table = (KvmCpuidEntry2*)(buffer + sizeof(KvmCpuid2Header));
+            for (int i = 0; i < count; i++) table[i] = entries[i];
             Ioctl.Call(_fd, "KVM_SET_CPUID2", KvmIoctls.SetCpuid2, buffer);
         }
         finally
@@ -198,10 +206,18 @@ public sealed unsafe partial class KvmVcpu : IDisposable
     /// <summary>KVM_SET_MSRS. Returns how many entries KVM accepted: it stops at the first it refuses.</summary>
     public int SetMsrs(ReadOnlySpan<KvmMsrEntry> entries)
     {
-        byte* buffer = AllocMsrs(entries.Length);
+        fixed (KvmMsrEntry* first = entries) return SetMsrs(first, entries.Length);
+    }
+
+    /// <summary>KVM_SET_MSRS with the <paramref name="count"/> entries at <paramref name="entries"/>.</summary>
+    private int SetMsrs(KvmMsrEntry* entries, int count)
+    {
+        byte* buffer = AllocMsrs(count);
         try
         {
-            entries.CopyTo(new Span<KvmMsrEntry>(buffer + sizeof(KvmMsrsHeader), entries.Length));
+            // AllocMsrs sized the buffer for exactly count entries after the header.
+            var table = (KvmMsrEntry*)(buffer + sizeof(KvmMsrsHeader));
+            for (int i = 0; i < count; i++) table[i] = entries[i];
             return Ioctl.Call(_fd, "KVM_SET_MSRS", KvmIoctls.SetMsrs, buffer);
         }
         finally
