@@ -244,8 +244,9 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
                         RequestShutdown(ShutdownReason.PowerOff, $"vCPU {index} halted");
                         break;
                     case VcpuExitKind.Shutdown:
-                        // The registers at the shutdown are all there is to go on for a triple fault seen once in
-                        // many runs (the nested host's emulated SVM): they go into the reason, which every log keeps.
+                        // The registers go into the reason, which every log keeps. On AMD they are the reset state
+                        // (KVM reinitialises the vCPU before it reports the shutdown); the kvm:kvm_exit trace has
+                        // where the guest was (the scenario harness records it, docs/testing.md).
                         RequestShutdown(ShutdownReason.Crash, $"vCPU {index}: triple fault (CPU shutdown){DescribeVcpu(vcpu)}");
                         break;
                     case VcpuExitKind.SystemReset:

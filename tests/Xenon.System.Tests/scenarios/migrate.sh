@@ -70,6 +70,8 @@ script_disk "$SCRATCH/script.img" <<'S'
 ip link set eth0 up
 ip addr add 10.77.0.2/24 dev eth0
 dd if=/dev/urandom of=/tmp/seed bs=1M count=8 2>/dev/null
+cp /tmp/seed /tmp/seed2
+first=$(sha256sum /tmp/seed); first=${first%% *}
 ( while :; do cp /tmp/seed /tmp/copy; rm /tmp/copy; sleep 1; done ) &
 ( i=0; while :; do i=$((i + 1)); echo "SEQ $i"; sleep 0.2; done | nc 10.77.0.1 5004 ) &
 n=0
@@ -79,6 +81,12 @@ while [ $n -lt 100000 ]; do
     read -r boot < /proc/sys/kernel/random/boot_id
     sum=$(sha256sum /tmp/seed)
     echo "TICK n=$n up=$up boot=$boot seed=${sum%% *}"
+    # A changed hash: say which bytes differ between the file and its copy (none: the hash was computed wrong, not
+    # the data changed), so that a failure shows whether whole pages went wrong and where.
+    if [ "${sum%% *}" != "$first" ]; then
+        echo "SEEDDIFF n=$n $(cmp -l /tmp/seed /tmp/seed2 2>/dev/null | awk '{ p = int(($1 - 1) / 4096); if (!(p in s)) { s[p] = 1; np++; if (np <= 8) l = l " " p } c++ } END { printf "bytes=%d pages=%d first-pages=%s", c, np, l }')"
+        echo "SEEDDIFF n=$n again=$(sha256sum /tmp/seed | cut -c1-16) copy=$(sha256sum /tmp/seed2 | cut -c1-16) first=$(echo "$first" | cut -c1-16)"
+    fi
     sleep 1
 done
 exit 0
@@ -169,6 +177,11 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 echo "TICKS-CONTINUOUS=$(grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$SCRATCH/console.txt" | field n | awk 'NR > 1 && $1 != p + 1 { bad = 1 } { p = $1 } END { print (NR > 0 && !bad) ? "yes" : "no" }')"
 echo "TICKS-AFTER=$(ticks "$out2")"
 echo "BOOT-IDS=$(grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$SCRATCH/console.txt" | field boot | sort -u | wc -l)"
+# Where the hash changed: each distinct hash with its first and last tick and the console it was seen on.
+for f in "$out1" "$out2" "$out3"; do
+    grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$f" | awk -v f="$(basename "$f")" '{ match($0, /seed=[0-9a-f]+/); s = substr($0, RSTART + 5, 16); match($0, /n=[0-9]+/); n = substr($0, RSTART + 2, RLENGTH - 2); if (!(s in a)) { a[s] = n; o[++k] = s } b[s] = n } END { for (i = 1; i <= k; i++) print "SEED " f " " o[i] " ticks " a[o[i]] "-" b[o[i]] }'  || true
+done
+grep -h '^SEEDDIFF' "$out1" "$out2" "$out3" | head -n 6 || true
 echo "SEED-SUMS=$(grep -E '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$SCRATCH/console.txt" | field seed | sort -u | wc -l)"
 echo "STREAM-LINES=$(wc -l < "$SCRATCH/stream.txt")"
 dmesg 2>/dev/null | grep -iE "out of memory|oom-kill|killed process" | tail -n 5 || true
