@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # l1-bench.sh RESULTS RUNS FILL_MIB SIZE... - runs inside the nested host (see run.sh): saves the default guest and
-# restores it RUNS times with the page cache warm and cold, for each SIZE (MiB) of guest memory.
+# restores it RUNS times with the page cache warm and cold, for each SIZE (MiB) of guest memory, in each mode of
+# BENCH_MODES (default "build prepared"): build = `xenon restore FILE` starts a domain process that builds the machine
+# (the build is inside restore-to-running); prepared = `xenon restore --prepare CONFIG` first (timed apart, prepare_ms),
+# then `xenon restore FILE` hands the file to that built, parked domain process (restore-to-running from the request).
 set -uo pipefail
 RES=$1 RUNS=$2 FILL=$3
 shift 3
@@ -9,7 +12,9 @@ RES=$(cd "$RES" && pwd)
 XENON=${XENON:-$PWD/bin/xenon}
 # BENCH_RESTORE_ENV: more environment for `xenon restore` (and the domain process it starts), e.g.
 # "DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=F": the methods the JIT compiled, numbered as the restore line counts them.
+# In mode prepared it is the environment of `xenon restore --prepare` too (the domain process is started there).
 RESTORE_ENV=${BENCH_RESTORE_ENV:-}
+MODES=${BENCH_MODES:-build prepared}
 GUEST=/opt/guest
 export XENON_RUN_DIR=/tmp/xenon-run XENON_LOG_DIR=$RES/logs
 S=/work/scratch   # the work image (ext4): the saved files live on a real file system with holes and a page cache
@@ -25,7 +30,8 @@ ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
     echo "guest: $(ls -l $GUEST)"
 } > "$RES/env.txt"
 cat "$RES/env.txt"
-printf 'mem_mib\tfill_mib\tcache\trun\trestore_to_running_ms\tbuild_ms\trecords_ms\tmemory_ms\tstate_ms\tdevices_ms\tmapped_mib\tcommand_ms\tfile_bytes\tallocated_bytes\tsave_ms\tverify_ms\n' > "$RES/raw.tsv"
+# build_ms: the machine build; inside restore_to_running_ms in mode build, before the request in mode prepared.
+printf 'mem_mib\tfill_mib\tcache\tmode\trun\trestore_to_running_ms\tbuild_ms\trecords_ms\tmemory_ms\tstate_ms\tdevices_ms\tmapped_mib\tcommand_ms\tfile_bytes\tallocated_bytes\tsave_ms\tverify_ms\tprepare_ms\tjit\n' > "$RES/raw.tsv"
 
 ticks() { grep -c 'TICK' "$1" 2>/dev/null || true; }
 wait_ticks() { local i; for ((i = 0; i < $3; i++)); do [ "$(ticks "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
@@ -56,11 +62,28 @@ CFG
     bytes=$(stat -c %s "$file")
     alloc=$(( $(stat -c %b "$file") * $(stat -c %B "$file") ))
     echo "$name: saved in $save_ms ms: $bytes bytes, $alloc allocated"
-    local cache run out
+    # A prepared domain that is destroyed instead of restored must end (its process, its registration).
+    local pid i
+    if [[ " $MODES " == *" prepared "* ]]; then
+        $XENON restore --prepare "$cfg" > "$S/$name.prepare-destroy.txt" 2>&1 || { echo "prepare $name failed:"; cat "$S/$name.prepare-destroy.txt"; return 1; }
+        pid=$(cat "$dir/pid" 2>/dev/null)
+        $XENON destroy "$name" > /dev/null 2>&1
+        for ((i = 0; i < 300; i++)); do [ -n "$pid" ] && [ -d "/proc/$pid" ] || break; sleep 0.1; done
+        if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then echo "$name: FAILED: the prepared domain process $pid outlived its destroy"; kill "$pid"
+        else echo "$name: a prepared domain, destroyed, ended ($(grep -c . "$S/$name.prepare-destroy.txt") lines from prepare)"; fi
+    fi
+    local cache run out mode prep_ms
     for cache in warm cold; do
+      for mode in $MODES; do
         for ((run = 0; run <= RUNS; run++)); do  # run 0: not recorded (first start of the binary, the file's first read)
+            prep_ms=""
+            if [ "$mode" = prepared ]; then
+                t0=$(ms)
+                env $RESTORE_ENV $XENON restore --prepare "$cfg" > "$S/$name.prepare.txt" 2>&1 || { echo "prepare $name failed:"; cat "$S/$name.prepare.txt"; return 1; }
+                prep_ms=$(( $(ms) - t0 ))
+            fi
             [ $cache = cold ] && { sync; echo 3 > /proc/sys/vm/drop_caches; }
-            out=$S/$name.$cache.$run.txt
+            out=$S/$name.$cache.$mode.$run.txt
             : > "$con"
             local log nv
             log=$(cat "$dir/log" 2>/dev/null)
@@ -83,23 +106,25 @@ CFG
             local line r2r build records memory state devices mapped vms
             line=$(grep 'restore-to-running' "$out" | tail -n 1)
             r2r=$(sed -n 's/.*restore-to-running \([0-9.]*\) ms.*/\1/p' <<< "$line")
-            build=$(sed -n 's/.*(build \([0-9.]*\) ms).*/\1/p' <<< "$line")
+            build=$(sed -n 's/.*(build \([0-9.]*\) ms).*/\1/p; s/.*(prepared: built \([0-9.]*\) ms.*/\1/p' <<< "$line")
             records=$(sed -n 's/.*records \([0-9.]*\) ms.*/\1/p' <<< "$line")
             memory=$(sed -n 's/.*memory \([0-9.]*\) ms:.*/\1/p' <<< "$line")
             mapped=$(sed -n 's/.* \([0-9]*\) MiB mapped.*/\1/p' <<< "$line")
             state=$(sed -n 's/.*platform state \([0-9.]*\) ms.*/\1/p' <<< "$line")
             devices=$(sed -n 's/.*devices \([0-9.]*\) ms;.*/\1/p' <<< "$line")
             vms=$(sed -n 's/.* in \([0-9]*\) ms$/\1/p' <<< "$verify")
-            echo "$name $cache #$run: restore-to-running $r2r ms (build $build, records $records, memory $memory, state $state, devices $devices), command $cmd_ms ms; $verify"
-            [ "$run" -gt 0 ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mem" "$fill" "$cache" "$run" "$r2r" "$build" \
-                "$records" "$memory" "$state" "$devices" "$mapped" "$cmd_ms" "$bytes" "$alloc" "$save_ms" "${vms:-}" >> "$RES/raw.tsv"
-            cp "$out" "$RES/logs/$name.$cache.$run.restore.txt"
-            local pid
+            jit=$(sed -n 's/.*; JIT (all threads) \([0-9]*\) methods.*/\1/p' <<< "$line")
+            echo "$name $cache $mode #$run: restore-to-running $r2r ms (build $build, records $records, memory $memory, state $state, devices $devices, JIT $jit methods), command $cmd_ms ms${prep_ms:+, prepare $prep_ms ms}; $verify"
+            [ "$run" -gt 0 ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mem" "$fill" "$cache" "$mode" "$run" "$r2r" "$build" \
+                "$records" "$memory" "$state" "$devices" "$mapped" "$cmd_ms" "$bytes" "$alloc" "$save_ms" "${vms:-}" "$prep_ms" "$jit" >> "$RES/raw.tsv"
+            cp "$out" "$RES/logs/$name.$cache.$mode.$run.restore.txt"
+            [ "$mode" = prepared ] && cp "$S/$name.prepare.txt" "$RES/logs/$name.$cache.$mode.$run.prepare.txt"
             pid=$(cat "$dir/pid" 2>/dev/null)
             $XENON destroy "$name" > /dev/null 2>&1
             for ((i = 0; i < 300; i++)); do [ -n "$pid" ] && [ -d "/proc/$pid" ] || break; sleep 0.1; done
             kill %% 2>/dev/null
         done
+      done
     done
     rm -f "$file"
 }

@@ -15,8 +15,11 @@
 #
 # For each size: boot the default guest (a shell loop that ticks once a second), save it (xenon save), then
 # RUNS times each: [cold: sync; drop_caches] xenon restore -d FILE, wait for the next tick, destroy.
-# Measured: restore-to-running (the domain process's own clock, from taking the request, machine build included,
-# to the vCPUs running; and its parts: build, records, memory), the whole `xenon restore` command (process start,
+# Each restore runs in two modes (BENCH_MODES, default "build prepared"): build = as xl restore, the domain process
+# builds the machine after the request; prepared = `xenon restore --prepare CONFIG` beforehand (timed apart), so the
+# request goes to a built, parked, warmed domain process.
+# Measured: restore-to-running (the domain process's own clock, from taking the request, machine build included in
+# mode build, to the vCPUs running; and its parts: build, records, memory), the whole `xenon restore` command (process start,
 # toolstack, domain process start, until it reports running), the file's size and allocated bytes, and how long the
 # background check of the image took. Results: OUT_DIR/results/{raw.tsv,env.txt,logs/}; summary printed.
 set -euo pipefail
@@ -64,12 +67,12 @@ awk -F'\t' '
         for (i = 2; i <= c; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
         return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
     }
-    BEGIN { nm = split("restore_to_running_ms build_ms records_ms memory_ms state_ms devices_ms command_ms verify_ms", w, " ") }
+    BEGIN { nm = split("restore_to_running_ms build_ms records_ms memory_ms state_ms devices_ms command_ms verify_ms prepare_ms", w, " ") }
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    { k = $col["mem_mib"] "\t" $col["fill_mib"] "\t" $col["cache"]; if (!(k in n)) order[++nk] = k; n[k]++
+    { k = $col["mem_mib"] "\t" $col["fill_mib"] "\t" $col["cache"] "\t" $col["mode"]; if (!(k in n)) order[++nk] = k; n[k]++
       for (i = 1; i <= nm; i++) v[k, w[i], n[k]] = $col[w[i]] }
     END {
-        printf "mem_mib\tfill_mib\tcache\truns"; for (i = 1; i <= nm; i++) printf "\t%s", w[i]; printf "\n"
+        printf "mem_mib\tfill_mib\tcache\tmode\truns"; for (i = 1; i <= nm; i++) printf "\t%s", w[i]; printf "\n"
         for (o = 1; o <= nk; o++) { k = order[o]; printf "%s\t%d", k, n[k]; for (i = 1; i <= nm; i++) printf "\t%.1f", median(k, w[i]); printf "\n" }
     }' "$OUT/results/raw.tsv" | column -t -s $'\t' | tee "$OUT/results/summary.txt"
 echo "(medians; ms)"

@@ -19,6 +19,7 @@ internal static class Program
           destroy DOMAIN                                  stop the domain at once
           save [-c] DOMAIN FILE                           save the domain to FILE and end it (-c: keep it running)
           restore [-p] [-c] FILE                          continue a saved domain (-p: paused, -c: attach the console)
+          restore --prepare CONFIG                        build CONFIG's domain now, parked; the next restore of its name goes into it
           migrate [-s SSHCOMMAND] [-p] DOMAIN HOST        move the running domain live to HOST (or tcp:ADDR:PORT)
           migrate-receive [--listen ADDR:PORT]            the receiving end of a migration (stdin/stdout, or one TCP connection)
           console [-t pv|serial] [-n 0] DOMAIN            attach to the domain's console (Ctrl-] detaches)

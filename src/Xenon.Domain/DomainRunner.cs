@@ -17,7 +17,7 @@ public sealed class DomainRunner
     private readonly Action<string> _log;
     private readonly object _lock = new();
     private readonly object _saveLock = new();
-    private readonly RestoreRequest? _restore;
+    private RestoreRequest? _restore;
     private RunningDomain? _current;
     private volatile bool _destroyed;
     private volatile string? _savedTo;
@@ -41,6 +41,10 @@ public sealed class DomainRunner
     /// incarnation, built without a kernel, instead of a boot; it returns once the guest runs, or throws.</summary>
     public Action<RunningDomain>? Incoming { get; init; }
 
+    /// <summary>Set before <see cref="Run"/> for a prepared restore (xenon restore --prepare): the first incarnation is
+    /// built without a kernel, parked and warmed, then waits for the saved file to restore (<see cref="PreparedRestore"/>).</summary>
+    public PreparedRestore? Prepared { get; init; }
+
     public RunningDomain? Current
     {
         get { lock (_lock) return _current; }
@@ -53,20 +57,25 @@ public sealed class DomainRunner
         while (true)
         {
             incarnation++;
-            bool restoring = (_restore is not null || Incoming is not null) && incarnation == 1;
+            bool restoring = (_restore is not null || Incoming is not null || Prepared is not null) && incarnation == 1;
             var built = System.Diagnostics.Stopwatch.StartNew();
             IDisposable? imageCheck = null;
             var domain = restoring ? DomainBuilder.BuildForRestore(_spec, Console, _log) : DomainBuilder.Build(_spec, Console, _log);
             MachineExit exit;
             try
             {
+                bool started = true;
                 if (restoring && Incoming is { } incoming) incoming(domain);
-                else if (restoring) imageCheck = Restore(domain, _restore!, built);
+                else if (restoring && Prepared is { } prepared) started = RestorePrepared(domain, prepared, built.Elapsed, out imageCheck);
+                else if (restoring) imageCheck = Restore(domain, _restore!, built, null);
                 else domain.Start();
-                // Only a started machine is offered to control requests (pause and save need running vCPU threads).
-                lock (_lock) _current = domain;
-                Started?.Invoke(domain);
-                if (_destroyed) domain.Destroy();
+                if (started)
+                {
+                    // Only a started machine is offered to control requests (pause and save need running vCPU threads).
+                    lock (_lock) _current = domain;
+                    Started?.Invoke(domain);
+                }
+                if (_destroyed || !started) domain.Destroy();
                 exit = domain.Machine.WaitForExit();
             }
             finally
@@ -104,16 +113,50 @@ public sealed class DomainRunner
     }
 
     /// <returns>The background check of the memory images mapped from the file (dispose it before the domain), or null.</returns>
-    private IDisposable? Restore(RunningDomain domain, RestoreRequest request, System.Diagnostics.Stopwatch sinceBuild)
+    /// <param name="since">Started when the domain process took the request: before the build, or, for a prepared
+    /// domain, when the request arrived (then <paramref name="prepared"/> says how long the build took, before it).</param>
+    private IDisposable? Restore(RunningDomain domain, RestoreRequest request, System.Diagnostics.Stopwatch since, string? prepared)
     {
-        var build = sinceBuild.Elapsed;
+        var build = since.Elapsed;
         _log($"domain {_spec.Name}: restoring from {request.Path}");
         using var reader = SavedDomainReader.Open(request.Path);
         var result = reader.RestoreInto(domain, request.Paused, m => _log($"domain {_spec.Name}: {m}"));
-        // restore-to-running: from the domain process taking the request (build included) to the vCPUs running.
+        // restore-to-running: from the domain process taking the request (the build included, unless it was prepared
+        // before the request) to the vCPUs running.
         _log($"domain {_spec.Name}: restored from {request.Path}: {result}{(request.Paused ? " (paused)" : "")}; " +
-             $"restore-to-running {sinceBuild.Elapsed.TotalMilliseconds:0.0} ms (build {build.TotalMilliseconds:0.0} ms)");
+             $"restore-to-running {since.Elapsed.TotalMilliseconds:0.0} ms " +
+             (prepared is null ? $"(build {build.TotalMilliseconds:0.0} ms)" : $"(prepared: {prepared})"));
         return result.Verifier;
+    }
+
+    /// <summary>Parks and warms the prepared domain, waits for its request and restores it; false if it was destroyed
+    /// while it waited (nothing was restored).</summary>
+    private bool RestorePrepared(RunningDomain domain, PreparedRestore prepared, TimeSpan build, out IDisposable? imageCheck)
+    {
+        imageCheck = null;
+        var preparing = System.Diagnostics.Stopwatch.StartNew();
+        prepared.Prepare(domain);
+        var warm = preparing.Elapsed;
+        var request = prepared.WaitForRequest(out var received);
+        if (request is null)
+        {
+            _log($"domain {_spec.Name}: destroyed while prepared for a restore");
+            return false;
+        }
+        _restore = request;
+        var waited = preparing.Elapsed - warm - received.Elapsed;
+        try
+        {
+            imageCheck = Restore(domain, request, received,
+                $"built {build.TotalMilliseconds:0.0} ms, parked and warmed {warm.TotalMilliseconds:0.0} ms, {waited.TotalSeconds:0.0} s before the request");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            prepared.Answer(PreparedRestore.ErrorPrefix + e.Message);
+            throw;
+        }
+        prepared.Answer(request.Paused ? "paused" : "running");
+        return true;
     }
 
     /// <summary>
@@ -178,6 +221,7 @@ public sealed class DomainRunner
     public void Destroy()
     {
         _destroyed = true;
+        Prepared?.Cancel();
         Current?.Destroy();
     }
 

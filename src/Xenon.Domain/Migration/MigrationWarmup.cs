@@ -54,17 +54,7 @@ public static class MigrationWarmup
     {
         ArgumentNullException.ThrowIfNull(target);
         if (target.CaptureParkedState() is not { } own) return false;
-        using var bytes = new MemoryStream();
-        using (var writer = new SaveStreamWriter(bytes, new SaveHeader("warm-up", Guid.Empty, SaveFlags.Live)))
-        {
-            writer.WriteDomainConfig("{}"u8);
-            writer.WriteMemoryRegionMap(target.Memory);
-            for (int i = 0; i < own.Vcpus.Count; i++) writer.WriteVcpuState(i, VcpuStateCodec.Encode(own.Vcpus[i]));
-            writer.WritePlatformState(PlatformStateCodec.Encode(own.Platform));
-            writer.WriteDeviceStates(target.DeviceStates);
-            writer.WriteEnd();
-        }
-        bytes.Position = 0;
+        using var bytes = OwnStateStream.Write(target, own, SaveFlags.Live);
         using var reader = new SaveStreamReader(bytes);
         // The receiver's own applier, records applied as they are read, as the real stream's are.
         var state = new LiveStateApplier(target, "the warm-up stream");

@@ -20,10 +20,13 @@ public static class DomainProcess
         });
         DomainSpec spec;
         SaveRestore.RestoreRequest? restore;
+        SaveRestore.PreparedRestore? prepared;
         try
         {
             spec = DomainSpecJson.Deserialize(File.ReadAllText(dir.SpecFile), dir.SpecFile);
             restore = RestoreRequestFile.TryRead(dir);
+            // Bound before the build, so that a bad socket path fails at once rather than after it.
+            prepared = SaveRestore.PreparedRestore.For(dir, logAction);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -31,7 +34,8 @@ public static class DomainProcess
             return 1;
         }
         dir.WriteFile("pid", $"{Environment.ProcessId}\n");
-        var runner = new DomainRunner(spec, logAction, restore) { Incoming = Migration.IncomingMigration.For(dir, logAction) };
+        using var preparedRestore = prepared;
+        var runner = new DomainRunner(spec, logAction, restore) { Incoming = Migration.IncomingMigration.For(dir, logAction), Prepared = prepared };
         using var console = new ConsoleSocketServer(runner, dir.ConsoleSocket);
         using var control = new ControlServer(runner, dir.ControlSocket, dir.MoveTo);
         runner.Started += _ => dir.WriteFile("state", "running\n");

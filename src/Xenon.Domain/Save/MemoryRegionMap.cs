@@ -1,10 +1,12 @@
 namespace Xenon.Domain.Save;
 
 /// <summary>Checks and lookups on a MemoryRegionMap, shared by the writer and the reader so both hold streams to the same rules.</summary>
+/// <remarks>On arrays, not spans: the reader holds the map as an array, and converting it to a ReadOnlySpan of this
+/// struct is framework generic code that the ReadyToRun image does not hold (the JIT compiled it inside a restore).</remarks>
 internal static class MemoryRegionMap
 {
     /// <summary>Null if the map is valid: 1–64 regions, page-aligned, non-empty, ascending, disjoint, below 2^52.</summary>
-    public static string? Check(ReadOnlySpan<MemoryRegionEntry> regions)
+    public static string? Check(MemoryRegionEntry[] regions)
     {
         if (regions.Length is 0 or > SaveFormat.MaxRegions) return $"{regions.Length} regions; a map has 1–{SaveFormat.MaxRegions}";
         ulong previousEnd = 0;
@@ -23,7 +25,7 @@ internal static class MemoryRegionMap
         return null;
     }
 
-    public static bool Contains(ReadOnlySpan<MemoryRegionEntry> regions, ulong pfn)
+    public static bool Contains(MemoryRegionEntry[] regions, ulong pfn)
     {
         int lo = 0, hi = regions.Length - 1;
         while (lo <= hi)

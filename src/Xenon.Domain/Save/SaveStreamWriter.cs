@@ -67,11 +67,23 @@ public sealed partial class SaveStreamWriter : IDisposable
     }
 
     /// <summary>The guest-physical RAM regions, once, before any page.</summary>
-    public void WriteMemoryRegionMap(ReadOnlySpan<MemoryRegionEntry> regions)
+    public void WriteMemoryRegionMap(ReadOnlySpan<MemoryRegionEntry> regions) => WriteRegionMap(regions.ToArray(), nameof(regions));
+
+    /// <summary>The region map of <paramref name="memory"/>.</summary>
+    public void WriteMemoryRegionMap(GuestMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        var regions = new MemoryRegionEntry[memory.Regions.Count];
+        for (int i = 0; i < regions.Length; i++) regions[i] = new MemoryRegionEntry(memory.Regions[i].GuestAddress, memory.Regions[i].Size);
+        WriteRegionMap(regions, nameof(memory));
+    }
+
+    /// <param name="regions">Kept (not copied): the callers pass their own copy.</param>
+    private void WriteRegionMap(MemoryRegionEntry[] regions, string parameter)
     {
         RequireConfig();
         if (_regions is not null) throw new InvalidOperationException("MemoryRegionMap is written once");
-        if (MemoryRegionMap.Check(regions) is { } problem) throw new ArgumentException(problem, nameof(regions));
+        if (MemoryRegionMap.Check(regions) is { } problem) throw new ArgumentException(problem, parameter);
         BeginRecord(SaveRecordType.MemoryRegionMap, 8 + 16 * (ulong)regions.Length);
         Span<byte> field = stackalloc byte[16];
         BinaryPrimitives.WriteUInt32LittleEndian(field, (uint)regions.Length);
@@ -84,16 +96,7 @@ public sealed partial class SaveStreamWriter : IDisposable
             Put(field);
         }
         EndRecord();
-        _regions = regions.ToArray();
-    }
-
-    /// <summary>The region map of <paramref name="memory"/>.</summary>
-    public void WriteMemoryRegionMap(GuestMemory memory)
-    {
-        ArgumentNullException.ThrowIfNull(memory);
-        var regions = new MemoryRegionEntry[memory.Regions.Count];
-        for (int i = 0; i < regions.Length; i++) regions[i] = new MemoryRegionEntry(memory.Regions[i].GuestAddress, memory.Regions[i].Size);
-        WriteMemoryRegionMap(regions);
+        _regions = regions;
     }
 
     /// <summary>

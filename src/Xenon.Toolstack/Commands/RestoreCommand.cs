@@ -16,16 +16,20 @@ namespace Xenon.Toolstack.Commands;
 /// the domain's end unwatched (its on_* restart actions do not apply), -d prints the configuration and the domain
 /// process's restore timings, -V says that there is no VNC viewer. CONFIG-FILE (xl.cfg) replaces the saved
 /// configuration. A corrupt, truncated or foreign file is refused with the offset at fault, and no domain is left behind.
+/// <c>xenon restore --prepare CONFIG</c> builds the domain ahead of the file; a restore under its name then goes into it
+/// (<see cref="PreparedRestoreCommand"/>).
 /// </summary>
 public static class RestoreCommand
 {
     public const string Usage = "Usage: xenon restore [-p] [-e] [-d] [-V] [-c] [<ConfigFile>] <CheckpointFile>\n" +
+                                "       xenon restore [-d] --prepare <ConfigFile>\n" +
                                 "  -p  leave the domain paused after restoring it\n" +
                                 "  -e  do not watch for the domain's death: on_poweroff/on_reboot/on_crash restarts do not happen\n" +
                                 "  -d  print the configuration and the restore's timings\n" +
                                 "  -V  (xl: start a VNC viewer) Xenon domains have no graphical console; use -c\n" +
                                 "  -c  attach to the domain's console\n" +
-                                "  <ConfigFile>  use this xl.cfg instead of the saved configuration";
+                                "  <ConfigFile>  use this xl.cfg instead of the saved configuration\n" +
+                                "  --prepare <ConfigFile>  build the domain now, parked, and restore into it the next save of its name";
 
     /// <summary>What -V prints: there is nothing to view.</summary>
     public const string NoVncViewer =
@@ -36,8 +40,18 @@ public static class RestoreCommand
     public static int Run(IReadOnlyList<string> args, TextWriter stderr, ToolstackContext context)
     {
         var line = CommandSupport.Parse(args,
-            [new OptionSpec('p'), new OptionSpec('e'), new OptionSpec('d'), new OptionSpec('V'), new OptionSpec('c')], "xenon restore", Usage, stderr);
+            [new OptionSpec('p'), new OptionSpec('e'), new OptionSpec('d'), new OptionSpec('V'), new OptionSpec('c'), new OptionSpec('P', "prepare", "CONFIG")],
+            "xenon restore", Usage, stderr);
         if (line is null) return CommandSupport.Failure;
+        if (line.Value('P') is { } prepareConfig)
+        {
+            if (line.Operands.Count != 0 || line.Has('p') || line.Has('e') || line.Has('c') || line.Has('V'))
+            {
+                stderr.WriteLine("xenon restore: --prepare CONFIG takes no file and no -p, -e, -c or -V (give those to the restore that follows)");
+                return CommandSupport.Failure;
+            }
+            return PreparedRestoreCommand.Prepare(prepareConfig, line.Has('d'), stderr, context);
+        }
         if (line.Operands.Count is not (1 or 2))
         {
             stderr.WriteLine(Usage);
@@ -78,13 +92,14 @@ public static class RestoreCommand
         bool paused = line.Has('p');
         var request = new RestoreRequest(path, paused) { NoMonitor = line.Has('e') };
         string name = replacement?.Name ?? saved.Name;
+        Func<int, DomainSpec> makeSpec = id => replacement is null ? saved with { DomId = id } : SaveRestoreConfig.ToSpec(replacement, saved, id);
+        if (PreparedRestoreCommand.Find(context, name) is { } preparedDir)
+            return PreparedRestoreCommand.Restore(preparedDir, makeSpec, request, debug, line.Has('c'), stderr, context, clock);
         DomainSpec spec;
         try
         {
             // A new domain id, as Xen gives a restored domain; the rest of the configuration is the saved one (or CONFIG-FILE's).
-            spec = DomIdAllocator.Reserve(name,
-                id => replacement is null ? saved with { DomId = id } : SaveRestoreConfig.ToSpec(replacement, saved, id),
-                (dir, s) => Publish(dir, s, request), context.RunRoot);
+            spec = DomIdAllocator.Reserve(name, makeSpec, (dir, s) => Publish(dir, s, request), context.RunRoot);
         }
         catch (DomainNameInUseException e)
         {

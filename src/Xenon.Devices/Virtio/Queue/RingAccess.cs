@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace Xenon.Devices.Virtio.Queue;
 
@@ -10,12 +10,14 @@ namespace Xenon.Devices.Virtio.Queue;
 /// </summary>
 internal static class RingAccess
 {
-    // The host is x86-64: a native ushort is little-endian, which the ring's le16 fields require.
+    // The host is x86-64: a native ushort is little-endian, which the ring's le16 fields require. The Slice is the
+    // bounds check of the reinterpreted field. Unsafe.As, unlike MemoryMarshal.Cast<byte, ushort>, has no generic
+    // body for the ReadyToRun image to lack: Cast was compiled by the JIT on the first kick after a restore.
     public static ushort ReadAcquire(Span<byte> ring, int offset)
-        => Volatile.Read(ref MemoryMarshal.Cast<byte, ushort>(ring.Slice(offset, 2))[0]);
+        => Volatile.Read(ref Unsafe.As<byte, ushort>(ref ring.Slice(offset, 2)[0]));
 
     public static void WriteRelease(Span<byte> ring, int offset, ushort value)
-        => Volatile.Write(ref MemoryMarshal.Cast<byte, ushort>(ring.Slice(offset, 2))[0], value);
+        => Volatile.Write(ref Unsafe.As<byte, ushort>(ref ring.Slice(offset, 2)[0]), value);
 
     public static ushort Read16(Span<byte> ring, int offset) => BinaryPrimitives.ReadUInt16LittleEndian(ring[offset..]);
 
