@@ -60,6 +60,9 @@ internal static class BootBench
         Console.WriteLine($"IL tier: {string.Join(",", cpus.Select(c => c.Cpu.IlTier ? "on" : "off"))}; blocks translated " +
                           $"{cpus.Sum(c => c.Cpu.IlBlocksTranslated)}, translated block runs {cpus.Sum(c => c.Cpu.IlBlocksRun)}, " +
                           $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}; interpreted blocks chained {cpus.Sum(c => c.Cpu.InterpretedBlocksChained)}");
+        Console.WriteLine($"IL tier: regions {string.Join(",", cpus.Select(c => c.Cpu.IlRegions ? "on" : "off"))}; " +
+                          $"{cpus.Sum(c => c.Cpu.IlRegionsTranslated)} translations hold {cpus.Sum(c => c.Cpu.IlRegionMembers)} more blocks; " +
+                          $"steps between members inside a method {cpus.Sum(c => c.Cpu.IlRegionSteps)}; loop turns {cpus.Sum(c => c.Cpu.IlLoopTurns)}");
         long ilRun = cpus.Sum(c => c.Cpu.IlInstructionsRun), ilCovered = cpus.Sum(c => c.Cpu.IlInstructionsTranslated);
         double jit = cpus.Sum(c => c.Cpu.IlTranslationTicks) / (double)Stopwatch.Frequency;
         Console.WriteLine($"IL tier: {ilRun / 1e6:F0} M instructions run translated ({100.0 * ilRun / Math.Max(1, retired):F0}%), " +

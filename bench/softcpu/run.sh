@@ -14,6 +14,8 @@
 # executions before a block is translated (default 20000); the boot mode prints what the tier translated and ran.
 # XENON_SOFTCPU_IL_EARLY=N / XENON_SOFTCPU_IL_EARLY_WINDOW=M translate a block at N runs if it got there within M
 # instructions (default 5000 / 50000000; N=0 off); XENON_SOFTCPU_CHAIN_INTERP=0 stops chaining from interpreted blocks.
+# XENON_SOFTCPU_IL_REGION=0 translates each block alone (no regions of a block and its warm successors in one method);
+# XENON_SOFTCPU_IL_REGION_BLOCKS=N (default 8) and XENON_SOFTCPU_IL_REGION_RUNS=N (default 1000) tune them.
 # XENON_SOFTCPU_IL_TLB=0 makes translations call the host-access helpers instead of probing the TLB in IL; with
 # XENON_SOFTCPU_JITCOST=ROUNDS the boot mode then translates vCPU 0's blocks again, both ways alternately, and prints the
 # JIT's thread CPU time for each (and its fit per block: microseconds + nanoseconds per IL byte).

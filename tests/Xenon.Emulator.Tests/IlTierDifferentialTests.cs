@@ -390,19 +390,25 @@ public sealed class IlTierDifferentialTests
         Assert.True(il.Cpu.IlBlocksRun > 1500, $"{il.Cpu.IlBlocksRun} translated block runs");
     }
 
-    [Fact]
-    public void ChainedBlocksTakeInterruptsAtTheInterpretersBoundaries()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ChainedBlocksTakeInterruptsAtTheInterpretersBoundaries(bool regions)
     {
-        // Translated blocks chain into each other without going back to Run; a raised attention word must still stop
-        // the chain at the next block boundary, where the interpreter polling its source every block takes it.
+        // Translated blocks chain into each other without going back to Run (or, in a region, step from one member to
+        // the next inside one method); a raised attention word must still stop the chain at the next block boundary,
+        // where the interpreter polling its source every block takes it.
         var il = InterruptedLoop.RunAgainstInterpreter(8, cpu =>
         {
             cpu.FastPath = true;
             cpu.IlTier = true;
             cpu.IlThreshold = 2;
+            cpu.IlRegions = regions;
+            cpu.IlRegionMinRuns = 1; // successors join at their first run (each block is hot at its second)
         });
         Assert.True(il.Cpu.IlBlocksRun > 1000, $"{il.Cpu.IlBlocksRun} translated block runs");
-        Assert.True(il.Cpu.IlBlocksChained > 1000, $"{il.Cpu.IlBlocksChained} chained blocks");
+        if (regions) Assert.True(il.Cpu.IlRegionSteps > 1000, $"{il.Cpu.IlRegionSteps} steps inside regions");
+        else Assert.True(il.Cpu.IlBlocksChained > 1000, $"{il.Cpu.IlBlocksChained} chained blocks");
     }
 
     [Fact]

@@ -33,7 +33,7 @@ internal sealed partial class BlockTranslator
                     Cond(f.Sub);
                     _il.Emit(OpCodes.Brtrue, taken);
                 }
-                EmitExit(next, k + 1);
+                EmitEdge(next, k + 1);
                 _il.MarkLabel(taken);
                 EmitBranchExit(f.Imm, k + 1);
                 return true;
@@ -47,7 +47,7 @@ internal sealed partial class BlockTranslator
                 _il.Emit(OpCodes.Stloc, _val);
                 Store(Seg.Ss, 8, k);
                 StReg(4, _ea);
-                EmitExit(f.Imm, k + 1);
+                EmitEdge(f.Imm, k + 1);
                 return true;
             default: // Ret
             {
@@ -302,7 +302,7 @@ internal sealed partial class BlockTranslator
         _dirty = 0;
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldc_I4, k);
+        _il.Emit(OpCodes.Ldc_I4, _opsBase + k);
         _il.Emit(OpCodes.Ldelema, typeof(FastOp));
         _il.Emit(OpCodes.Ldc_I8, (long)next);
         _il.Emit(OpCodes.Call, Fallback);

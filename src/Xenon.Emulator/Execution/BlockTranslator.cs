@@ -6,13 +6,14 @@ using Xenon.Emulator.State;
 namespace Xenon.Emulator.Execution;
 
 /// <summary>
-/// A hot block's leading fast-path instructions as one host method. Returns the number of instructions it retired
-/// (RIP then points past the last of them, or at a taken branch's target), or the one's complement of the index of
-/// the instruction that failed with a pending fault (RIP not yet put back, nothing of that instruction committed).
+/// A hot block's leading fast-path instructions as one host method (with a region, its members' too: the method starts at
+/// member <c>entry</c>, 0 being the block it was translated for). Returns the number of instructions it retired in the
+/// member it stopped in (RIP then points past the last of them, or at a taken branch's target), or the one's complement
+/// of the index of the instruction that failed with a pending fault (RIP not yet put back, nothing of it committed).
 /// </summary>
 /// <remarks>Closed over its vCPU (blocks are per-vCPU): a closed delegate is called without the shuffle thunk an open
 /// static one needs.</remarks>
-internal delegate int TranslatedBlock(FastOp[] ops);
+internal delegate int TranslatedBlock(FastOp[] ops, int entry);
 
 /// <summary>
 /// Translates the <see cref="FastOp"/>s of a 64-bit block into IL (<see cref="DynamicMethod"/>) with the interpreter's
@@ -52,11 +53,21 @@ internal sealed partial class BlockTranslator
     private static readonly MethodInfo ImulHelper = Helper(nameof(Cpu.ImulTruncated));
     private static readonly MethodInfo RetFaultHelper = Helper(nameof(Cpu.IlRetTargetFault));
     private static readonly MethodInfo LoopBackHelper = Helper(nameof(Cpu.IlLoopBack));
+    private static readonly MethodInfo RegionStepHelper = Helper(nameof(Cpu.IlRegionStep));
 
     private static MethodInfo Helper(string name) => typeof(Cpu).GetMethod(name, Any) ?? throw new MissingMethodException(name);
 
-    private readonly DecodedBlock _block;
-    private readonly int _count;
+    // The block being emitted and how many of its instructions (a region emits its members one after another).
+    private DecodedBlock _block;
+    private int _count;
+    private readonly DecodedBlock _head;
+    private readonly int _headCount;
+    // A region (null: the head alone): its members' entry labels, the member being emitted, and where its ops start in
+    // the method's argument.
+    private readonly IlRegion? _region;
+    private Label[] _entries = [];
+    private int _seg;
+    private int _opsBase;
     private readonly ILGenerator _il;
     private readonly DynamicMethod _method;
     private readonly LocalBuilder[] _r = new LocalBuilder[16];
@@ -67,9 +78,11 @@ internal sealed partial class BlockTranslator
     // page offset, the read and write permission masks; declared only when the translation accesses memory.
     private readonly bool _emittedTlb;
     private readonly LocalBuilder? _tlb, _entry, _lin, _off, _readMask, _writeMask;
-    private readonly Label?[] _sideExits;
+    private Label?[] _sideExits;
     // Set when the block may branch back to its own start inside the method (marked after the entry code).
     private readonly bool _loops;
+    // Whether a member may branch back to its own start (IlLoops; the head does so through IlLoopBack).
+    private readonly bool _selfEdges;
     private Label _top;
     private int _used;   // registers the translated part touches (loaded at entry; only with _inLocals)
     private int _dirty;  // registers whose local is newer than CpuState
@@ -81,17 +94,19 @@ internal sealed partial class BlockTranslator
     private FlagOp _fuseOp;
     private int _fuseBits;
 
-    private BlockTranslator(Cpu cpu, DecodedBlock block, int count)
+    private BlockTranslator(Cpu cpu, DecodedBlock block, int count, IlRegion? region)
     {
         _inLocals = cpu.IlRegistersInLocals;
         _inlineHost = cpu.IlInlineHostAccess;
         // Registers in locals would need the write-back on each turn: loops only with registers in the state.
         _loops = cpu.IlLoops && !_inLocals && count == block.Count;
-        _block = block;
-        _count = count;
-        _method = new DynamicMethod($"block_{block.LinearStart:x}", typeof(int), [typeof(Cpu), typeof(FastOp[])], typeof(Cpu).Module,
+        _selfEdges = cpu.IlLoops;
+        _block = _head = block;
+        _count = _headCount = count;
+        _region = region;
+        _method = new DynamicMethod($"block_{block.LinearStart:x}", typeof(int), [typeof(Cpu), typeof(FastOp[]), typeof(int)], typeof(Cpu).Module,
             skipVisibility: true);
-        _il = _method.GetILGenerator(256 + count * 96);
+        _il = _method.GetILGenerator(256 + (region?.Ops.Length ?? count) * 96);
         _gpr = _il.DeclareLocal(typeof(ulong).MakeByRefType());
         _state = _il.DeclareLocal(typeof(CpuState));
         _lazy = _il.DeclareLocal(typeof(LazyFlags).MakeByRefType());
@@ -102,7 +117,9 @@ internal sealed partial class BlockTranslator
         _res = _il.DeclareLocal(typeof(ulong));
         _aux = _il.DeclareLocal(typeof(ulong));
         _sideExits = new Label?[count];
-        _emittedTlb = cpu.IlEmittedTlb && block.AccessesMemory(count);
+        bool memory = block.AccessesMemory(count);
+        for (int i = 1; region is not null && i < region.Blocks.Length; i++) memory |= region.Blocks[i].AccessesMemory(region.Count[i]);
+        _emittedTlb = cpu.IlEmittedTlb && memory;
         if (_emittedTlb)
         {
             _tlb = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
@@ -127,12 +144,23 @@ internal sealed partial class BlockTranslator
     }
 
     /// <summary>The translation of the block's leading fast-path instructions, or null if it has none.</summary>
-    public static TranslatedBlock? Translate(Cpu cpu, DecodedBlock block, out int count, out int ilBytes)
+    public static TranslatedBlock? Translate(Cpu cpu, DecodedBlock block, out int count, out int ilBytes) =>
+        Translate(cpu, [block], out count, out ilBytes, out _);
+
+    /// <summary>
+    /// The translation of <paramref name="blocks"/>[0]'s leading fast-path instructions and, when more blocks are given
+    /// (each wholly translatable: <see cref="Translatable"/> equals its count), of those too, in the same method: a branch
+    /// or fall-through to a member's start goes on there (<see cref="Cpu.IlRegionStep"/>) instead of returning.
+    /// </summary>
+    public static TranslatedBlock? Translate(Cpu cpu, DecodedBlock[] blocks, out int count, out int ilBytes, out IlRegion? region)
     {
         ilBytes = 0;
+        region = null;
+        DecodedBlock block = blocks[0];
         count = Translatable(block);
         if (count == 0 || !block.HasFast) return null;
-        var t = new BlockTranslator(cpu, block, count);
+        if (blocks.Length > 1) region = new IlRegion(blocks, count);
+        var t = new BlockTranslator(cpu, block, count, region);
         t.Emit();
         ilBytes = t._il.ILOffset;
         return (TranslatedBlock)t._method.CreateDelegate(typeof(TranslatedBlock), cpu);
@@ -140,8 +168,13 @@ internal sealed partial class BlockTranslator
 
     private void Emit()
     {
-        _flagsDead = DeadFlagWrites(_block.Fast, _count);
-        for (int k = 0; k < _count; k++) _used |= Uses(ref _block.Fast[k]);
+        int members = _region?.Blocks.Length ?? 1;
+        for (int i = 0; i < members; i++)
+        {
+            DecodedBlock b = i == 0 ? _head : _region!.Blocks[i];
+            int n = i == 0 ? _headCount : _region!.Count[i];
+            for (int k = 0; k < n; k++) _used |= Uses(ref b.Fast[k]);
+        }
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, StateField);
         _il.Emit(OpCodes.Stloc, _state);
@@ -160,12 +193,33 @@ internal sealed partial class BlockTranslator
         }
         Reload(_used);
         if (_emittedTlb) EmitMemoryEntry();
-        if (_loops)
+        if (_region is not null)
         {
-            _top = _il.DefineLabel();
-            _il.MarkLabel(_top);
+            _entries = new Label[members];
+            for (int i = 0; i < members; i++) _entries[i] = _il.DefineLabel();
+            // Every member is an entry: the dispatcher runs a member found on its own through this method too.
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Switch, _entries);
         }
+        _top = _region is not null ? _entries[0] : _il.DefineLabel();
+        if (_loops || _region is not null) _il.MarkLabel(_top);
+        for (int i = 0; i < members; i++)
+        {
+            if (i > 0) _il.MarkLabel(_entries[i]);
+            EmitMember(i);
+        }
+    }
 
+    /// <summary>One member's instructions, its exits and side exits.</summary>
+    private void EmitMember(int i)
+    {
+        _seg = i;
+        _block = i == 0 ? _head : _region!.Blocks[i];
+        _count = i == 0 ? _headCount : _region!.Count[i];
+        _opsBase = _region?.OpsBase[i] ?? 0;
+        _sideExits = new Label?[_count];
+        _flagsDead = DeadFlagWrites(_block.Fast, _count);
+        _fuseIndex = -1; // the operands in locals belong to the member before
         bool branched = false;
         for (int k = 0; k < _count; k++)
         {
@@ -190,7 +244,7 @@ internal sealed partial class BlockTranslator
                 _il.MarkLabel(go);
             }
         }
-        if (!branched) EmitExit(_block.Instructions[_count - 1].NextIP, _count);
+        if (!branched) EmitEdge(_block.Instructions[_count - 1].NextIP, _count);
         EmitSideExits();
     }
 
@@ -349,7 +403,7 @@ internal sealed partial class BlockTranslator
     /// dispatcher would run the block again at once (<see cref="Cpu.IlLoopBack"/>), else the exit.</summary>
     private void EmitBranchExit(ulong target, int retired)
     {
-        if (_loops && target == _block.LinearStart && retired == _block.Count)
+        if (_loops && _seg == 0 && target == _block.LinearStart && retired == _block.Count)
         {
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldc_I4, retired);
@@ -358,6 +412,25 @@ internal sealed partial class BlockTranslator
             _il.Emit(OpCodes.Ldc_I4, _block.Generation);
             _il.Emit(OpCodes.Call, LoopBackHelper);
             _il.Emit(OpCodes.Brtrue, _top);
+        }
+        EmitEdge(target, retired);
+    }
+
+    /// <summary>
+    /// The end of the member (all of it retired) going to <paramref name="target"/>: on into the member that starts there
+    /// if the region has one and <see cref="Cpu.IlRegionStep"/> allows it, else the exit.
+    /// </summary>
+    private void EmitEdge(ulong target, int retired)
+    {
+        int to = _region is not null && retired == _block.Count ? _region.IndexOf(target) : -1;
+        // The head's turn back to itself was offered to IlLoopBack already.
+        if (to >= 0 && (to != _seg || (_seg != 0 && _selfEdges)))
+        {
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldc_I4, _seg);
+            _il.Emit(OpCodes.Ldc_I4, to);
+            _il.Emit(OpCodes.Call, RegionStepHelper);
+            _il.Emit(OpCodes.Brtrue, _entries[to]);
         }
         EmitExit(target, retired);
     }

@@ -43,7 +43,7 @@ public sealed partial class Cpu
             bytes += n;
             if (il is null) continue;
             scratch._s.Rip = b.LinearStart;
-            il(b.Fast);
+            il(b.Fast, 0);
             perBlock?.Add((n, count, ThreadCpuClock.Now() - b0));
         }
         return (ThreadCpuClock.Now() - t0, bytes);

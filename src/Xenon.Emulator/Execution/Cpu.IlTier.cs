@@ -141,9 +141,10 @@ public sealed partial class Cpu
 
     /// <summary>
     /// Runs the block's translation if it has one (translating it once it is hot). Returns the index the interpreter
-    /// continues at (the block's count when nothing is left), or -1 with a pending fault at <see cref="_instrStart"/>.
+    /// continues at (the block's count when nothing is left), or -1 with a pending fault at <see cref="_instrStart"/>;
+    /// <paramref name="block"/> is then the block that index is in (a region's method may have gone on into another).
     /// </summary>
-    private int RunTranslated(DecodedBlock block, long end)
+    private int RunTranslated(ref DecodedBlock block, long end)
     {
         TranslatedBlock? il = block.Il;
         if (il is null)
@@ -154,13 +155,32 @@ public sealed partial class Cpu
             block.Executions = -1;
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), c0 = ThreadCpuClock.Now();
             int count = 0, bytes = 0;
+            IlRegion? region = null;
             // Checked here, not only in IlTierDefault, so the trimmer sees the dynamic code as unreachable in NativeAOT.
-            if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported) il = BlockTranslator.Translate(this, block, out count, out bytes);
+            if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+                il = BlockTranslator.Translate(this, RegionOf(block), out count, out bytes, out region);
             if (il is null) return 0;
             block.Il = il;
             block.IlCount = count;
             IlBlocksTranslated++;
             IlInstructionsTranslated += count;
+            if (region is not null)
+            {
+                // The other members are translated now too (whole), and run through this method when found on their own.
+                IlRegionsTranslated++;
+                IlRegionMembers += region.Blocks.Length - 1;
+                for (int i = 0; i < region.Blocks.Length; i++)
+                {
+                    DecodedBlock m = region.Blocks[i];
+                    m.Il = il;
+                    m.Region = region;
+                    m.RegionEntry = i;
+                    m.Executions = -1;
+                    if (i == 0) continue;
+                    m.IlCount = region.Count[i];
+                    IlInstructionsTranslated += region.Count[i];
+                }
+            }
             IlBytesTranslated += bytes;
             _translatedLog?.Add(block);
             if (_s.InterruptShadow || end - InstructionsRetired < count) return 0;
@@ -174,11 +194,22 @@ public sealed partial class Cpu
                 IlBlocksTranslatedMemory++;
                 IlTranslationCpuNsMemory += cpu;
             }
-            return AfterIl(block, first, end);
+            return AfterRegion(ref block, first, end);
         }
         // The translation retires its instructions without looking at the budget, and knows no interrupt shadow.
         if (_s.InterruptShadow || end - InstructionsRetired < block.IlCount) return 0;
-        return AfterIl(block, RunIl(block, il), end);
+        return AfterRegion(ref block, RunIl(block, il), end);
+    }
+
+    /// <summary>After a translation ran: <paramref name="block"/> becomes the block it stopped in (a region's method may
+    /// have gone on into another member, which is translated whole, whatever IlCount its own translation has).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int AfterRegion(ref DecodedBlock block, int r, long end)
+    {
+        DecodedBlock now = _ilBlock!;
+        int covered = ReferenceEquals(now, block) ? block.IlCount : now.Count;
+        block = now;
+        return AfterIl(now, r, end, covered);
     }
 
     /// <summary>Below the threshold: notes the first run, and says whether the block reached
@@ -201,11 +232,14 @@ public sealed partial class Cpu
         _instrStart = block.LinearStart;
         _blockIndex = 0;
         IlBlocksRun++;
-        return il(block.Fast);
+        _ilBlock = block;
+        IlRegion? region = block.Region;
+        _ilRegion = region;
+        return region is null ? il(block.Fast, 0) : il(region.Ops, block.RegionEntry);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int AfterIl(DecodedBlock block, int r, long end)
+    private int AfterIl(DecodedBlock block, int r, long end, int covered)
     {
         if (r < 0)
         {
@@ -219,7 +253,7 @@ public sealed partial class Cpu
         InstructionsRetired += r;
         IlInstructionsRun += r;
         if (r >= block.Count || InstructionsRetired >= end) return block.Count;
-        if (r < block.IlCount) IlEarlyExits++;
+        if (r < covered) IlEarlyExits++;
         // Stopped early: at an instruction without a fast form, or after a store into a page holding code.
         if (_wroteCode && _code.Generation(block.PhysStart >> 12) != block.Generation) return block.Count;
         return r;

@@ -116,7 +116,7 @@ public sealed partial class Cpu
                 int start = 0;
                 if (_ilTier && block.HasFast && _fastPath)
                 {
-                    start = RunTranslated(block, end);
+                    start = RunTranslated(ref block, end);
                     if (start >= block.Count)
                     {
                         // Chaining: straight into the successor while nothing needs Run's attention.

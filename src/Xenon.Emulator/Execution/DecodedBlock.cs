@@ -29,6 +29,9 @@ internal sealed class DecodedBlock
     public TranslatedBlock? Il;
     /// <summary>How many instructions <see cref="Il"/> covers (from the first; the rest run in the interpreter).</summary>
     public int IlCount;
+    /// <summary>The region <see cref="Il"/> belongs to (null: this block alone), and this block's member index in it.</summary>
+    public IlRegion? Region;
+    public int RegionEntry;
     /// <summary>Executions counted towards the translation threshold; -1 once translation was tried.</summary>
     public int Executions;
     /// <summary>The CPU's retired count at the first of those executions (how fast the block is getting hot).</summary>
@@ -54,6 +57,8 @@ internal sealed class DecodedBlock
     {
         Il = null;
         IlCount = 0;
+        Region = null;
+        RegionEntry = 0;
         Executions = 0;
         Successor = null;
         Successor2 = null;
