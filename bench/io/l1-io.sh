@@ -130,8 +130,11 @@ fi
 # a network failure then costs no disk results).
 guest_script() {
     local j
+    [ ${#G_FIO[@]} -gt 0 ] && disk_limits
     for j in "${G_FIO[@]}"; do
+        disk_stat before "$j"
         echo "xenon-io fio $j --filename=/dev/vda $(io_fio_args "$j" "$RT")"
+        disk_stat after "$j"
     done
     if [ ${#G_NET[@]} -gt 0 ]; then
         echo "xenon-io net $IO_GUEST_IP/$IO_PREFIX $IO_HOST_IP"
@@ -154,6 +157,16 @@ guest_stat() {
     # where the guest's CPU went (user nice system idle iowait irq softirq steal, in ticks)
     echo "grep '^cpu ' /proc/stat | sed 's/^/XENON-IO-STAT $1 $2 /' || true"
     echo "grep -E '^ *(LOC|RES|CAL|TLB|SPU):' /proc/interrupts | sed 's/^/XENON-IO-STAT $1 $2 irq /' || true"
+}
+# disk_limits: the guest's request limits for vda (how big a request it sends, in how many buffers), once
+disk_limits() {
+    echo "echo XENON-IO-STAT limits - vda \$(cd /sys/block/vda/queue && for f in max_sectors_kb max_hw_sectors_kb max_segments max_segment_size nr_requests; do echo \$f \$(cat \$f); done) || true"
+}
+# disk_stat WHEN JOB: the guest's view around a fio job: vda's /proc/diskstats line (requests, merges, sectors,
+# ms per direction: sectors ÷ requests is the size the device saw) and the virtio interrupts per vector
+disk_stat() {
+    echo "grep ' vda ' /proc/diskstats | sed 's/^ */XENON-IO-STAT $1 $2 diskstats /' || true"
+    echo "grep -E 'virtio[0-9]+-(req|config)' /proc/interrupts | sed 's/^/XENON-IO-STAT $1 $2 irq /' || true"
 }
 # guest_run SCRIPT_FILE: APPEND (the guest command line) and VM_TMO for the jobs in G_FIO and G_NET
 guest_run() {
@@ -328,8 +341,8 @@ run_vm() {
     fi
     say "$target: exit $rc after $((t1 - t0)) s; guest: $(tr -d '\r' < "$log" | grep -m1 -o 'XENON-CMD-RC [0-9]*' || echo 'no XENON-CMD-RC')"
     extract_results "$target" "$log"
-    # the guest's own counters around each network job and the device's at exit (Xenon: "vif N ..." lines)
-    tr -d '\r' < "$log" | grep -a -e '^XENON-IO-STAT ' -e ': vif [0-9]' > "$OUT/logs/$target-netstat.txt" || true
+    # the guest's own counters around each job and the devices' at exit (Xenon: "vif N ..." and "vbd N ..." lines)
+    tr -d '\r' < "$log" | grep -a -e '^XENON-IO-STAT ' -e ': vif [0-9]' -e ': vbd [0-9]' > "$OUT/logs/$target-netstat.txt" || true
     sync
 }
 

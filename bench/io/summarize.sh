@@ -154,11 +154,12 @@ jq -r '
     sed -n '/^xenon variant: /p' "$R/env.txt" 2>/dev/null
     sed -n '/^\(qemu disk\|guest\|targets\|source\): /p' "$R/env.txt" 2>/dev/null
 } >> "$R/summary.md"
-# the guest's own counters around each network job (l1-io.sh's XENON-IO-STAT lines), and Xenon's device statistics
+# the guest's own counters around each job (l1-io.sh's XENON-IO-STAT lines), and Xenon's device statistics
 if compgen -G "$R/logs/*-netstat.txt" > /dev/null; then
     {
         echo
-        echo "Guest view per network job (bench/io/netstat.sh; steal: the vCPU was runnable but not run by its host):"
+        echo "Guest view per job (bench/io/netstat.sh; steal: the vCPU was runnable but not run by its host; fio jobs: the requests"
+        echo "the device saw, their size and the interrupts that completed them):"
         echo
         bash "$HERE/netstat.sh" "$R"
     } >> "$R/summary.md"

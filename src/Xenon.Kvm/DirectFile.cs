@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Xenon.Kvm.Native;
+using Xenon.Kvm.Net;
 
 namespace Xenon.Kvm;
 
@@ -68,7 +69,46 @@ public sealed unsafe class DirectFile : IDisposable
         fixed (byte* p = source) return TransferVia(offset, p, source.Length, write: true, out errno);
     }
 
+    /// <summary>Whether a request at <paramref name="offset"/> into <paramref name="vectors"/> can go through O_DIRECT:
+    /// the offset and every vector's length aligned (a vector's address need not be, see <see cref="TryReadVectored"/>).</summary>
+    public bool IsAligned(ulong offset, ReadOnlySpan<IoVector> vectors)
+    {
+        ulong bits = offset;
+        foreach (var v in vectors) bits |= v.Length;
+        return (bits & (ulong)(Alignment - 1)) == 0;
+    }
+
+    /// <summary>Reads into <paramref name="vectors"/> in order from an aligned offset: one preadv when every vector's
+    /// address is aligned too, else vector by vector (the unaligned ones through the bounce buffer).</summary>
+    public bool TryReadVectored(ulong offset, ReadOnlySpan<IoVector> vectors, out int errno)
+        => TransferVectored(offset, vectors, write: false, out errno);
+
+    /// <summary>Writes <paramref name="vectors"/> in order at an aligned offset (as <see cref="TryReadVectored"/>).</summary>
+    public bool TryWriteVectored(ulong offset, ReadOnlySpan<IoVector> vectors, out int errno)
+        => TransferVectored(offset, vectors, write: true, out errno);
+
     public void Dispose() => _fd.Dispose();
+
+    private bool TransferVectored(ulong offset, ReadOnlySpan<IoVector> vectors, bool write, out int errno)
+    {
+        if (!IsAligned(offset, vectors)) return Invalid(out errno);
+        bool addressesAligned = true;
+        foreach (var v in vectors) addressesAligned &= IsAlignedAddress((byte*)v.Base);
+        if (addressesAligned) return write ? VectoredFileIo.TryWrite(_fd, offset, vectors, out errno) : VectoredFileIo.TryRead(_fd, offset, vectors, out errno);
+        foreach (var v in vectors)
+        {
+            // TransferVia takes int lengths; a step of 1 GiB keeps the alignment.
+            for (ulong done = 0; done < v.Length;)
+            {
+                int n = (int)Math.Min(v.Length - done, 1UL << 30);
+                if (!TransferVia(offset, (byte*)v.Base + done, n, write, out errno)) return false;
+                done += (ulong)n;
+                offset += (ulong)n;
+            }
+        }
+        errno = 0;
+        return true;
+    }
 
     /// <summary>Straight from the caller's pinned buffer when its address suits O_DIRECT, otherwise through the
     /// bounce buffer in steps of its size. <paramref name="buffer"/> holds <paramref name="length"/> bytes.</summary>

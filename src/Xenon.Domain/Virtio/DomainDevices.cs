@@ -198,11 +198,12 @@ public sealed class DomainDevices : IDisposable
     public VirtioRng? Rng { get; private set; }
 
     /// <summary>One line per device that needs attention or moves packets: a function the guest must reset (and why),
-    /// each NIC's counters. Logged when a domain ends, for the post-mortem.</summary>
+    /// each disk's and NIC's counters. Logged when a domain ends, for the post-mortem.</summary>
     public IEnumerable<string> Describe()
     {
         foreach (var host in _hosts)
             if (host.Device.NeedsResetReason is { } why) yield return $"{host.Device.Name}: needs reset: {why}";
+        for (int i = 0; i < _disks.Count; i++) yield return $"vbd {i}: {_disks[i].Counters.Describe()}";
         for (int i = 0; i < _nics.Count; i++)
         {
             var c = _nics[i].Counters;

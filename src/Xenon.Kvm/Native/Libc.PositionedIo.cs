@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Xenon.Kvm.Net;
 
 namespace Xenon.Kvm.Native;
 
@@ -11,4 +12,10 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial nint pwrite(int fd, void* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial nint preadv(int fd, IoVector* iov, int iovcnt, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial nint pwritev(int fd, IoVector* iov, int iovcnt, long offset);
 }

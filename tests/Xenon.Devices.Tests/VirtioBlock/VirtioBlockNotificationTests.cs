@@ -33,6 +33,25 @@ public sealed class VirtioBlockNotificationTests : IDisposable
             source.CopyTo(_disk.AsSpan((int)offset));
             return true;
         }
+        public unsafe bool TryReadVectored(ulong offset, ReadOnlySpan<Xenon.Kvm.Net.IoVector> buffers)
+        {
+            OnRead?.Invoke();
+            foreach (var v in buffers)
+            {
+                _disk.AsSpan((int)offset, (int)v.Length).CopyTo(new Span<byte>((void*)v.Base, (int)v.Length));
+                offset += v.Length;
+            }
+            return true;
+        }
+        public unsafe bool TryWriteVectored(ulong offset, ReadOnlySpan<Xenon.Kvm.Net.IoVector> buffers)
+        {
+            foreach (var v in buffers)
+            {
+                new ReadOnlySpan<byte>((void*)v.Base, (int)v.Length).CopyTo(_disk.AsSpan((int)offset));
+                offset += v.Length;
+            }
+            return true;
+        }
         public bool TryFlush() => true;
         public bool TryDiscard(ulong offset, ulong length) => true;
         public bool TryWriteZeroes(ulong offset, ulong length) => true;

@@ -1,3 +1,5 @@
+using Xenon.Kvm.Net;
+
 namespace Xenon.Devices.Virtio.Block;
 
 /// <summary>
@@ -16,6 +18,17 @@ public interface IBlockBackend : IDisposable
     bool TryRead(ulong offset, Span<byte> destination);
 
     bool TryWrite(ulong offset, ReadOnlySpan<byte> source);
+
+    /// <summary>
+    /// Reads into <paramref name="buffers"/> in order, starting at <paramref name="offset"/>, as one request (a guest
+    /// request's data is scattered over page-sized buffers: one host call for all of them, not one each). The buffers are
+    /// host addresses the device took from GuestMemory's bounds check; at most
+    /// <see cref="Xenon.Kvm.VectoredFileIo.MaxVectorsPerCall"/> of them, none empty.
+    /// </summary>
+    bool TryReadVectored(ulong offset, ReadOnlySpan<IoVector> buffers);
+
+    /// <summary>Writes <paramref name="buffers"/> in order at <paramref name="offset"/> (as <see cref="TryReadVectored"/>).</summary>
+    bool TryWriteVectored(ulong offset, ReadOnlySpan<IoVector> buffers);
 
     /// <summary>Makes every completed write durable (fsync).</summary>
     bool TryFlush();

@@ -1,12 +1,13 @@
 using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 using Xenon.Kvm;
+using Xenon.Kvm.Net;
 
 namespace Xenon.Devices.Virtio.Block;
 
 /// <summary>
 /// A raw disk image in a regular file, read and written in place with positioned I/O
-/// (pread/pwrite through <see cref="RandomAccess"/>): guest buffers go straight to the file, no copy.
+/// (a request's guest buffers in one preadv/pwritev, <see cref="VectoredFileIo"/>): guest buffers go straight to the file, no copy.
 /// Opened for direct I/O (xl's <c>direct-io-safe</c>, QEMU's cache=none), reads and writes whose offset and
 /// length suit O_DIRECT bypass the host page cache through a second, O_DIRECT handle (<see cref="DirectFile"/>;
 /// guest buffers that are not aligned go through its bounce buffer); the rest, and write-zeroes, use the buffered
@@ -111,6 +112,21 @@ public sealed class RawFileBackend : IBlockBackend
         }
     }
 
+    public bool TryReadVectored(ulong offset, ReadOnlySpan<IoVector> buffers)
+    {
+        if (_direct is { } direct && direct.IsAligned(offset, buffers))
+            return direct.TryReadVectored(offset, buffers, out int errno) || FailDirect("read", offset, errno);
+        return VectoredFileIo.TryRead(_handle, offset, buffers, out int e) || FailBuffered("read", offset, e);
+    }
+
+    public bool TryWriteVectored(ulong offset, ReadOnlySpan<IoVector> buffers)
+    {
+        if (IsReadOnly) return false;
+        if (_direct is { } direct && direct.IsAligned(offset, buffers))
+            return direct.TryWriteVectored(offset, buffers, out int errno) || FailDirect("write", offset, errno);
+        return VectoredFileIo.TryWrite(_handle, offset, buffers, out int e) || FailBuffered("write", offset, e);
+    }
+
     public bool TryFlush()
     {
         if (IsReadOnly) return true;
@@ -156,6 +172,10 @@ public sealed class RawFileBackend : IBlockBackend
     private bool FailDirect(string operation, ulong offset, int errno) => Fail(errno == 0
         ? new EndOfStreamException($"image ends before offset {offset}")
         : new IOException($"direct {operation} at offset {offset}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})"));
+
+    private bool FailBuffered(string operation, ulong offset, int errno) => Fail(errno == 0
+        ? new EndOfStreamException($"image ends before offset {offset}")
+        : new IOException($"{operation} at offset {offset}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})"));
 
     private bool Fail(IOException e)
     {

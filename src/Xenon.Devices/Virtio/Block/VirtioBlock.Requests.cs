@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using Xenon.Devices.Virtio.Queue;
+using Xenon.Kvm;
+using Xenon.Kvm.Net;
 
 namespace Xenon.Devices.Virtio.Block;
 
@@ -7,8 +9,13 @@ namespace Xenon.Devices.Virtio.Block;
 // data, write the status byte. Nothing here allocates or throws on guest input.
 public sealed partial class VirtioBlock
 {
-    // GuestMemory spans are int-sized; a descriptor may be up to 4 GiB, so it is moved in pieces.
-    private const int MaxTransferSpan = 1 << 30;
+    // A descriptor may be up to 4 GiB; pieces stay int-sized for GuestMemory's write notification.
+    private const ulong MaxTransferSpan = 1 << 30;
+
+    // One request's buffers as host iovecs, and their guest addresses (for the write notification after a read). Only
+    // the I/O thread serving the queue uses them (under _gate), so one set serves every request.
+    private readonly IoVector[] _vectors = new IoVector[VectoredFileIo.MaxVectorsPerCall];
+    private readonly ulong[] _vectorAddresses = new ulong[VectoredFileIo.MaxVectorsPerCall];
 
     /// <summary>Serves one request and returns the bytes written into the chain's buffers (data plus status).</summary>
     private uint Execute(DescriptorChain chain)
@@ -115,37 +122,65 @@ public sealed partial class VirtioBlock
 
     /// <summary>
     /// Moves <paramref name="length"/> bytes between the disk at <paramref name="diskOffset"/> and the
-    /// chain's <paramref name="segments"/>, starting <paramref name="skip"/> bytes into them. Returns
-    /// false on a backend error or when the segments end first; <paramref name="done"/> counts bytes moved.
+    /// chain's <paramref name="segments"/>, starting <paramref name="skip"/> bytes into them, as one vectored
+    /// backend call (more only past <see cref="VectoredFileIo.MaxVectorsPerCall"/> pieces). Returns false on a
+    /// backend error or when the segments end first; <paramref name="done"/> counts bytes moved by calls that succeeded.
     /// </summary>
     private bool Transfer(ReadOnlySpan<DescriptorSegment> segments, ulong skip, ulong length, ulong diskOffset, bool toGuest, out ulong done)
     {
         done = 0;
+        int count = 0;
+        ulong batched = 0;
         foreach (var segment in segments)
         {
-            if (done == length) break;
+            if (done + batched == length) break;
             if (skip >= segment.Length)
             {
                 skip -= segment.Length;
                 continue;
             }
             ulong address = segment.Address + skip;
-            ulong remaining = Math.Min(segment.Length - skip, length - done);
+            ulong remaining = Math.Min(segment.Length - skip, length - done - batched);
             skip = 0;
             while (remaining > 0)
             {
-                int n = (int)Math.Min(remaining, MaxTransferSpan);
-                // Checked again although the walk validated the segment: guest RAM is the one authority on what may be touched.
-                if (!_memory.TryGetSpan(address, n, out var guest)) return false;
-                bool ok = toGuest ? _backend.TryRead(diskOffset + done, guest) : _backend.TryWrite(diskOffset + done, guest);
-                // Even a failed read may have landed some bytes.
-                if (toGuest) _memory.NotifyWritten(address, n);
-                if (!ok) return false;
-                address += (ulong)n;
-                remaining -= (ulong)n;
-                done += (ulong)n;
+                ulong n = Math.Min(remaining, MaxTransferSpan);
+                // Translated again although the walk validated the segment: guest RAM is the one authority on what
+                // the backend may touch, and the host address comes from this very bounds check.
+                if (!_memory.TryTranslate(address, n, out nint host)) return false;
+                _vectors[count] = new IoVector(host, (nuint)n);
+                _vectorAddresses[count] = address;
+                count++;
+                batched += n;
+                address += n;
+                remaining -= n;
+                if (count == _vectors.Length)
+                {
+                    if (!SubmitVectors(count, diskOffset + done, toGuest)) return false;
+                    done += batched;
+                    count = 0;
+                    batched = 0;
+                }
             }
         }
+        if (count > 0)
+        {
+            if (!SubmitVectors(count, diskOffset + done, toGuest)) return false;
+            done += batched;
+        }
         return done == length;
+    }
+
+    private bool SubmitVectors(int count, ulong diskOffset, bool toGuest)
+    {
+        var vectors = _vectors.AsSpan(0, count);
+        bool ok = toGuest ? _backend.TryReadVectored(diskOffset, vectors) : _backend.TryWriteVectored(diskOffset, vectors);
+        Counters.CountTransfer(count, 1);
+        // Even a failed read may have landed some bytes.
+        if (toGuest)
+        {
+            for (int i = 0; i < count; i++) _memory.NotifyWritten(_vectorAddresses[i], (int)_vectors[i].Length);
+        }
+        return ok;
     }
 }

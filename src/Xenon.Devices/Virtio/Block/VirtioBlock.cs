@@ -132,6 +132,7 @@ public sealed partial class VirtioBlock : IVirtioDevice, IStateful, IQuiescable
         if (queues is null || interrupt is null || _needsReset) return;
         if ((uint)queueIndex >= (uint)queues.Count) return;
         var queue = queues[queueIndex];
+        Counters.CountWakeup();
 
         bool completed = false;
         while (true)
@@ -164,7 +165,11 @@ public sealed partial class VirtioBlock : IVirtioDevice, IStateful, IQuiescable
             // slipped in before they were means another round.
             if (!queue.EnableNotification() || stopped) break;
         }
-        if (completed && queue.NeedsNotification()) interrupt.SignalUsedBuffers(queueIndex);
+        if (completed && queue.NeedsNotification())
+        {
+            Counters.CountInterrupt();
+            interrupt.SignalUsedBuffers(queueIndex);
+        }
     }
 
     public void Reset()

@@ -1,0 +1,11 @@
+echo XENON-IO-STAT limits - vda $(cd /sys/block/vda/queue && for f in max_sectors_kb max_hw_sectors_kb max_segments max_segment_size nr_requests; do echo $f $(cat $f); done) || true
+grep ' vda ' /proc/diskstats | sed 's/^ */XENON-IO-STAT before seqread-1m-qd16 diskstats /' || true
+grep -E 'virtio[0-9]+-(req|config)' /proc/interrupts | sed 's/^/XENON-IO-STAT before seqread-1m-qd16 irq /' || true
+xenon-io fio seqread-1m-qd16 --filename=/dev/vda --ioengine=libaio --direct=1 --time_based=1 --runtime=10 --ramp_time=2 --size=512M --rw=read --bs=1M --iodepth=16
+grep ' vda ' /proc/diskstats | sed 's/^ */XENON-IO-STAT after seqread-1m-qd16 diskstats /' || true
+grep -E 'virtio[0-9]+-(req|config)' /proc/interrupts | sed 's/^/XENON-IO-STAT after seqread-1m-qd16 irq /' || true
+grep ' vda ' /proc/diskstats | sed 's/^ */XENON-IO-STAT before seqwrite-1m-qd16 diskstats /' || true
+grep -E 'virtio[0-9]+-(req|config)' /proc/interrupts | sed 's/^/XENON-IO-STAT before seqwrite-1m-qd16 irq /' || true
+xenon-io fio seqwrite-1m-qd16 --filename=/dev/vda --ioengine=libaio --direct=1 --time_based=1 --runtime=10 --ramp_time=2 --size=512M --rw=write --bs=1M --iodepth=16
+grep ' vda ' /proc/diskstats | sed 's/^ */XENON-IO-STAT after seqwrite-1m-qd16 diskstats /' || true
+grep -E 'virtio[0-9]+-(req|config)' /proc/interrupts | sed 's/^/XENON-IO-STAT after seqwrite-1m-qd16 irq /' || true
