@@ -139,36 +139,19 @@ public sealed unsafe class DirectFile : IDisposable
         return false;
     }
 
-    /// <summary>pread/pwrite until done, retrying on EINTR and after partial transfers.</summary>
+    /// <summary>pread/pwrite until done, retrying on EINTR and after partial transfers (<see cref="VectoredFileIo.TransferAll"/>).</summary>
     private bool Transfer(ulong offset, byte* buffer, int length, bool write, out int errno)
     {
+        if (length <= 0)
+        {
+            errno = 0;
+            return true;
+        }
         bool added = false;
         try
         {
             _fd.DangerousAddRef(ref added);
-            int fd = _fd.Number;
-            int done = 0;
-            while (done < length)
-            {
-                nint n = write
-                    ? Libc.pwrite(fd, buffer + done, (nuint)(length - done), checked((long)offset + done))
-                    : Libc.pread(fd, buffer + done, (nuint)(length - done), checked((long)offset + done));
-                if (n < 0)
-                {
-                    errno = Marshal.GetLastPInvokeError();
-                    if (errno == Errno.EINTR) continue;
-                    return false;
-                }
-                if (n == 0)
-                {
-                    // End of file (a read past it, or a write that made no progress): no errno says so.
-                    errno = 0;
-                    return false;
-                }
-                done += (int)n;
-            }
-            errno = 0;
-            return true;
+            return VectoredFileIo.TransferAll(_fd.Number, buffer, (ulong)length, offset, write, out errno);
         }
         finally
         {

@@ -89,8 +89,16 @@ public static unsafe class VectoredFileIo
 
     private static bool TransferRest(int fd, IoVector vector, ulong done, ref ulong offset, bool write, out int errno)
     {
-        byte* p = (byte*)vector.Base + done;
         ulong length = vector.Length - done;
+        if (!TransferAll(fd, (byte*)vector.Base + done, length, offset, write, out errno)) return false;
+        offset += length;
+        return true;
+    }
+
+    /// <summary>pread/pwrite of one buffer until done, retrying on EINTR and after partial transfers; false with the
+    /// errno on failure (0 for an unexpected end of file). Also <see cref="DirectFile"/>'s single-buffer path.</summary>
+    internal static bool TransferAll(int fd, byte* p, ulong length, ulong offset, bool write, out int errno)
+    {
         while (length > 0)
         {
             long position = checked((long)offset);
@@ -103,6 +111,7 @@ public static unsafe class VectoredFileIo
             }
             if (n == 0)
             {
+                // A read at or past the end, or a write that made no progress: no errno says so.
                 errno = 0;
                 return false;
             }
