@@ -60,6 +60,8 @@ internal static class BootBench
         Console.WriteLine($"IL tier: {string.Join(",", cpus.Select(c => c.Cpu.IlTier ? "on" : "off"))}; blocks translated " +
                           $"{cpus.Sum(c => c.Cpu.IlBlocksTranslated)}, translated block runs {cpus.Sum(c => c.Cpu.IlBlocksRun)}, " +
                           $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}; interpreted blocks chained {cpus.Sum(c => c.Cpu.InterpretedBlocksChained)}");
+        Console.WriteLine($"dispatch: block lookups in Run {cpus.Sum(c => c.Cpu.DispatcherLookups)}; chained through the recent-block " +
+                          $"array {cpus.Sum(c => c.Cpu.ChainedThroughRecent)} ({string.Join(",", cpus.Select(c => c.Cpu.ChainRecent ? "on" : "off"))})");
         Console.WriteLine($"IL tier: regions {string.Join(",", cpus.Select(c => c.Cpu.IlRegions ? "on" : "off"))}; " +
                           $"{cpus.Sum(c => c.Cpu.IlRegionsTranslated)} translations hold {cpus.Sum(c => c.Cpu.IlRegionMembers)} more blocks; " +
                           $"steps between members inside a method {cpus.Sum(c => c.Cpu.IlRegionSteps)}; loop turns {cpus.Sum(c => c.Cpu.IlLoopTurns)}");

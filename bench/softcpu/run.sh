@@ -16,6 +16,8 @@
 # instructions (default 5000 / 50000000; N=0 off); XENON_SOFTCPU_CHAIN_INTERP=0 stops chaining from interpreted blocks.
 # XENON_SOFTCPU_IL_REGION=0 translates each block alone (no regions of a block and its warm successors in one method);
 # XENON_SOFTCPU_IL_REGION_BLOCKS=N (default 8) and XENON_SOFTCPU_IL_REGION_RUNS=N (default 1000) tune them.
+# XENON_SOFTCPU_CHAIN_RECENT=0 sends a block end neither successor slot holds (a RET to a third caller) back through Run
+# instead of looking it up in the recent-block array; the boot mode prints both counts ("dispatch:").
 # XENON_SOFTCPU_IL_TLB=0 makes translations call the host-access helpers instead of probing the TLB in IL; with
 # XENON_SOFTCPU_JITCOST=ROUNDS the boot mode then translates vCPU 0's blocks again, both ways alternately, and prints the
 # JIT's thread CPU time for each (and its fit per block: microseconds + nanoseconds per IL byte).

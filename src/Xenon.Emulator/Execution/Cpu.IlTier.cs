@@ -276,7 +276,9 @@ public sealed partial class Cpu
     /// <summary>
     /// The successor the block last went to at RIP, if it is still what GetBlock would return: same linear start, still
     /// 64-bit code, page generation unchanged, and RIP's TLB entry still maps it executable for this CPL. Mode and CPL
-    /// cannot change inside translated code, so GetBlock's mode checks hold from the block before.
+    /// cannot change inside translated code, so GetBlock's mode checks hold from the block before. A RIP neither slot
+    /// holds (a RET to another caller, a computed jump) is looked for in GetBlock's recent-block array under the same
+    /// checks (<see cref="ChainRecent"/>), which saves the round trip through Run, and is linked as Run would link it.
     /// </summary>
     private DecodedBlock? Successor(DecodedBlock from)
     {
@@ -287,16 +289,51 @@ public sealed partial class Cpu
             b = from.Successor2;
             if (b is null || b.LinearStart != rip)
             {
-                _chainFrom = from;
-                return null;
+                b = _chainRecent ? _recent[RecentIndex(rip)] : null;
+                if (b is null || b.LinearStart != rip || !StillCurrent(b, rip))
+                {
+                    _chainFrom = from;
+                    return null;
+                }
+                ChainedThroughRecent++;
+                // As LinkSuccessor: the second slot follows the latest third target (from and b are never _scratch).
+                if (from.Successor is null) from.Successor = b;
+                else from.Successor2 = b;
+                return b;
             }
         }
-        if (b.Bitness != 64 || b.Generation != _code.Generation(b.PhysStart >> 12)) return null;
-        ref TlbEntry e = ref _mmu.Tlb.Entry(rip);
-        if (e.Tag != (rip >> 12) + 1 || e.PhysPage != (b.PhysStart & ~0xFFFUL) || (b.PhysStart & 0xFFF) != (rip & 0xFFF) ||
-            (e.Allowed & (UserAccess ? 32 : 4)) == 0) return null;
-        return b;
+        return StillCurrent(b, rip) ? b : null;
     }
+
+    /// <summary>GetBlock's fast check for a block entered at <paramref name="rip"/> (its LinearStart) in 64-bit code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool StillCurrent(DecodedBlock b, ulong rip)
+    {
+        if (b.Bitness != 64 || b.Generation != _code.Generation(b.PhysStart >> 12)) return false;
+        ref TlbEntry e = ref _mmu.Tlb.Entry(rip);
+        return e.Tag == (rip >> 12) + 1 && e.PhysPage == (b.PhysStart & ~0xFFFUL) && (b.PhysStart & 0xFFF) == (rip & 0xFFF) &&
+            (e.Allowed & (UserAccess ? 32 : 4)) != 0;
+    }
+
+    /// <summary>
+    /// Whether chaining looks a RIP neither successor slot holds up in the recent-block array instead of going back to
+    /// <see cref="Run"/>. On by default; XENON_SOFTCPU_CHAIN_RECENT=0 turns it off (for before/after measurements).
+    /// </summary>
+    public bool ChainRecent
+    {
+        get => _chainRecent;
+        set => _chainRecent = value;
+    }
+
+    private bool _chainRecent = ChainRecentDefault;
+
+    /// <summary>Default for <see cref="ChainRecent"/>.</summary>
+    public static bool ChainRecentDefault { get; set; } = Environment.GetEnvironmentVariable("XENON_SOFTCPU_CHAIN_RECENT") != "0";
+
+    /// <summary>Blocks chained to through the recent-block array (<see cref="ChainRecent"/>), and block lookups
+    /// <see cref="Run"/> made (every block start that did not chain).</summary>
+    public long ChainedThroughRecent { get; private set; }
+    public long DispatcherLookups { get; private set; }
 
     /// <summary>After GetBlock: remembers the block as a successor of the translated block that ended before it.</summary>
     private void LinkSuccessor(DecodedBlock to)

@@ -91,6 +91,7 @@ public sealed partial class Cpu
             }
             if (_s.Halted) return RunExit.Halted;
 
+            DispatcherLookups++;
             DecodedBlock? block = GetBlock();
             if (_chainFrom is not null && block is not null) LinkSuccessor(block);
             if (block is null)
