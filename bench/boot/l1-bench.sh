@@ -5,7 +5,9 @@
 #
 # VMM is one of: xenon-aot, xenon-r2r, xenon-jit (./bin-aot/xenon, ./bin-r2r/xenon, ./bin-jit/xenon),
 # qemu-microvm, qemu-q35, and base-aot (./bin-base-aot/xenon: another build to compare with in the same run,
-# e.g. the tree before a change; not a "xenon" variant for the ratios).
+# e.g. the tree before a change; not a "xenon" variant for the ratios). Any of these with "-pvh" appended
+# (xenon-aot-pvh, qemu-microvm-pvh, base-aot-pvh, ...) boots the same kernel's ELF, GUEST_DIR/vmlinux, through
+# its PVH entry instead of the bzImage: no decompressor in the guest, and every VMM gets the same file.
 # Boots the default guest with each VMM round-robin (the starting VMM rotates each round, so no
 # VMM always follows the same other one), WARMUPS unrecorded rounds first, then RUNS rounds;
 # then RUNS runs of the startup floors (`xenon help`, `qemu-system-x86_64 --version`).
@@ -26,7 +28,7 @@ GUEST_DIR=${GUEST_DIR:-/opt/guest}
 MEM=${BENCH_MEM:-256}
 APPEND=${BENCH_APPEND:-console=ttyS0 quiet -- true}
 GUEST_KIB=$((MEM * 1024))
-KERNEL=$GUEST_DIR/vmlinuz INITRD=$GUEST_DIR/initrd.img
+KERNEL=$GUEST_DIR/vmlinuz INITRD=$GUEST_DIR/initrd.img PVH_KERNEL=$GUEST_DIR/vmlinux
 mkdir -p "$OUT/logs"
 OUT=$(cd "$OUT" && pwd)
 RAW=$OUT/raw.tsv
@@ -44,22 +46,26 @@ extra = "$APPEND"
 on_reboot = "destroy"
 on_crash = "destroy"
 EOF
+CFG_PVH=$OUT/bench-pvh.cfg
+sed "s|^kernel = .*|kernel = \"$PVH_KERNEL\"|" "$CFG" > "$CFG_PVH"
 
 # QEMU: what `qemu-system-x86_64 -accel kvm` needs to boot the same guest the same way. microvm
 # gets rtc=on: QEMU turns microvm's RTC off under KVM (rtc=auto), and the guest's rtc_cmos probe
 # then polls the missing CMOS for ~10 s; xenon and q35 both have an RTC, so this keeps the
 # three machines alike without touching the guest's command line.
 QEMU_COMMON=(-accel kvm -cpu host -m "$MEM" -smp 1 -nodefaults -no-user-config -nographic
-             -monitor none -serial stdio -no-reboot -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND")
+             -monitor none -serial stdio -no-reboot -initrd "$INITRD" -append "$APPEND")
 
 vmm_cmd() {
-    case $1 in
-        xenon-aot) CMD=(./bin-aot/xenon create -F -c "$CFG") ;;
-        xenon-r2r) CMD=(./bin-r2r/xenon create -F -c "$CFG") ;;
-        xenon-jit) CMD=(./bin-jit/xenon create -F -c "$CFG") ;;
-        base-aot) CMD=(./bin-base-aot/xenon create -F -c "$CFG") ;;
-        qemu-microvm) CMD=(qemu-system-x86_64 -M microvm,rtc=on "${QEMU_COMMON[@]}") ;;
-        qemu-q35) CMD=(qemu-system-x86_64 -M q35 "${QEMU_COMMON[@]}") ;;
+    local cfg=$CFG kernel=$KERNEL name=$1
+    case $name in *-pvh) cfg=$CFG_PVH kernel=$PVH_KERNEL name=${name%-pvh} ;; esac
+    case $name in
+        xenon-aot) CMD=(./bin-aot/xenon create -F -c "$cfg") ;;
+        xenon-r2r) CMD=(./bin-r2r/xenon create -F -c "$cfg") ;;
+        xenon-jit) CMD=(./bin-jit/xenon create -F -c "$cfg") ;;
+        base-aot) CMD=(./bin-base-aot/xenon create -F -c "$cfg") ;;
+        qemu-microvm) CMD=(qemu-system-x86_64 -M microvm,rtc=on "${QEMU_COMMON[@]}" -kernel "$kernel") ;;
+        qemu-q35) CMD=(qemu-system-x86_64 -M q35 "${QEMU_COMMON[@]}" -kernel "$kernel") ;;
         xenon-aot-help) CMD=(./bin-aot/xenon help) ;;
         xenon-r2r-help) CMD=(./bin-r2r/xenon help) ;;
         xenon-jit-help) CMD=(./bin-jit/xenon help) ;;
@@ -96,9 +102,10 @@ one_run() {
     echo "dotnet: $(dotnet --list-runtimes | tr '\n' ';')"
     echo "kvm: $(ls -l /dev/kvm)"
     echo "guest: $(readlink -f "$KERNEL") $(stat -c %s "$KERNEL") bytes, $(readlink -f "$INITRD") $(stat -c %s "$INITRD") bytes"
+    echo "pvh kernel (the *-pvh variants): $(readlink -f "$PVH_KERNEL") $(stat -c %s "$PVH_KERNEL" 2>/dev/null || echo missing) bytes"
     echo "append: $APPEND"
     echo "memory MiB: $MEM"
-    echo "qemu args: ${QEMU_COMMON[*]}"
+    echo "qemu args: ${QEMU_COMMON[*]} -kernel KERNEL"
     echo "xenon config:"; sed 's/^/  /' "$CFG"
 } > "$OUT/env.txt"
 cat "$OUT/env.txt"

@@ -9,7 +9,8 @@
 #               from the nested host's virtio disk)
 #   -t SECS     time limit for the whole session inside the nested host (default 1500)
 #   -o OUT_DIR  where results go (default /var/tmp/xenon-bench/boot-<UTC time>)
-#   -V VMMS     default "xenon-aot xenon-r2r qemu-microvm qemu-q35"; also xenon-jit; the startup floors
+#   -V VMMS     default "xenon-aot xenon-r2r qemu-microvm qemu-q35"; also xenon-jit; any of them with -pvh appended
+#               (xenon-aot-pvh, qemu-microvm-pvh, base-aot-pvh) boots the guest's vmlinux through PVH; the startup floors
 #               (xenon-aot-help, xenon-r2r-help, xenon-jit-help, qemu-version) may be listed too, to run them alone
 #   -a APPEND   guest command line for every VMM instead of "console=ttyS0 quiet -- true"; for
 #               diagnosis only, e.g. "console=ttyS0 quiet initcall_debug -- dmesg" (not the benchmark)

@@ -12,7 +12,9 @@
 #   vmrss_mib  VmRSS at XENON-MODS-OK
 #   guest_ram_rss_mib  Rss of the guest-RAM mapping (the VMA whose size is the guest's memory)
 #   rss_beyond_guest_mib  vmrss - guest_ram_rss: what the VMM itself keeps resident
-# "xenon" in the ratios is the xenon variant (AOT, R2R or JIT) with the lower median t_init_s.
+# "xenon" in the ratios is the xenon variant (AOT, R2R or JIT) with the lower median t_init_s; the -pvh variants
+# (the same kernel's ELF through the PVH entry) are compared with each other: "xenon"-pvh against qemu-*-pvh.
+# Paired rows: per round, one VMM's t_init minus another's (median, and in how many rounds the first was faster).
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: summarize.sh RESULTS_DIR" >&2; exit 2; }
 R=$1
@@ -44,7 +46,7 @@ NR == 1 { ncol = NF; for (i = 1; i <= NF; i++) { col[$i] = i; name[i] = $i }; ne
     if (!ok) { fail[v]++; failed[++nf] = v " round " $col["round"] " rc=" $col["rc"]; next }
     good[v]++
     if ($col["t_first_us"] != "") add(v, "t_first_s", $col["t_first_us"] / 1e6)
-    if (boot) add(v, "t_init_s", $col["t_init_us"] / 1e6)
+    if (boot) { add(v, "t_init_s", $col["t_init_us"] / 1e6); tinit[v, $col["round"]] = $col["t_init_us"] / 1e6; rounds[$col["round"]] = 1 }
     if ($col["t_exit_us"] != "") add(v, "t_exit_s", $col["t_exit_us"] / 1e6)
     if ($col["pause_us"] != "" && boot) add(v, "sample_pause_s", $col["pause_us"] / 1e6)
     if ($col["vmrss_kib"] != "") {
@@ -62,16 +64,17 @@ NR == 1 { ncol = NF; for (i = 1; i <= NF; i++) { col[$i] = i; name[i] = $i }; ne
 }
 END {
     # columns in a fixed order: the known VMMs first, then anything else as it appeared
-    nk = split("xenon-aot xenon-r2r xenon-jit qemu-microvm qemu-q35 xenon-aot-help xenon-r2r-help xenon-jit-help qemu-version", known, " ")
+    nk = split("xenon-aot xenon-aot-pvh xenon-r2r xenon-jit qemu-microvm qemu-microvm-pvh qemu-q35 xenon-aot-help xenon-r2r-help xenon-jit-help qemu-version", known, " ")
     for (i = 1; i <= nk; i++) if (known[i] in seen) { order[++nv] = known[i]; placed[known[i]] = 1 }
     for (i = 1; i <= na; i++) if (!(appeared[i] in placed)) order[++nv] = appeared[i]
     nm = split("t_first_s t_init_s t_exit_s vmrss_mib guest_ram_rss_mib rss_beyond_guest_mib rss_anon_mib rss_file_mib rss_shmem_mib vmas sample_pause_s", metrics, " ")
     # the faster xenon variant is "xenon" in the ratios
     best = ""; bestmed = 0
-    for (i = 1; i <= nv; i++) if (order[i] ~ /^xenon-/ && order[i] !~ /-help$/) {
+    for (i = 1; i <= nv; i++) if (order[i] ~ /^xenon-/ && order[i] !~ /-help$|-pvh$/) {
         stat(order[i], "t_init_s"); if (S_n > 0 && (best == "" || S_med < bestmed)) { best = order[i]; bestmed = S_med }
     }
-    nref = split("qemu-microvm qemu-q35", refs, " ")
+    nref = split("qemu-microvm qemu-q35 qemu-microvm-pvh qemu-q35-pvh", refs, " ")
+    for (r = 1; r <= nref; r++) nums[r] = (best == "" ? "" : best (refs[r] ~ /-pvh$/ ? "-pvh" : ""))
 
     printf "{\n  \"date\": \"%s\",\n  \"xenon\": %s,\n  \"vmms\": {\n", date, (best == "" ? "null" : "\"" best "\"") > json
     for (i = 1; i <= nv; i++) {
@@ -88,12 +91,12 @@ END {
     printf "  },\n  \"ratios\": {" > json
     rsep = ""
     for (r = 1; r <= nref; r++) {
-        ref = refs[r]; if (best == "" || !(ref in seen)) continue
-        printf "%s\n    \"xenon/%s\": {", rsep, ref > json; rsep = ","
+        ref = refs[r]; if (best == "" || !(ref in seen) || !(nums[r] in seen)) continue
+        printf "%s\n    \"xenon%s/%s\": {", rsep, (ref ~ /-pvh$/ ? "-pvh" : ""), ref > json; rsep = ","
         sep = ""
         # t_first_s (k = 1) means different things per VMM: no ratio
         for (k = 2; k <= 6; k++) {
-            m = metrics[k]; stat(best, m); bmed = S_med; bmin = S_min; bn = S_n
+            m = metrics[k]; stat(nums[r], m); bmed = S_med; bmin = S_min; bn = S_n
             stat(ref, m); if (bn == 0 || S_n == 0 || S_med == 0 || S_min == 0) continue
             printf "%s\"%s\": {\"median\": %s, \"min\": %s}", sep, m, num(bmed / S_med), num(bmin / S_min) > json
             sep = ", "
@@ -119,16 +122,16 @@ END {
     # Markdown: boots, then startup floors
     hdr = "| metric (min / median) |"; line = "|---|"
     for (i = 1; i <= nv; i++) if (order[i] !~ /-help$|-version$/) { hdr = hdr " " order[i] " |"; line = line "---|" }
-    for (r = 1; r <= nref; r++) if (best != "" && (refs[r] in seen)) { hdr = hdr " " best " / " refs[r] " (median, min) |"; line = line "---|" }
+    for (r = 1; r <= nref; r++) if (best != "" && (refs[r] in seen) && (nums[r] in seen)) { hdr = hdr " " nums[r] " / " refs[r] " (median, min) |"; line = line "---|" }
     print hdr > md; print line > md
     nt = split("t_first_s t_init_s t_exit_s vmrss_mib guest_ram_rss_mib rss_beyond_guest_mib rss_anon_mib rss_file_mib rss_shmem_mib", tm, " ")
     for (k = 1; k <= nt; k++) {
         out = "| " tm[k] " |"
         for (i = 1; i <= nv; i++) if (order[i] !~ /-help$|-version$/) out = out " " cell(order[i], tm[k]) " |"
         for (r = 1; r <= nref; r++) {
-            ref = refs[r]; if (best == "" || !(ref in seen)) continue
+            ref = refs[r]; if (best == "" || !(ref in seen) || !(nums[r] in seen)) continue
             if (tm[k] == "t_first_s") { out = out " n/a |"; continue }
-            stat(best, tm[k]); bmed = S_med; bmin = S_min; bn = S_n
+            stat(nums[r], tm[k]); bmed = S_med; bmin = S_min; bn = S_n
             stat(ref, tm[k])
             out = out ((bn == 0 || S_n == 0 || S_med == 0 || S_min == 0) ? " - |" : sprintf(" %.2f, %.2f |", bmed / S_med, bmin / S_min))
         }
@@ -137,6 +140,26 @@ END {
     out = "| boots ok / failed |"
     for (i = 1; i <= nv; i++) if (order[i] !~ /-help$|-version$/) out = out " " (good[order[i]] + 0) " / " (fail[order[i]] + 0) " |"
     print out > md
+    # paired by round: the load on the host moves both boots of a round alike
+    np = 0
+    if (best != "") {
+        split(best " qemu-microvm " best " base-aot " best "-pvh qemu-microvm-pvh " best "-pvh base-aot-pvh " best "-pvh " best " qemu-microvm-pvh qemu-microvm", pw, " ")
+        for (i = 1; i <= 12; i += 2) if ((pw[i] in seen) && (pw[i + 1] in seen)) { pa[++np] = pw[i]; pb[np] = pw[i + 1] }
+    }
+    if (np > 0) {
+        print "" > md
+        print "| t_init_s paired by round | median of differences, s | first faster in | rounds |" > md
+        print "|---|---|---|---|" > md
+        for (p = 1; p <= np; p++) {
+            nd = 0; faster = 0; delete d
+            for (rd in rounds) if (((pa[p], rd) in tinit) && ((pb[p], rd) in tinit)) {
+                d[++nd] = tinit[pa[p], rd] - tinit[pb[p], rd]; if (d[nd] < 0) faster++
+            }
+            if (nd == 0) continue
+            isort(d, nd); dm = (nd % 2) ? d[(nd + 1) / 2] : (d[nd / 2] + d[nd / 2 + 1]) / 2
+            printf "| %s - %s | %+.3f | %d | %d |\n", pa[p], pb[p], dm, faster, nd > md
+        }
+    }
     print "" > md
     print "| startup floor (min / median / max, s) | fork -> first line | fork -> exit | runs ok |" > md
     print "|---|---|---|---|" > md

@@ -13,7 +13,8 @@ namespace Xenon.Machine.Acpi;
 /// In ASL:
 /// <code>
 /// OperationRegion (\_SB.CPRG, SystemIO, 0x630, 8)
-/// Field (\_SB.CPRG, ByteAcc, NoLock, WriteAsZeros) { CSEL, 32, CCMD, 8 }
+/// Field (\_SB.CPRG, DWordAcc, NoLock, WriteAsZeros) { CSEL, 32 }
+/// Field (\_SB.CPRG, ByteAcc, NoLock, WriteAsZeros) { Offset (4), CCMD, 8 }
 /// Mutex (\_SB.CPLK, 0)
 /// Method (\_SB.CSTA, 1) { Acquire (CPLK, 0xFFFF); CSEL = Arg0; Local0 = Zero
 ///                        If (CCMD &amp; 1) { Local0 = 0x0F }; Release (CPLK); Return (Local0) }
@@ -28,6 +29,8 @@ namespace Xenon.Machine.Acpi;
 ///                      Name (_MAT, Buffer { 0, 8, 2, 2, 1, 0, 0, 0 }); Method (_EJ0, 1) { CEJ0 (2) } }
 /// Scope (\_GPE) { Method (_E02) { \_SB.CSCN () } }
 /// </code>
+/// CSEL has a field of its own so that the interpreter writes the selector with one 32-bit OUT: with ByteAcc it took four
+/// byte writes, each an exit to the VMM, for every _STA and every CPU a scan looks at.
 /// The event is acknowledged before the Notify, so one raised while the guest handles it is seen by the next scan.
 /// The boot CPU has no _EJ0: it cannot be removed. _MAT gives each CPU's MADT entry as enabled, which is what Linux
 /// maps a hot-added CPU's APIC ID from (the MADT lists it as online-capable only).
@@ -51,7 +54,8 @@ internal static class CpuHotplugAml
         var terms = new List<byte[]>
         {
             OperationRegion(RegionName, RegionSystemIo, AcpiPorts.CpuHotplugBlock, AcpiPorts.CpuHotplugBlockLength),
-            Field(RegionName, FieldByteAccWriteAsZeros, ("CSEL", 32), ("CCMD", 8)),
+            Field(RegionName, FieldDWordAccWriteAsZeros, ("CSEL", 32)),
+            FieldAt(RegionName, FieldByteAccWriteAsZeros, 8 * CpuHotplugRegisters.StatusOffset, ("CCMD", 8)),
             Mutex(MutexName),
             StatusMethodBody(),
             EjectMethodBody(),

@@ -19,14 +19,14 @@ public static class DirectKernelBoot
             : BzImageLoader.Load(memory, kernel, initrd, commandLine, map, rsdp);
     }
 
-    /// <summary>The same for a kernel opened with <see cref="KernelImage.Open"/> (a bzImage is read from its file
-    /// straight into guest memory).</summary>
+    /// <summary>The same for a kernel opened with <see cref="KernelImage.Open"/> (a bzImage's payload and an ELF's
+    /// segments are read from the file straight into guest memory).</summary>
     public static BootPlan Prepare(GuestMemory memory, KernelImage kernel, ReadOnlySpan<byte> initrd,
         string commandLine, int vcpus, int maxVcpus)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        if (kernel.IsElf) return Prepare(memory, kernel.Head, initrd, commandLine, vcpus, maxVcpus);
         ulong rsdp = AcpiTableBuilder.Write(memory, vcpus, maxVcpus);
+        if (kernel.IsElf) return PvhLoader.Load(memory, kernel, initrd, commandLine, E820Map.ForGuest(memory), rsdp);
         return BzImageLoader.Load(memory, kernel, initrd, commandLine, E820Map.ForGuest(memory), rsdp);
     }
 }

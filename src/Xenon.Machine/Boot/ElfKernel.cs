@@ -19,6 +19,8 @@ public sealed class ElfKernel
     private const ushort TypeExec = 2, TypeDyn = 3;
     private const uint PtLoad = 1, PtNote = 4;
     private const int MaxProgramHeaders = 256;
+    // Notes are a few hundred bytes; a bound keeps a damaged header from asking for gigabytes.
+    private const ulong MaxNoteSegment = 1 << 20;
 
     private ElfKernel(ElfLoadSegment[] segments, uint pvhEntry)
     {
@@ -34,8 +36,14 @@ public sealed class ElfKernel
     public static bool HasElfMagic(ReadOnlySpan<byte> image)
         => image.Length >= 4 && image[0] == 0x7f && image[1] == (byte)'E' && image[2] == (byte)'L' && image[3] == (byte)'F';
 
-    public static ElfKernel Parse(ReadOnlySpan<byte> image)
+    public static ElfKernel Parse(ReadOnlySpan<byte> image) => Parse(image, (ulong)image.Length, null);
+
+    /// <summary>Parses a kernel of which only the first bytes are in memory: <paramref name="head"/> must hold the ELF
+    /// and program headers; a note segment beyond it is fetched with <paramref name="readNotes"/> (file offset, length).
+    /// Segment bounds are checked against <paramref name="fileLength"/>.</summary>
+    public static ElfKernel Parse(ReadOnlySpan<byte> head, ulong fileLength, Func<ulong, int, byte[]>? readNotes)
     {
+        var image = head;
         if (!HasElfMagic(image)) throw new KernelImageException("not an ELF file: no \\x7fELF magic");
         if (image.Length < ElfHeaderSize) throw new KernelImageException($"ELF file is truncated inside its header ({image.Length} bytes)");
         if (image[4] != 2) throw new KernelImageException("not an ELF64 file (EI_CLASS is not ELFCLASS64)");
@@ -51,8 +59,10 @@ public sealed class ElfKernel
         if (phnum == 0) throw new KernelImageException("ELF file has no program headers");
         if (phnum > MaxProgramHeaders) throw new KernelImageException($"ELF file has {phnum} program headers (more than {MaxProgramHeaders})");
         if (phentsize != ProgramHeaderSize) throw new KernelImageException($"ELF program header size is {phentsize}, expected {ProgramHeaderSize}");
-        if (!InFile(image, phoff, (ulong)phnum * ProgramHeaderSize))
+        if (!InFile(fileLength, phoff, (ulong)phnum * ProgramHeaderSize))
             throw new KernelImageException($"ELF program headers at 0x{phoff:x} ({phnum} × {phentsize}) run past the end of the file");
+        if (!InFile((ulong)image.Length, phoff, (ulong)phnum * ProgramHeaderSize))
+            throw new KernelImageException($"ELF program headers at 0x{phoff:x} ({phnum} × {phentsize}) lie beyond the first {image.Length} bytes, which is all that is read to find them");
 
         var segments = new List<ElfLoadSegment>();
         uint? entry = null;
@@ -63,7 +73,7 @@ public sealed class ElfKernel
             ulong offset = U64(ph, 8), paddr = U64(ph, 24), filesz = U64(ph, 32), memsz = U64(ph, 40);
             if (ptype == PtLoad)
             {
-                if (!InFile(image, offset, filesz))
+                if (!InFile(fileLength, offset, filesz))
                     throw new KernelImageException($"PT_LOAD segment {i} (file 0x{offset:x}+0x{filesz:x}) runs past the end of the file");
                 if (filesz > memsz)
                     throw new KernelImageException($"PT_LOAD segment {i} has p_filesz 0x{filesz:x} larger than p_memsz 0x{memsz:x}");
@@ -73,9 +83,13 @@ public sealed class ElfKernel
             }
             else if (ptype == PtNote)
             {
-                if (!InFile(image, offset, filesz))
+                if (!InFile(fileLength, offset, filesz))
                     throw new KernelImageException($"PT_NOTE segment {i} (file 0x{offset:x}+0x{filesz:x}) runs past the end of the file");
-                entry ??= FindPhys32Entry(image.Slice((int)offset, (int)filesz));
+                if (entry is not null) continue;
+                if (InFile((ulong)image.Length, offset, filesz)) entry = FindPhys32Entry(image.Slice((int)offset, (int)filesz));
+                else if (filesz > MaxNoteSegment)
+                    throw new KernelImageException($"PT_NOTE segment {i} is 0x{filesz:x} bytes (more than 0x{MaxNoteSegment:x})");
+                else if (readNotes is not null) entry = FindPhys32Entry(readNotes(offset, (int)filesz));
             }
         }
         if (segments.Count == 0) throw new KernelImageException("ELF file has no PT_LOAD segments");
@@ -120,8 +134,8 @@ public sealed class ElfKernel
 
     private static ulong Align4(uint value) => ((ulong)value + 3) & ~3UL;
 
-    private static bool InFile(ReadOnlySpan<byte> image, ulong offset, ulong length)
-        => offset <= (ulong)image.Length && length <= (ulong)image.Length - offset;
+    private static bool InFile(ulong fileLength, ulong offset, ulong length)
+        => offset <= fileLength && length <= fileLength - offset;
 
     private static ushort U16(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt16LittleEndian(s[at..]);
     private static uint U32(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt32LittleEndian(s[at..]);

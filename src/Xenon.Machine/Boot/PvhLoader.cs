@@ -11,12 +11,25 @@ public static class PvhLoader
 {
     public static BootPlan Load(GuestMemory memory, ReadOnlySpan<byte> image, ReadOnlySpan<byte> initrd,
         string commandLine, E820Map memoryMap, ulong rsdpAddress)
+        => Load(memory, ElfKernel.Parse(image), image, null, initrd, commandLine, memoryMap, rsdpAddress);
+
+    /// <summary>Loads a kernel opened with <see cref="KernelImage.Open"/>: each segment goes from the file straight
+    /// into guest memory.</summary>
+    public static BootPlan Load(GuestMemory memory, KernelImage kernel, ReadOnlySpan<byte> initrd,
+        string commandLine, E820Map memoryMap, ulong rsdpAddress)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        var elf = kernel.Elf ?? throw new ArgumentException("not an ELF kernel", nameof(kernel));
+        return Load(memory, elf, default, kernel, initrd, commandLine, memoryMap, rsdpAddress);
+    }
+
+    private static BootPlan Load(GuestMemory memory, ElfKernel elf, ReadOnlySpan<byte> image, KernelImage? file,
+        ReadOnlySpan<byte> initrd, string commandLine, E820Map memoryMap, ulong rsdpAddress)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(commandLine);
         ArgumentNullException.ThrowIfNull(memoryMap);
 
-        var elf = ElfKernel.Parse(image);
         ulong kernelStart = ulong.MaxValue, kernelEnd = 0;
         bool entryInside = false;
         for (int i = 0; i < elf.Segments.Count; i++)
@@ -36,7 +49,8 @@ public static class PvhLoader
         foreach (var s in elf.Segments)
         {
             var destination = memory.GetSpan(s.PhysicalAddress, checked((int)s.MemorySize));
-            image.Slice((int)s.FileOffset, (int)s.FileSize).CopyTo(destination);
+            if (file is null) image.Slice((int)s.FileOffset, (int)s.FileSize).CopyTo(destination);
+            else file.ReadSegment(s, destination[..(int)s.FileSize]);
             destination[(int)s.FileSize..].Clear();
         }
 

@@ -26,6 +26,31 @@ public sealed class CpuHotplugAmlTests(ITestOutputHelper output)
         Assert.Equal(expected, AmlEncoder.Field("CPRG", AmlEncoder.FieldByteAccWriteAsZeros, ("CSEL", 32), ("CCMD", 8)));
     }
 
+    [Fact]
+    public void FieldAtStartsWithAReservedFieldOfTheOffsetsBits()
+    {
+        // Field(CPRG, ByteAcc, NoLock, WriteAsZeros) { Offset (4), CCMD, 8 }: ReservedField 0x00, 32 bits
+        byte[] expected = [0x5b, 0x81, 0x0d, (byte)'C', (byte)'P', (byte)'R', (byte)'G', 0x41,
+            0x00, 0x20, (byte)'C', (byte)'C', (byte)'M', (byte)'D', 0x08];
+        Assert.Equal(expected, AmlEncoder.FieldAt("CPRG", AmlEncoder.FieldByteAccWriteAsZeros, 32, ("CCMD", 8)));
+        Assert.Equal(AmlEncoder.Field("CPRG", 0x41, ("CCMD", 8)), AmlEncoder.FieldAt("CPRG", 0x41, 0, ("CCMD", 8)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AmlEncoder.FieldAt("CPRG", 0x41, -8, ("CCMD", 8)));
+    }
+
+    [Fact]
+    public void TheCpuSelectorIsOneDwordAccessAndTheCommandOneByte()
+    {
+        // Each byte of a ByteAcc CSEL was an OUT of its own, i.e. four exits per _STA; DWordAcc (AccessType 3) is one.
+        Assert.Equal(0x43, AmlEncoder.FieldDWordAccWriteAsZeros);
+        byte[] selector = [0x5b, 0x81, 0x11, 0x5c, 0x2e, (byte)'_', (byte)'S', (byte)'B', (byte)'_', (byte)'C', (byte)'P', (byte)'R', (byte)'G', 0x43,
+            (byte)'C', (byte)'S', (byte)'E', (byte)'L', 0x20];
+        byte[] command = [0x5b, 0x81, 0x13, 0x5c, 0x2e, (byte)'_', (byte)'S', (byte)'B', (byte)'_', (byte)'C', (byte)'P', (byte)'R', (byte)'G', 0x41,
+            0x00, 0x20, (byte)'C', (byte)'C', (byte)'M', (byte)'D', 0x08];
+        var dsdt = Dsdt(1, 2);
+        Assert.True(dsdt.AsSpan().IndexOf(selector) > 0, "CSEL is not a DWordAcc field of its own");
+        Assert.True(dsdt.AsSpan().IndexOf(command) > 0, "CCMD is not a ByteAcc field at offset 4");
+    }
+
     [Theory]
     [InlineData(8, new byte[] { 0x08 })]
     [InlineData(63, new byte[] { 0x3f })]
@@ -116,7 +141,9 @@ public sealed class CpuHotplugAmlTests(ITestOutputHelper output)
             Assert.Contains("\\_SB.CSCN ()", text);
             Assert.Contains($"Device (C{maxVcpus - 1:X3})", text);
             Assert.Contains("OperationRegion (\\_SB.CPRG, SystemIO, 0x0630, 0x08)", text);
+            Assert.Contains("Field (\\_SB.CPRG, DWordAcc, NoLock, WriteAsZeros)", text);
             Assert.Contains("Field (\\_SB.CPRG, ByteAcc, NoLock, WriteAsZeros)", text);
+            Assert.Contains("Offset (0x04)", text);
             Assert.Contains("Return (\\_SB.CSTA (0x02))", maxVcpus > 2 ? text : "Return (\\_SB.CSTA (0x02))");
             Assert.Contains($"Notify (\\_SB.C{maxVcpus - 1:X3}, Arg1)", text);
             Assert.Contains("While ((Local0 < ", text);

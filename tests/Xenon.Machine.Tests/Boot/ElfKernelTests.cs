@@ -105,6 +105,49 @@ public sealed class ElfKernelTests
     }
 
     [Fact]
+    public void FromItsFirstBytesFetchesOnlyTheNotesBeyondThem()
+    {
+        var image = SyntheticElf.Standard(entry: 0x1000040).Build();
+        var head = image.AsSpan(0, 64 + 2 * 56).ToArray(); // headers only: the segment and the notes lie beyond
+        var asked = new List<(ulong, int)>();
+        var elf = ElfKernel.Parse(head, (ulong)image.Length, (offset, count) =>
+        {
+            asked.Add((offset, count));
+            return image.AsSpan((int)offset, count).ToArray();
+        });
+        Assert.Equal(0x1000040u, elf.PvhEntry);
+        Assert.Equal(ElfKernel.Parse(image).Segments, elf.Segments);
+        Assert.Single(asked);
+    }
+
+    [Fact]
+    public void FromItsFirstBytesRejectsProgramHeadersBeyondThem()
+    {
+        var image = SyntheticElf.Standard().Build();
+        var e = Assert.Throws<KernelImageException>(() => ElfKernel.Parse(image.AsSpan(0, 100), (ulong)image.Length, null));
+        Assert.Contains("lie beyond the first 100 bytes", e.Message);
+    }
+
+    [Fact]
+    public void FromItsFirstBytesChecksSegmentsAgainstTheFileLength()
+    {
+        var image = SyntheticElf.Standard().Build();
+        var e = Assert.Throws<KernelImageException>(() => ElfKernel.Parse(image.AsSpan(0, 64 + 2 * 56), (ulong)image.Length - 100, (_, _) => []));
+        Assert.Contains("past the end of the file", e.Message);
+    }
+
+    [Fact]
+    public void FromItsFirstBytesRefusesAHugeNoteSegmentWithoutReadingIt()
+    {
+        var image = SyntheticElf.Standard().Build();
+        // the PT_NOTE header (the second) claims 2 MiB of notes in a file made that long
+        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(64 + 56 + 32), 2 << 20);
+        var e = Assert.Throws<KernelImageException>(() => ElfKernel.Parse(image.AsSpan(0, 64 + 2 * 56), 64 << 20,
+            (_, _) => throw new InvalidOperationException("read a huge note segment")));
+        Assert.Contains("PT_NOTE segment", e.Message);
+    }
+
+    [Fact]
     public void RejectsTruncatedHeader() => Assert.Contains("truncated", Reject(SyntheticElf.Standard().Build()[..40]));
 
     [Fact]

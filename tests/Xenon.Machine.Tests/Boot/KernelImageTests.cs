@@ -90,12 +90,74 @@ public sealed class KernelImageTests : IDisposable
     }
 
     [Fact]
-    public void AnElfKernelIsReadWhole()
+    public void ASmallElfKernelIsHeldWhole()
     {
         var elf = SyntheticElf.Standard().Build();
         var kernel = KernelImage.Open(WriteFile(elf, "vmlinux"));
         Assert.True(kernel.IsElf);
         Assert.Equal(elf, kernel.Head);
         Assert.Equal(0, kernel.PayloadLength);
+        Assert.Equal(0x1000100u, kernel.Elf!.PvhEntry);
+    }
+
+    // A segment larger than the 128 KiB head puts the notes, which follow it in the synthetic file, beyond the head.
+    private static SyntheticElf LargeElf()
+    {
+        var elf = SyntheticElf.Standard(entry: 0x1000200);
+        var data = new byte[0x31234];
+        new Random(7).NextBytes(data);
+        elf.Segments.Add(new SyntheticElf.Segment(0x1400000, data, 0x40000));
+        return elf;
+    }
+
+    [Fact]
+    public void ALargeElfKernelKeepsOnlyItsFirstBytesAndReadsItsNotesFromTheFile()
+    {
+        var image = LargeElf().Build();
+        var kernel = KernelImage.Open(WriteFile(image, "vmlinux"));
+        Assert.Equal(128 * 1024, kernel.Head.Length);
+        Assert.Equal(image.AsSpan(0, kernel.Head.Length).ToArray(), kernel.Head);
+        Assert.Equal(0x1000200u, kernel.Elf!.PvhEntry);
+        Assert.Equal(2, kernel.Elf.Segments.Count);
+    }
+
+    [Fact]
+    public void LoadingAnElfFromTheFileGivesTheSameGuestMemoryAsLoadingFromBytes()
+    {
+        var image = LargeElf().Build();
+        var initrd = new byte[0x2345];
+        new Random(3).NextBytes(initrd);
+        using var fromBytes = GuestMemory.CreateX86(64 * X86Layout.MiB);
+        using var fromFile = GuestMemory.CreateX86(64 * X86Layout.MiB);
+        // stale bytes where the .bss goes: both loads must clear them
+        fromBytes.GetSpan(0x1400000, 0x40000).Fill(0xcc);
+        fromFile.GetSpan(0x1400000, 0x40000).Fill(0xcc);
+        var a = PvhLoader.Load(fromBytes, image, initrd, "console=ttyS0", E820Map.ForGuest(fromBytes), Rsdp);
+        var b = PvhLoader.Load(fromFile, KernelImage.Open(WriteFile(image, "vmlinux")), initrd, "console=ttyS0", E820Map.ForGuest(fromFile), Rsdp);
+        Assert.Equal((a.KernelStart, a.KernelEnd, a.EntryPoint, a.InitrdAddress, a.CommandLineAddress, a.BootInfoAddress),
+            (b.KernelStart, b.KernelEnd, b.EntryPoint, b.InitrdAddress, b.CommandLineAddress, b.BootInfoAddress));
+        Assert.Equal(0x1440000ul, b.KernelEnd);
+        const int Chunk = 1 << 20;
+        var x = new byte[Chunk];
+        var y = new byte[Chunk];
+        for (ulong gpa = 0; gpa < 64 * X86Layout.MiB; gpa += Chunk)
+        {
+            fromBytes.Read(gpa, x);
+            fromFile.Read(gpa, y);
+            Assert.True(x.AsSpan().SequenceEqual(y), $"guest memory differs in the MiB at 0x{gpa:x}");
+        }
+        Assert.True(fromFile.GetSpan(0x1431234, 0x40000 - 0x31234).IndexOfAnyExcept((byte)0) < 0, "the segment's .bss was not cleared");
+    }
+
+    [Fact]
+    public void AnElfKernelThatChangedLengthAfterOpenIsRefusedAtLoad()
+    {
+        var image = LargeElf().Build();
+        string path = WriteFile(image, "vmlinux");
+        var kernel = KernelImage.Open(path);
+        File.WriteAllBytes(path, image[..^4096]);
+        using var memory = GuestMemory.CreateX86(64 * X86Layout.MiB);
+        var e = Assert.Throws<KernelImageException>(() => PvhLoader.Load(memory, kernel, [], "", E820Map.ForGuest(memory), Rsdp));
+        Assert.Contains("changed", e.Message);
     }
 }

@@ -20,6 +20,10 @@ internal static partial class AmlEncoder
     /// its neighbours with what was read).</summary>
     public const byte FieldByteAccWriteAsZeros = 0x01 | (0x02 << 5);
 
+    /// <summary>Field flags: AccessType DWordAcc, NoLock, UpdateRule WriteAsZeros: a 32-bit field is read or written
+    /// with one 32-bit access instead of four byte accesses (each an exit to the VMM for an I/O port).</summary>
+    public const byte FieldDWordAccWriteAsZeros = 0x03 | (0x02 << 5);
+
     /// <summary>Acquire's timeout that means "wait for ever".</summary>
     public const ushort WaitForever = 0xffff;
 
@@ -56,8 +60,16 @@ internal static partial class AmlEncoder
 
     /// <summary>Field(region, flags) { name, bits; ... }: the fields are laid out in order from bit 0 of the region.</summary>
     public static byte[] Field(string region, byte flags, params (string Name, int Bits)[] fields)
+        => FieldAt(region, flags, 0, fields);
+
+    /// <summary>Field(region, flags) { Offset(bitOffset / 8), name, bits; ... }: the fields are laid out in order from
+    /// bit <paramref name="bitOffset"/> of the region (the bits before it are an unnamed reserved field).</summary>
+    public static byte[] FieldAt(string region, byte flags, int bitOffset, params (string Name, int Bits)[] fields)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(bitOffset);
         var list = new List<byte[]>();
+        // ReservedField := 0x00 PkgLength: skips that many bits.
+        if (bitOffset > 0) list.Add(Concat([0x00], FieldWidth(bitOffset)));
         foreach (var (name, bits) in fields)
         {
             if (bits <= 0) throw new ArgumentOutOfRangeException(nameof(fields), bits, $"field {name} needs a positive width");
