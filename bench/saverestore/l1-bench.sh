@@ -15,10 +15,27 @@ XENON=${XENON:-$PWD/bin/xenon}
 # In mode prepared it is the environment of `xenon restore --prepare` too (the domain process is started there).
 RESTORE_ENV=${BENCH_RESTORE_ENV:-}
 MODES=${BENCH_MODES:-build prepared}
-GUEST=/opt/guest
-export XENON_RUN_DIR=/tmp/xenon-run XENON_LOG_DIR=$RES/logs
-S=/work/scratch   # the work image (ext4): the saved files live on a real file system with holes and a page cache
+# The same script runs on the build host with the software CPU (host-soft.sh): these default to the nested host's.
+GUEST=${BENCH_GUEST:-/opt/guest}
+ACCEL=${BENCH_ACCEL:-}          # e.g. soft: the guest's accel = "..." line
+PREFIX=${BENCH_NAME_PREFIX:-sr} # domain names PREFIX<MiB>f<fill>
+DROP=${BENCH_DROP:-all}         # cold cache: all = drop_caches (the whole page cache), file = only the save file's pages
+export XENON_RUN_DIR=${XENON_RUN_DIR:-/tmp/xenon-run} XENON_LOG_DIR=$RES/logs
+# The work image (ext4) in the nested host: the saved files live on a real file system with holes and a page cache.
+S=${BENCH_SCRATCH:-/work/scratch}
 mkdir -p "$S"
+# The guest's console into a file (socat where there is one; the build host has python3 instead).
+attach() {
+    if command -v socat > /dev/null; then socat -u "UNIX-CONNECT:$1" - >> "$2" 2>/dev/null &
+    else python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = open(sys.argv[2], "ab", buffering=0)
+while (b := s.recv(4096)): f.write(b)' "$1" "$2" 2>/dev/null &
+    fi
+}
+drop_cache() {
+    sync
+    if [ "$DROP" = file ]; then dd if="$1" iflag=nocache count=0 status=none; else echo 3 > /proc/sys/vm/drop_caches; fi
+}
 ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
 {
     echo "date: $(date -u +%FT%TZ)"
@@ -28,16 +45,20 @@ ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
     echo "memory: $(free -m | awk '/^Mem:/ { print $2 }') MiB"
     echo "fs of $S: $(df -T "$S" | awk 'NR == 2 { print $2 }')"
     echo "guest: $(ls -l $GUEST)"
+    echo "accel: ${ACCEL:-default}; cold cache: drop $DROP"
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RES/env.txt"
 cat "$RES/env.txt"
 # build_ms: the machine build; inside restore_to_running_ms in mode build, before the request in mode prepared.
-printf 'mem_mib\tfill_mib\tcache\tmode\trun\trestore_to_running_ms\tbuild_ms\trecords_ms\tmemory_ms\tstate_ms\tdevices_ms\tmapped_mib\tcommand_ms\tfile_bytes\tallocated_bytes\tsave_ms\tverify_ms\tprepare_ms\tjit\n' > "$RES/raw.tsv"
+# taken_ms (prepared): accept to a parsed request; since_open_ms: the file's open to running; restore_ms: "in X ms";
+# answered_ms (prepared): the toolstack's connect to the domain process's answer; load1: the host's 1-minute load.
+printf 'mem_mib\tfill_mib\tcache\tmode\trun\trestore_to_running_ms\tbuild_ms\trecords_ms\tmemory_ms\tstate_ms\tdevices_ms\tmapped_mib\tcommand_ms\tfile_bytes\tallocated_bytes\tsave_ms\tverify_ms\tprepare_ms\tjit\ttaken_ms\tsince_open_ms\trestore_ms\tanswered_ms\tload1\n' > "$RES/raw.tsv"
 
 ticks() { grep -c 'TICK' "$1" 2>/dev/null || true; }
 wait_ticks() { local i; for ((i = 0; i < $3; i++)); do [ "$(ticks "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
 
 one_size() {
-    local mem=$1 fill=$2 name=sr$1f$2 file cfg dir con
+    local mem=$1 fill=$2 name=$PREFIX$1f$2 file cfg dir con
     file=$S/$name.save cfg=$S/$name.cfg dir=$XENON_RUN_DIR/domains/$name con=$S/$name.console
     local guest_cmd="while true; do echo TICK; sleep 1; done"
     [ "$fill" -gt 0 ] && guest_cmd="dd if=/dev/urandom of=/fill bs=1M count=$fill 2>/dev/null; $guest_cmd"
@@ -49,10 +70,11 @@ kernel = "$GUEST/vmlinuz"
 ramdisk = "$GUEST/initrd.img"
 cmdline = "console=ttyS0 quiet -- $guest_cmd"
 on_crash = "destroy"
+${ACCEL:+accel = \"$ACCEL\"}
 CFG
     : > "$con"
     $XENON create "$cfg" || { echo "create $name failed"; return 1; }
-    socat -u "UNIX-CONNECT:$dir/console.sock" - >> "$con" 2>/dev/null &
+    attach "$dir/console.sock" "$con"
     wait_ticks "$con" 3 3000 || { echo "$name: no ticks"; $XENON destroy "$name"; return 1; }
     local t0 save_ms
     t0=$(ms)
@@ -82,7 +104,7 @@ CFG
                 env $RESTORE_ENV $XENON restore --prepare "$cfg" > "$S/$name.prepare.txt" 2>&1 || { echo "prepare $name failed:"; cat "$S/$name.prepare.txt"; return 1; }
                 prep_ms=$(( $(ms) - t0 ))
             fi
-            [ $cache = cold ] && { sync; echo 3 > /proc/sys/vm/drop_caches; }
+            [ $cache = cold ] && drop_cache "$file"
             out=$S/$name.$cache.$mode.$run.txt
             : > "$con"
             local log nv
@@ -91,7 +113,7 @@ CFG
             t0=$(ms)
             env $RESTORE_ENV $XENON restore -d "$file" > "$out" 2>&1 || { echo "restore $name failed:"; cat "$out"; return 1; }
             local cmd_ms=$(( $(ms) - t0 ))
-            socat -u "UNIX-CONNECT:$dir/console.sock" - >> "$con" 2>/dev/null &
+            attach "$dir/console.sock" "$con"
             wait_ticks "$con" 2 600 || echo "$name: no ticks after the restore"
             # The background check finishes within seconds; wait for its line (at most 60 s).
             local verify="" i
@@ -106,7 +128,7 @@ CFG
             local line r2r build records memory state devices mapped vms
             line=$(grep 'restore-to-running' "$out" | tail -n 1)
             r2r=$(sed -n 's/.*restore-to-running \([0-9.]*\) ms.*/\1/p' <<< "$line")
-            build=$(sed -n 's/.*(build \([0-9.]*\) ms).*/\1/p; s/.*(prepared: built \([0-9.]*\) ms.*/\1/p' <<< "$line")
+            build=$(sed -n 's/.*(build \([0-9.]*\) ms).*/\1/p; s/.*prepared: built \([0-9.]*\) ms.*/\1/p' <<< "$line")
             records=$(sed -n 's/.*records \([0-9.]*\) ms.*/\1/p' <<< "$line")
             memory=$(sed -n 's/.*memory \([0-9.]*\) ms:.*/\1/p' <<< "$line")
             mapped=$(sed -n 's/.* \([0-9]*\) MiB mapped.*/\1/p' <<< "$line")
@@ -114,9 +136,16 @@ CFG
             devices=$(sed -n 's/.*devices \([0-9.]*\) ms;.*/\1/p' <<< "$line")
             vms=$(sed -n 's/.* in \([0-9]*\) ms$/\1/p' <<< "$verify")
             jit=$(sed -n 's/.*; JIT (all threads) \([0-9]*\) methods.*/\1/p' <<< "$line")
-            echo "$name $cache $mode #$run: restore-to-running $r2r ms (build $build, records $records, memory $memory, state $state, devices $devices, JIT $jit methods), command $cmd_ms ms${prep_ms:+, prepare $prep_ms ms}; $verify"
-            [ "$run" -gt 0 ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mem" "$fill" "$cache" "$mode" "$run" "$r2r" "$build" \
-                "$records" "$memory" "$state" "$devices" "$mapped" "$cmd_ms" "$bytes" "$alloc" "$save_ms" "${vms:-}" "$prep_ms" "$jit" >> "$RES/raw.tsv"
+            local taken since_open restore_ms answered load1
+            taken=$(sed -n 's/.*(request taken \([0-9.]*\) ms.*/\1/p' <<< "$line")
+            since_open=$(sed -n 's/.* \([0-9.]*\) ms since the file was opened.*/\1/p' <<< "$line")
+            restore_ms=$(sed -n 's/.* devices in \([0-9.]*\) ms (format.*/\1/p' <<< "$line")
+            answered=$(sed -n 's/.*, answered \([0-9.]*\) ms after connecting.*/\1/p' "$out" | tail -n 1)
+            load1=$(cut -d' ' -f1 /proc/loadavg)
+            echo "$name $cache $mode #$run: restore-to-running $r2r ms (${taken:+request taken $taken, }build $build, records $records, memory $memory, state $state, devices $devices, JIT $jit methods), command $cmd_ms ms${answered:+, answered $answered ms after connecting}${prep_ms:+, prepare $prep_ms ms}; load $load1; $verify"
+            [ "$run" -gt 0 ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mem" "$fill" "$cache" "$mode" "$run" "$r2r" "$build" \
+                "$records" "$memory" "$state" "$devices" "$mapped" "$cmd_ms" "$bytes" "$alloc" "$save_ms" "${vms:-}" "$prep_ms" "$jit" \
+                "$taken" "$since_open" "$restore_ms" "$answered" "$load1" >> "$RES/raw.tsv"
             cp "$out" "$RES/logs/$name.$cache.$mode.$run.restore.txt"
             [ "$mode" = prepared ] && cp "$S/$name.prepare.txt" "$RES/logs/$name.$cache.$mode.$run.prepare.txt"
             pid=$(cat "$dir/pid" 2>/dev/null)

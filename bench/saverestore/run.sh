@@ -60,21 +60,6 @@ rm -rf "$OUT/results"
 mv "$W/results" "$OUT/results"
 rm -rf "$W/bin" "$OUT/artifacts"
 echo
-# Median of each measure per size, fill and cache state (POSIX awk: no asort).
-awk -F'\t' '
-    function median(k, m,    c, j, i, t, a) {
-        c = 0; for (j = 1; j <= n[k]; j++) a[++c] = v[k, m, j] + 0
-        for (i = 2; i <= c; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-        return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-    }
-    BEGIN { nm = split("restore_to_running_ms build_ms records_ms memory_ms state_ms devices_ms command_ms verify_ms prepare_ms", w, " ") }
-    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    { k = $col["mem_mib"] "\t" $col["fill_mib"] "\t" $col["cache"] "\t" $col["mode"]; if (!(k in n)) order[++nk] = k; n[k]++
-      for (i = 1; i <= nm; i++) v[k, w[i], n[k]] = $col[w[i]] }
-    END {
-        printf "mem_mib\tfill_mib\tcache\tmode\truns"; for (i = 1; i <= nm; i++) printf "\t%s", w[i]; printf "\n"
-        for (o = 1; o <= nk; o++) { k = order[o]; printf "%s\t%d", k, n[k]; for (i = 1; i <= nm; i++) printf "\t%.1f", median(k, w[i]); printf "\n" }
-    }' "$OUT/results/raw.tsv" | column -t -s $'\t' | tee "$OUT/results/summary.txt"
-echo "(medians; ms)"
+bash "$HERE/summary.sh" "$OUT/results/raw.tsv" | tee "$OUT/results/summary.txt"
 say "results in $OUT/results (nested/run.sh exit $rc)"
 exit "$rc"

@@ -383,6 +383,13 @@ public sealed class FullSystemTests(FullSystemHost host)
         Assert.True(int.Parse(r.ValueOf("NC-AFTER"), CultureInfo.InvariantCulture) > 0, $"no TCP exchange after the restore. {r.Describe()}");
         r.AssertValue("CHUNKS-BAD", "0", "chunks read through the descriptor opened before the save");
         r.AssertValue("COUNTS-ON-DISK", "all", "every count written before and after the save is on the disk");
+        r.AssertValue("SAVE2-RC", "0", "second save (for the prepared restore) exit status");
+        r.AssertValue("PREPARE-RC", "0", "restore --prepare exit status");
+        r.AssertValue("PREPARED-STATE", "prepared", "the prepared domain's state before the request");
+        r.AssertValue("PREPARED-RESTORE-RC", "0", "restore into the prepared domain exit status");
+        r.AssertValue("PREPARED-INTO", "yes", "the restore went into the prepared domain");
+        r.AssertValue("PREPARED-COUNT-AFTER", "1", "the first tick after the prepared restore follows the last one before the second save");
+        r.AssertValue("PREPARED-FIRST-NET-AFTER", "ok", "ping in the first tick after the prepared restore");
         r.AssertValue("DESTROY-RC", "0", "destroy of the restored domain");
     }
 

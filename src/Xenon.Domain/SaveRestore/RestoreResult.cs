@@ -28,6 +28,11 @@ public sealed record RestoreResult(ulong DataPages, ulong ZeroPages, int Devices
     /// <summary>From <see cref="SavedDomainReader.Open"/> to the vCPUs running.</summary>
     public TimeSpan SinceOpen { get; init; }
 
+    /// <summary>When the vCPUs were let run (or left parked, with -p): a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp, so a caller timing from its own start (the request) ends restore-to-running there, not after the
+    /// background check's start and the profile's formatting that follow it. 0 when not taken.</summary>
+    public long RunningAt { get; init; }
+
     /// <summary>The apply's steps (<see cref="Xenon.Machine.State.RestoreProfile"/>): vCPU and platform state, each device's
     /// restore and completion, and the code the JIT compiled meanwhile. Empty when not taken.</summary>
     public string Profile { get; init; } = "";

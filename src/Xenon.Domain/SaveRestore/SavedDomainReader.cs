@@ -153,11 +153,15 @@ public sealed class SavedDomainReader : IDisposable
             var machineSteps = new RestoreProfile();
             using (machineSteps.Enter()) state.StartMachine(target);
             var started = clock.Elapsed;
+            // Summed now: the profile's total is this step's, not the time until the line is written.
+            string machineSummary = machineSteps.Summary("vCPU and platform");
             var deviceSteps = new StringBuilder();
             state.RestoreDevices(target, deviceSteps);
             var devicesDone = clock.Elapsed;
             if (!paused) target.ResumeVcpus();
+            long runningAt = Stopwatch.GetTimestamp();
             var running = clock.Elapsed;
+            var sinceOpen = _sinceOpen.Elapsed;
             if (verifier is not null && log is not null)
                 verifier.Finished += (problem, took) => log(problem is null
                     ? $"verified the memory images of {_path}: {verifier.ChunksVerified} chunks, {verifier.BytesRead >> 20} MiB read, in {took.TotalMilliseconds:0} ms"
@@ -166,6 +170,7 @@ public sealed class SavedDomainReader : IDisposable
             verifier?.Start();
             return new RestoreResult(totals.DataPages, totals.ZeroPages, state.DeviceCount, running)
             {
+                RunningAt = runningAt,
                 FormatVersion = _reader.FormatVersion,
                 MappedBytes = placement.MappedBytes,
                 ReadBytes = placement.ReadBytes,
@@ -173,9 +178,9 @@ public sealed class SavedDomainReader : IDisposable
                 MapTime = mapped - read,
                 StateTime = started - mapped,
                 DevicesTime = devicesDone - started,
-                SinceOpen = _sinceOpen.Elapsed,
+                SinceOpen = sinceOpen,
                 Verifier = verifier,
-                Profile = ApplyProfile(jitMethods, jitTime, jitRead, jitReadTime, machineSteps, deviceSteps),
+                Profile = ApplyProfile(jitMethods, jitTime, jitRead, jitReadTime, machineSummary, deviceSteps),
             };
         }
         catch (Exception e)
@@ -187,11 +192,11 @@ public sealed class SavedDomainReader : IDisposable
 
     /// <summary>"records (JIT …), vCPU and platform +ms […], devices …, completed …; JIT (all threads) n methods (#a–#b), t ms".
     /// Built by concatenation: an interpolated string's generic formatting paths have no ReadyToRun code.</summary>
-    private static string ApplyProfile(long jitStart, TimeSpan jitStartTime, long jitRead, TimeSpan jitReadTime, RestoreProfile machine, StringBuilder devices)
+    private static string ApplyProfile(long jitStart, TimeSpan jitStartTime, long jitRead, TimeSpan jitReadTime, string machine, StringBuilder devices)
     {
         var text = new StringBuilder("records");
         RestoreProfile.AppendJit(text, jitRead - jitStart, jitReadTime - jitStartTime);
-        text.Append(", ").Append(machine.Summary("vCPU and platform")).Append(", devices ").Append(devices);
+        text.Append(", ").Append(machine).Append(", devices ").Append(devices);
         long jitEnd = JitInfo.GetCompiledMethodCount();
         var ic = System.Globalization.CultureInfo.InvariantCulture;
         text.Append("; JIT (all threads) ").Append((jitEnd - jitStart).ToString(ic)).Append(" methods (#").Append((jitStart + 1).ToString(ic))

@@ -44,7 +44,14 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
 
     public void PauseVcpus() => Step("pause");
 
-    public void ResumeVcpus() => Events.Add("resume vcpus");
+    public void ResumeVcpus()
+    {
+        ResumedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        Events.Add("resume vcpus");
+    }
+
+    /// <summary>When <see cref="ResumeVcpus"/> was last called (a Stopwatch timestamp), 0 if never.</summary>
+    public long ResumedAt { get; private set; }
 
     public void QuiesceDevices() => Step("quiesce");
 

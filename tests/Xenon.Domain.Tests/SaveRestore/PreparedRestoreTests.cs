@@ -84,6 +84,37 @@ public sealed class PreparedRestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AClientQueuedBehindTheTakenRequestIsCutOffAtTheAnswerAndGetsNoRestore()
+    {
+        PreparedRestore.WriteRequest(_dir);
+        using var prepared = PreparedRestore.For(_dir, Log)!;
+        using var first = Connect();
+        // Connected before the path goes: it waits in the listener's backlog while the first request is served.
+        using var second = Connect();
+        var wait = Task.Run(() => prepared.WaitForRequest(out _), TestContext.Current.CancellationToken);
+        first.Send("/srv/web.save\nrunning\n"u8);
+        first.Shutdown(SocketShutdown.Send);
+        Assert.Equal(new RestoreRequest("/srv/web.save", false), await wait.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.False(File.Exists(PreparedRestore.SocketPath(_dir)));
+        second.Send("/srv/other.save\nrunning\n"u8);
+        second.Shutdown(SocketShutdown.Send);
+        prepared.Answer("running");
+        Assert.Equal("running\n", ReadToEnd(first));
+        // The listener is closed with the answer: the queued connection ends without one (reset or end of stream).
+        string queued;
+        try
+        {
+            queued = ReadToEnd(second);
+        }
+        catch (SocketException e)
+        {
+            queued = $"reset: {e.SocketErrorCode}";
+        }
+        Assert.DoesNotContain("running", queued, StringComparison.Ordinal);
+        Assert.DoesNotContain(PreparedRestore.RefusedPrefix, queued, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMalformedRequestIsRefusedAndTheDomainWaitsForTheNext()
     {
         PreparedRestore.WriteRequest(_dir);

@@ -32,6 +32,37 @@ public sealed class RestoreProfileLineTests : IDisposable
     }
 
     [Fact]
+    public void RunningAtIsWhenTheVcpusWereLetRunNotWhenTheRestoreReturned()
+    {
+        using (var source = new FakeDomain()) DomainSaver.Save(source, SaveFile, keepRunning: false);
+        using var reader = SavedDomainReader.Open(SaveFile);
+        using var target = new FakeDomain();
+        long before = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = reader.RestoreInto(target, paused: false);
+        long after = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var verifier = result.Verifier;
+
+        // Taken right after the resume: restore-to-running ends there, before the background check starts and the
+        // profile is formatted.
+        Assert.True(target.ResumedAt > before, "the vCPUs were resumed");
+        Assert.InRange(result.RunningAt, target.ResumedAt, after);
+        Assert.True(result.SinceOpen >= result.Duration, $"since the file was opened {result.SinceOpen} < the restore's {result.Duration}");
+    }
+
+    [Fact]
+    public void APausedRestoreStillSaysWhenItWasDone()
+    {
+        using (var source = new FakeDomain()) DomainSaver.Save(source, SaveFile, keepRunning: false);
+        using var reader = SavedDomainReader.Open(SaveFile);
+        using var target = new FakeDomain();
+        long before = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = reader.RestoreInto(target, paused: true);
+        using var verifier = result.Verifier;
+        Assert.Equal(0, target.ResumedAt);
+        Assert.InRange(result.RunningAt, before, System.Diagnostics.Stopwatch.GetTimestamp());
+    }
+
+    [Fact]
     public void AFileWithoutStateForOneOfTheDomainsDevicesIsRefusedNamingItBeforeAnythingRuns()
     {
         using (var output = File.Create(SaveFile))

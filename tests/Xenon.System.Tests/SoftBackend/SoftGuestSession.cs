@@ -102,7 +102,7 @@ public sealed class SoftGuestSession : IDisposable
         if (xenon.WaitForExit(CommandTimeout)) ExitCode = xenon.ExitCode;
     }
 
-    private static string? FindSkipReason(out string guestDir)
+    internal static string? FindSkipReason(out string guestDir)
     {
         guestDir = Environment.GetEnvironmentVariable("XENON_GUEST_DIR") ?? "/var/cache/xenon/guest/current";
         if (Environment.GetEnvironmentVariable("XENON_SYSTEM_TESTS") == "0") return "full-system tier disabled (XENON_SYSTEM_TESTS=0)";

@@ -6,7 +6,8 @@
 # flipped byte in its records or cut short are refused before anything runs, a copy with a flipped byte in its
 # memory image is restored and then stopped as crashed by the background check (naming the chunk),
 # `restore -p -d` (memory mapped from the file) + `unpause` continues the guest: the count goes on without a gap,
-# the kernel's boot id and uptime continue (no reboot), the open disk descriptor reads on, networking works.
+# the kernel's boot id and uptime continue (no reboot), the open disk descriptor reads on, networking works. Then a
+# second save is restored into a domain prepared with `restore --prepare CONFIG`: the count goes on by one again.
 set -euo pipefail
 . "$SCENARIO_DIR/_lib.sh"
 require_xenon
@@ -163,13 +164,28 @@ log=$(cat "$dir/log" 2>/dev/null)
 grep -q "verified the memory images" "$log" 2>/dev/null && echo "IMAGE-VERIFIED=yes" || echo "IMAGE-VERIFIED=no"
 grep "verified the memory images\|memory image check" "$log" 2>/dev/null | tail -n 1
 in_ns ip -s link show vif1.0
+# Once more through a prepared domain (xenon restore --prepare CONFIG, then restore FILE into it): the domain process is
+# built and parked before the file is named, and the guest continues from this second save.
+out3=$SCRATCH/console3.txt
+in_ns $XENON save sr "$SCRATCH/sr2.save"; echo "SAVE2-RC=$?"
+in_ns $XENON restore --prepare "$cfg" > "$SCRATCH/prepare.txt" 2>&1; echo "PREPARE-RC=$?"
+cat "$SCRATCH/prepare.txt"
+echo "PREPARED-STATE=$(cat "$dir/state" 2>/dev/null)"
+t0=$(ms)
+in_ns $XENON restore -d "$SCRATCH/sr2.save" > "$SCRATCH/prepared-restore.txt" 2>&1; echo "PREPARED-RESTORE-RC=$?"
+echo "PREPARED-RESTORE-MS=$(( $(ms) - t0 ))"
+cat "$SCRATCH/prepared-restore.txt"
+grep -q "into the prepared domain" "$SCRATCH/prepared-restore.txt" && echo "PREPARED-INTO=yes" || echo "PREPARED-INTO=no"
+echo "PREPARED-TO-RUNNING-MS=$(sed -n 's/.*restore-to-running \([0-9.]*\) ms.*/\1/p' "$SCRATCH/prepared-restore.txt" | tail -n 1)"
+attach "$out3"
+wait_ticks "$out3" 3 1800 || echo "NO-TICKS-AFTER-PREPARED-RESTORE"
 in_ns $XENON destroy sr; echo "DESTROY-RC=$?"
 kill $listener 2>/dev/null
 wait $listener 2>/dev/null
 set -e
 
 # awk 1: a console cut mid-line (at save) still ends with a newline; only complete TICK lines are counted.
-awk 1 "$out1" "$out2" > "$SCRATCH/console.txt"
+awk 1 "$out1" "$out2" "$out3" > "$SCRATCH/console.txt"
 grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | tail -n 16
 last_before=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out1" | tail -n 1)
 first_after=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | head -n 1)
@@ -183,6 +199,13 @@ echo "BOOT-IDS=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt
 # kvmclock resumes from the saved value: the guest's uptime continues, it does not count the time it was saved.
 echo "UPTIME-STEP=$(awk -v a="$(echo "$last_before" | field up)" -v b="$(echo "$first_after" | field up)" 'BEGIN { printf "%.1f", b - a }')"
 echo "FIRST-NET-AFTER=$(echo "$first_after" | field net)"
+# The prepared restore: the count goes on by one from the last tick before the second save.
+last_before2=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | tail -n 1)
+first_after2=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out3" | head -n 1)
+echo "LAST-BEFORE-PREPARED: $last_before2"
+echo "FIRST-AFTER-PREPARED: $first_after2"
+echo "PREPARED-COUNT-AFTER=$(( $(echo "$first_after2" | field n) - $(echo "$last_before2" | field n) ))"
+echo "PREPARED-FIRST-NET-AFTER=$(echo "$first_after2" | field net)"
 echo "NET-AFTER=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | tail -n 3 | field net | sort -u | tr '\n' ' ')"
 echo "NC-AFTER=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | tail -n 3 | field nc | grep -c '^hello-')"
 # Every chunk read through the descriptor opened at boot matches the disk image.
@@ -195,4 +218,4 @@ echo "CHUNKS-BAD=$bad_chunks"
 # Every count the guest wrote, before and after the save, reached the disk image.
 last=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | tail -n 1 | field n)
 echo "COUNTS-ON-DISK=$(tr '\0' '\n' < "$SCRATCH/counts.img" | awk -v last="${last:-0}" '$1 == "COUNT" { seen[$2] = 1 } END { for (i = 1; i <= last; i++) if (!seen[i]) { print "missing " i; exit } print "all" }')"
-rm -f "$SCRATCH/sr.save"
+rm -f "$SCRATCH/sr.save" "$SCRATCH/sr2.save"

@@ -24,12 +24,15 @@ public sealed class DescriptorChain
     /// <summary>Sum of the device-writable buffers' lengths.</summary>
     public ulong WritableBytes { get; private set; }
 
-    public ReadOnlySpan<DescriptorSegment> Readable => _segments.AsSpan(0, _readableCount);
+    // The spans are made with the constructor, not AsSpan: MemoryExtensions.AsSpan<DescriptorSegment> and Span's
+    // conversion to ReadOnlySpan have no ReadyToRun code (generic code of another assembly over this one's struct), so a
+    // device's first chain after a restore compiled them inside restore-to-running.
+    public ReadOnlySpan<DescriptorSegment> Readable => new(_segments, 0, _readableCount);
 
-    public ReadOnlySpan<DescriptorSegment> Writable => _segments.AsSpan(_readableCount, _count - _readableCount);
+    public ReadOnlySpan<DescriptorSegment> Writable => new(_segments, _readableCount, _count - _readableCount);
 
     /// <summary>All segments in chain order: the readable ones, then the writable ones.</summary>
-    public ReadOnlySpan<DescriptorSegment> Segments => _segments.AsSpan(0, _count);
+    public ReadOnlySpan<DescriptorSegment> Segments => new(_segments, 0, _count);
 
     /// <summary>
     /// Copies device-readable bytes, starting <paramref name="offset"/> bytes into the readable
@@ -90,7 +93,7 @@ public sealed class DescriptorChain
     internal bool TryAppend(ulong address, uint length, bool writable)
     {
         if (!writable && _count != _readableCount) return false;
-        if (_count == _segments.Length) Array.Resize(ref _segments, _segments.Length * 2);
+        if (_count == _segments.Length) Grow();
         _segments[_count++] = new DescriptorSegment(address, length);
         if (writable) WritableBytes += length;
         else
@@ -99,6 +102,14 @@ public sealed class DescriptorChain
             ReadableBytes += length;
         }
         return true;
+    }
+
+    // Not Array.Resize<DescriptorSegment>: like AsSpan, that instantiation has no ReadyToRun code.
+    private void Grow()
+    {
+        var larger = new DescriptorSegment[_segments.Length * 2];
+        Array.Copy(_segments, larger, _count);
+        _segments = larger;
     }
 
     /// <summary>Leaves the chain empty after a failed walk so no half-checked segments are visible.</summary>
