@@ -10,6 +10,8 @@
 # guest running; QEMU: `info migrate` downtime), total time, bytes sent, and a downtime seen from outside: a peer
 # on the hosts' shared network pings the guest every PING_MS ms and the longest run of lost replies, times the
 # interval, is the time the guest did not answer. Results: RESULTS/raw.tsv (one line a migration), env.txt, logs/.
+# host-soft.sh runs this on the build host itself (BENCH_XENON_ACCEL=soft, BENCH_QEMU_ACCEL=tcg, BENCH_GUEST,
+# BENCH_NS_PREFIX, BENCH_SCRATCH), without the nested host.
 set -uo pipefail
 RES=$1 RUNS=$2 SIZES=$3 VMMS=$4
 PING_MS=${BENCH_PING_MS:-10}
@@ -18,12 +20,16 @@ PING_MS=${BENCH_PING_MS:-10}
 PREPARE=${BENCH_XENON_PREPARE:-1}
 # Workloads to run (default both); "idle" alone halves a session.
 WORKLOADS=${BENCH_WORKLOADS:-idle dirty}
-GUEST=/opt/guest
+GUEST=${BENCH_GUEST:-/opt/guest}
 XENON=${XENON:-/work/bin/xenon}
+# Host mode (bench/migration/host-soft.sh): the CPU backends and names differ, the steps do not.
+XENON_ACCEL=${BENCH_XENON_ACCEL:-}        # e.g. soft: `accel = "soft"` in the domain's cfg (empty: the cfg's default)
+QEMU_ACCEL=${BENCH_QEMU_ACCEL:-kvm}       # kvm (-cpu host) or tcg (-cpu max)
+NSP=${BENCH_NS_PREFIX:-mb}                # network namespaces NSP-src, NSP-dst, NSP-lan; the domain is named NSP
 mkdir -p "$RES/logs"
 RES=$(cd "$RES" && pwd)
 LOG=$RES/logs
-S=/tmp/mbench
+S=${BENCH_SCRATCH:-/tmp/mbench}
 rm -rf "$S"; mkdir -p "$S"
 say() { echo "l1-bench: $*" >&2; }
 ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
@@ -36,10 +42,12 @@ ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
     echo "qemu $(qemu-system-x86_64 --version | head -n 1)"
     echo "guest $(cat "$GUEST/version" 2>/dev/null || echo unknown)"
     echo "cpu $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+    echo "xenon_accel ${XENON_ACCEL:-default} qemu_accel $QEMU_ACCEL"
+    echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RES/env.txt"
 
 # ------------------------------------------------------------------ network: src, dst, lan
-src=mb-src dst=mb-dst lan=mb-lan
+src=$NSP-src dst=$NSP-dst lan=$NSP-lan
 # The nested host loads no modules by itself: taps need tun, the hosts' networks bridge and veth.
 for m in tun bridge veth; do modprobe $m 2>/dev/null; done
 for ns in $src $dst $lan; do ip netns del $ns 2>/dev/null; ip netns add $ns; ip -n $ns link set lo up; done
@@ -124,7 +132,7 @@ row() { # vmm size workload run from to downtime_ms total_ms bytes ping_gap_ms w
 
 # ------------------------------------------------------------------ Xenon
 xenon_case() { # SIZE WORKLOAD [VMM]: VMM xenon-base runs $XENON_BASE (another build, compared in the same session)
-    local size=$1 wl=$2 vmm=${3:-xenon} name=mb at=src r cfg=$S/xenon.cfg label prep=()
+    local size=$1 wl=$2 vmm=${3:-xenon} name=$NSP at=src r cfg=$S/xenon.cfg label prep=()
     local XENON=$XENON
     [ "$vmm" = xenon-base ] && XENON=${XENON_BASE:?XENON_BASE names the other build}
     label=$vmm
@@ -140,6 +148,7 @@ disk = [ 'vdev=xvda, access=ro, target=$S/script-$wl.img' ]
 vif = [ 'mac=00:16:3e:12:34:60, bridge=xenbr0' ]
 on_poweroff = "destroy"
 CFG
+    [ -n "$XENON_ACCEL" ] && echo "accel = \"$XENON_ACCEL\"" >> "$cfg"
     rm -rf "$S/src/run" "$S/dst/run"
     on src "$XENON" create "$cfg" > "$LOG/$vmm-$size-$wl-create.txt" 2>&1 || { say "xenon create failed"; return; }
     # The console socket replays nothing: a client sees only what the guest prints while it is attached. So one
@@ -198,7 +207,9 @@ CFG
 # ------------------------------------------------------------------ QEMU
 qemu_start() { # HOST SIZE WORKLOAD INCOMING(0|1)
     local h=$1 size=$2 wl=$3 inc=$4 tap=qt-$1
-    local args=(-accel kvm -cpu host -M q35 -m "$size" -smp 1 -nodefaults -no-user-config -nographic
+    local cpu=host
+    [ "$QEMU_ACCEL" = kvm ] || cpu=max
+    local args=(-accel "$QEMU_ACCEL" -cpu "$cpu" -M q35 -m "$size" -smp 1 -nodefaults -no-user-config -nographic
         -serial "file:$S/qemu-$h.console" -monitor "unix:$S/qemu-$h.mon,server,nowait"
         -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.img" -append "$CMDLINE"
         -drive "file=$S/script-$wl.img,if=none,id=d0,format=raw,readonly=on" -device virtio-blk-pci,drive=d0

@@ -11,8 +11,9 @@ namespace Xenon.Machine.Soft;
 /// <summary>
 /// The software-CPU implementation of <see cref="IVmBackend"/> (issue 6): vCPUs are <c>Xenon.Emulator</c> CPUs running on
 /// the machine's own <see cref="GuestMemory"/>, with the PIC pair and the PIT emulated here (where KVM has them in the
-/// kernel), and with a local APIC per vCPU, the IOAPIC and MSI delivery. Needs no /dev/kvm. Not yet: dirty logging
-/// (every page reads as dirty).
+/// kernel), and with a local APIC per vCPU, the IOAPIC and MSI delivery. Needs no /dev/kvm. Dirty logging is the
+/// code-page tracker's (<see cref="CodePageTracker.StartDirtyLog"/>): the vCPUs' stores, their page walks' Accessed and
+/// Dirty bits, and the devices' writes (<see cref="ObserveDeviceWrites"/>) all reach it.
 /// </summary>
 public sealed partial class SoftVmBackend : IVmBackend
 {
@@ -22,6 +23,7 @@ public sealed partial class SoftVmBackend : IVmBackend
     private readonly int _vcpuCount;
     private readonly Lock _gate = new();
     private readonly List<GuestMemoryRegion> _mapped = [];
+    private readonly HashSet<int> _logged = [];
     private SoftPlatform? _platform;
     private bool _disposed;
 
@@ -51,7 +53,21 @@ public sealed partial class SoftVmBackend : IVmBackend
     {
         // The vCPUs reach RAM through GuestMemory itself; a region not in it could not be reached.
         if (!_memory.Regions.Contains(region)) throw new ArgumentException("the soft backend maps only regions of its GuestMemory", nameof(region));
-        lock (_gate) _mapped.Add(region);
+        lock (_gate)
+        {
+            // Called again for a mapped region (KVM's flags-only update) to turn its dirty log on or off.
+            if (!_mapped.Contains(region)) _mapped.Add(region);
+            ulong first = region.GuestAddress / 4096, pages = region.Size / 4096;
+            if (logDirty && _logged.Add(region.Slot)) CodePages.StartDirtyLog(first, pages, HighestRamPage());
+            else if (!logDirty && _logged.Remove(region.Slot)) CodePages.StopDirtyLog(first, pages);
+        }
+    }
+
+    private ulong HighestRamPage()
+    {
+        ulong end = 0;
+        foreach (var r in _memory.Regions) end = Math.Max(end, (r.GuestAddress + r.Size + 4095) / 4096);
+        return end;
     }
 
     public void CreateInterruptControllers()
@@ -87,12 +103,17 @@ public sealed partial class SoftVmBackend : IVmBackend
         return new SoftVcpuBackend(index, _memory, CodePages, platform, Math.Max(_vcpuCount, index + 1), Clock);
     }
 
-    /// <summary>No write tracking yet: every page is reported dirty, which is always safe for a migration (it resends all).</summary>
+    /// <summary>The pages written since logging started or the last call (KVM_GET_DIRTY_LOG's meaning). A region
+    /// that is not being logged is an error, as with KVM.</summary>
     public void GetAndClearDirtyLog(GuestMemoryRegion region, Span<ulong> bitmap)
     {
-        ulong pages = region.Size / 4096;
-        bitmap.Clear();
-        for (ulong p = 0; p < pages && (int)(p / 64) < bitmap.Length; p++) bitmap[(int)(p / 64)] |= 1UL << (int)(p % 64);
+        ArgumentNullException.ThrowIfNull(region);
+        lock (_gate)
+        {
+            if (!_logged.Contains(region.Slot))
+                throw new InvalidOperationException($"dirty log of memory slot {region.Slot}: the region is not mapped with logDirty");
+        }
+        CodePages.GetAndClearDirtyLog(region.GuestAddress / 4096, region.Size / 4096, bitmap);
     }
 
     /// <summary>The platform devices, and kvmclock's current value in <see cref="PlatformState.ClockNs"/> (KVM_GET_CLOCK's).</summary>

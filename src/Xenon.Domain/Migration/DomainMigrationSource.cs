@@ -47,16 +47,9 @@ internal sealed class DomainMigrationSource : IMigrationSource
     public void StartDirtyLog()
     {
         var memory = Machine.Memory;
-        if (memory.WriteObserver is null)
-        {
-            _deviceWrites = new DeviceWriteLog(memory);
-            memory.WriteObserver = _deviceWrites;
-        }
-        else
-        {
-            // The observer slot is the soft backend's; its dirty log reports every page each time, device writes included.
-            _log($"migration: guest memory's write observer is taken ({memory.WriteObserver.GetType().Name}): device writes rely on the {Machine.Backend.Name} backend's dirty log");
-        }
+        // Beside any observer already there (the soft CPU's code cache needs every device write too).
+        _deviceWrites = new DeviceWriteLog(memory);
+        memory.AddWriteObserver(_deviceWrites);
         _logging = true;
         foreach (var region in memory.Regions) Machine.Backend.MapMemory(region, logDirty: true);
     }
@@ -117,7 +110,7 @@ internal sealed class DomainMigrationSource : IMigrationSource
         if (!_logging) return;
         _logging = false;
         var memory = Machine.Memory;
-        if (_deviceWrites is not null && ReferenceEquals(memory.WriteObserver, _deviceWrites)) memory.WriteObserver = null;
+        if (_deviceWrites is not null) memory.RemoveWriteObserver(_deviceWrites);
         _deviceWrites = null;
         foreach (var region in memory.Regions) Machine.Backend.MapMemory(region, logDirty: false);
     }

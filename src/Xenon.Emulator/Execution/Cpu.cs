@@ -22,8 +22,8 @@ public sealed partial class Cpu
     {
         _s = new CpuState();
         _mem = memory;
-        _mmu = new Mmu(_s, memory);
         _code = codePages ?? new CodePageTracker();
+        _mmu = new Mmu(_s, memory, _code);
         _code.AddCpu();
         _blocks = new BlockCache();
         Io = io;

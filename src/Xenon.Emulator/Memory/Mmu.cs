@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Xenon.Emulator.Execution;
 using Xenon.Emulator.State;
 
 namespace Xenon.Emulator.Memory;
@@ -24,12 +25,16 @@ internal sealed class Mmu
 
     private readonly CpuState _s;
     private readonly IPhysicalMemory _mem;
+    private readonly CodePageTracker? _pages;
     public readonly Tlb Tlb = new();
 
-    public Mmu(CpuState state, IPhysicalMemory memory)
+    /// <param name="pages">Told of the Accessed/Dirty bits the walk sets: they are writes to guest RAM like any other
+    /// (dirty logging must see them, or a page table's copy at a migration's destination loses them).</param>
+    public Mmu(CpuState state, IPhysicalMemory memory, CodePageTracker? pages = null)
     {
         _s = state;
         _mem = memory;
+        _pages = pages;
     }
 
     public bool PagingEnabled => (_s.Cr0 & ControlBits.Cr0PG) != 0;
@@ -205,13 +210,16 @@ internal sealed class Mmu
         if (is32)
         {
             ref uint v = ref MemoryMarshal.Cast<byte, uint>(ram)[0];
-            if ((v & bits) != bits) Interlocked.Or(ref v, (uint)bits);
+            if ((v & bits) == bits) return;
+            Interlocked.Or(ref v, (uint)bits);
         }
         else
         {
             ref ulong v = ref MemoryMarshal.Cast<byte, ulong>(ram)[0];
-            if ((v & bits) != bits) Interlocked.Or(ref v, bits);
+            if ((v & bits) == bits) return;
+            Interlocked.Or(ref v, bits);
         }
+        _pages?.NotifyPageWrite(gpa >> 12); // after the store (the Or is a full fence), as every CPU store does
     }
 
     private ulong ReadPhys64(ulong gpa)

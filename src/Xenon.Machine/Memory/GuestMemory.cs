@@ -86,6 +86,34 @@ public sealed unsafe class GuestMemory : IDisposable
         }
     }
 
+    /// <summary>Adds <paramref name="observer"/> beside the observer already set, if any (a migration's device-write
+    /// log beside the soft CPU's code cache): each is told of every write from then on. Any thread, any time; undo
+    /// with <see cref="RemoveWriteObserver"/>.</summary>
+    public void AddWriteObserver(IGuestMemoryWriteObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        while (true)
+        {
+            var existing = Volatile.Read(ref _writeObserver);
+            if (WriteObserverPair.Contains(existing, observer)) return;
+            var next = existing is null ? observer : new WriteObserverPair(existing, observer);
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _writeObserver, next, existing), existing)) return;
+        }
+    }
+
+    /// <summary>Removes an observer added with <see cref="AddWriteObserver"/> (or set), leaving the others.</summary>
+    public void RemoveWriteObserver(IGuestMemoryWriteObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        while (true)
+        {
+            var existing = Volatile.Read(ref _writeObserver);
+            var next = WriteObserverPair.Without(existing, observer);
+            if (ReferenceEquals(next, existing)) return;
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _writeObserver, next, existing), existing)) return;
+        }
+    }
+
     /// <summary>
     /// Devices call this after they wrote guest RAM through a span or host address from this class (DMA into a
     /// virtio buffer, a used-ring entry), so that a backend caching decoded guest code drops what the write made

@@ -136,14 +136,57 @@ public sealed class SoftBackendTests
     }
 
     [Fact]
-    public void TheDirtyLogReportsEveryPage()
+    public void TheDirtyLogHoldsTheWrittenPagesOfALoggedRegion()
     {
         using var memory = GuestMemory.Create([(0UL, 0x41000UL)]);
         using var backend = new SoftVmBackend(memory);
+        backend.ObserveDeviceWrites();
+        backend.MapMemory(memory.Regions[0], logDirty: false);
         var bits = new ulong[2];
+        Assert.Throws<InvalidOperationException>(() => backend.GetAndClearDirtyLog(memory.Regions[0], bits));
+        backend.MapMemory(memory.Regions[0], logDirty: true);
         backend.GetAndClearDirtyLog(memory.Regions[0], bits);
-        Assert.Equal(ulong.MaxValue, bits[0]);
+        Assert.Equal([0UL, 0UL], bits);
+        memory.Write(0x40010, 7UL); // a device's write (GuestMemory tells its observer)
+        memory.Write(0x3000, 7UL);
+        backend.GetAndClearDirtyLog(memory.Regions[0], bits);
+        Assert.Equal(1UL << 3, bits[0]);
         Assert.Equal(1UL, bits[1]);
+        backend.GetAndClearDirtyLog(memory.Regions[0], bits);
+        Assert.Equal([0UL, 0UL], bits);
+        backend.MapMemory(memory.Regions[0], logDirty: false);
+        Assert.False(backend.CodePages.DirtyLogging);
+    }
+
+    [Fact]
+    public void AnAddedWriteObserverSitsBesideTheSoftBackendAndLeavesIt()
+    {
+        using var memory = GuestMemory.Create([(0UL, 0x10000UL)]);
+        using var backend = new SoftVmBackend(memory);
+        backend.ObserveDeviceWrites();
+        var extra = new RecordingObserver();
+        memory.AddWriteObserver(extra);
+        memory.AddWriteObserver(extra); // once only
+        backend.MapMemory(memory.Regions[0], logDirty: true);
+        memory.Write(0x2000, 1UL);
+        Assert.Equal([(0x2000UL, 8)], extra.Writes);
+        var bits = new ulong[1];
+        backend.GetAndClearDirtyLog(memory.Regions[0], bits);
+        Assert.Equal(1UL << 2, bits[0]);
+        memory.RemoveWriteObserver(extra);
+        Assert.Same(backend, memory.WriteObserver);
+        memory.Write(0x3000, 1UL);
+        Assert.Single(extra.Writes);
+        backend.GetAndClearDirtyLog(memory.Regions[0], bits);
+        Assert.Equal(1UL << 3, bits[0]);
+        memory.RemoveWriteObserver(backend);
+        Assert.Null(memory.WriteObserver);
+    }
+
+    private sealed class RecordingObserver : IGuestMemoryWriteObserver
+    {
+        public List<(ulong, int)> Writes { get; } = [];
+        public void OnGuestMemoryWritten(ulong gpa, int length) => Writes.Add((gpa, length));
     }
 
     private sealed class NullHandler : IVcpuExitHandler
