@@ -115,7 +115,8 @@ public class DaemonTests
         bad.SendRaw(header);
         if (length == 4097u)
         {
-            bad.SendRaw(new byte[4097]);
+            // the daemon may drop the client on the header alone, before this arrives (EPIPE here): either way it must be gone
+            bad.TrySendRaw(new byte[4097]);
         }
 
         Assert.True(bad.IsClosedByPeer(), "the daemon kept a client that announced an oversized payload");

@@ -18,6 +18,21 @@ internal sealed class SocketClient : IDisposable
 
     public void SendRaw(byte[] bytes) => _socket.Send(bytes);
 
+    /// <summary>Sends bytes the daemon may already have refused: false when it had closed the connection
+    /// (broken pipe or reset), which is what a test of a refused client expects to race with.</summary>
+    public bool TrySendRaw(byte[] bytes)
+    {
+        try
+        {
+            _socket.Send(bytes);
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.Shutdown or SocketError.ConnectionReset or SocketError.ConnectionAborted)
+        {
+            return false;
+        }
+    }
+
     public void Send(XsMessageType type, uint tx, params string[] args)
     {
         var payload = Encoding.Latin1.GetBytes(string.Concat(args.Select(a => a + "\0")));
