@@ -388,6 +388,7 @@ public sealed class FullSystemTests(FullSystemHost host)
         r.AssertValue("PREPARED-STATE", "prepared", "the prepared domain's state before the request");
         r.AssertValue("PREPARED-RESTORE-RC", "0", "restore into the prepared domain exit status");
         r.AssertValue("PREPARED-INTO", "yes", "the restore went into the prepared domain");
+        r.AssertValue("PREPARED-UNPAUSE-RC", "0", "unpause of the domain restored paused into the prepared domain");
         r.AssertValue("PREPARED-COUNT-AFTER", "1", "the first tick after the prepared restore follows the last one before the second save");
         r.AssertValue("PREPARED-FIRST-NET-AFTER", "ok", "ping in the first tick after the prepared restore");
         r.AssertValue("DESTROY-RC", "0", "destroy of the restored domain");
