@@ -30,6 +30,13 @@ public static class MigrationFraming
     public static void Write(Stream stream, MigrationFrameType type, ReadOnlySpan<byte> payload)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        stream.Write(Encode(type, payload));
+        stream.Flush();
+    }
+
+    /// <summary>One frame's bytes, for a caller that writes them together with other bytes.</summary>
+    public static byte[] Encode(MigrationFrameType type, ReadOnlySpan<byte> payload)
+    {
         if (payload.Length > MaxPayload) throw new ArgumentException($"a frame's payload is at most {MaxPayload} bytes", nameof(payload));
         var frame = new byte[HeaderSize + payload.Length + SaveFormat.CrcSize];
         Magic.CopyTo(frame);
@@ -39,11 +46,12 @@ public static class MigrationFraming
         payload.CopyTo(frame.AsSpan(HeaderSize));
         int body = HeaderSize + payload.Length;
         BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(body), Crc32C.Compute(frame.AsSpan(0, body)));
-        stream.Write(frame);
-        stream.Flush();
+        return frame;
     }
 
     public static void Write(Stream stream, MigrationFrameType type, string text) => Write(stream, type, Truncate(text));
+
+    public static byte[] Encode(MigrationFrameType type, string text) => Encode(type, Truncate(text));
 
     /// <summary>A Progress frame: the receiver has read, checked and applied the save stream up to <paramref name="offset"/>.</summary>
     public static void WriteProgress(Stream stream, long offset)

@@ -24,6 +24,16 @@ public sealed class MigrationFramingTests
     }
 
     [Fact]
+    public void AnEncodedFrameIsTheFrameWriteSends()
+    {
+        var encoded = MigrationFraming.Encode(MigrationFrameType.Go, "paused");
+        Assert.Equal(Frame(MigrationFrameType.Go, "paused"), encoded);
+        var read = MigrationFraming.Read(new MemoryStream(encoded)) ?? throw new InvalidOperationException("no frame read");
+        Assert.Equal(MigrationFrameType.Go, read.Type);
+        Assert.Equal("paused", read.Text);
+    }
+
+    [Fact]
     public void TheReadyBannerCarriesTheProtocolVersion()
     {
         var s = new MemoryStream();
