@@ -187,11 +187,22 @@ kill $listener 2>/dev/null
 wait $listener 2>/dev/null
 set -e
 
-# awk 1: a console cut mid-line (at save) still ends with a newline; only complete TICK lines are counted.
-awk 1 "$out1" "$out2" "$out3" > "$SCRATCH/console.txt"
+# The consoles are joined byte for byte: a save can cut the guest mid-line, and the restored guest finishes that line
+# (seen in CI: "sum=0" at the end of one file, the rest of the hash at the start of the next), so the joined stream
+# has every tick whole. Only complete TICK lines are counted.
+cat "$out1" "$out2" "$out3" > "$SCRATCH/console.txt"
+b1=$(stat -c %s "$out1") b2=$(( $(stat -c %s "$out1") + $(stat -c %s "$out2") ))
+# around OFFSET WHICH: the last complete TICK line that began before the byte offset (WHICH=before; a line the save cut
+# began before it), or the first that began at or after it (WHICH=after)
+around() {
+    LC_ALL=C awk -v at="$1" -v which="$2" 'BEGIN { off = 0 }
+        { start = off; off += length($0) + 1 }
+        /^TICK .* tx=[0-9]+[[:space:]]*$/ { if (start < at) last = $0; else if (which == "after") { print; exit } }
+        END { if (which == "before") print last }' "$SCRATCH/console.txt"
+}
 grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt" | tail -n 16
-last_before=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out1" | tail -n 1)
-first_after=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | head -n 1)
+last_before=$(around "$b1" before)
+first_after=$(around "$b1" after)
 echo "LAST-BEFORE: $last_before"
 echo "FIRST-AFTER: $first_after"
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
@@ -203,8 +214,8 @@ echo "BOOT-IDS=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$SCRATCH/console.txt
 echo "UPTIME-STEP=$(awk -v a="$(echo "$last_before" | field up)" -v b="$(echo "$first_after" | field up)" 'BEGIN { printf "%.1f", b - a }')"
 echo "FIRST-NET-AFTER=$(echo "$first_after" | field net)"
 # The prepared restore: the count goes on by one from the last tick before the second save.
-last_before2=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out2" | tail -n 1)
-first_after2=$(grep -E '^TICK .* tx=[0-9]+[[:space:]]*$' "$out3" | head -n 1)
+last_before2=$(around "$b2" before)
+first_after2=$(around "$b2" after)
 echo "LAST-BEFORE-PREPARED: $last_before2"
 echo "FIRST-AFTER-PREPARED: $first_after2"
 echo "PREPARED-COUNT-AFTER=$(( $(echo "$first_after2" | field n) - $(echo "$last_before2" | field n) ))"
