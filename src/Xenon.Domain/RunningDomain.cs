@@ -93,6 +93,7 @@ public sealed class RunningDomain : IDisposable, ISaveSource, IRestoreTarget
     }
 
     private bool _startedParked;
+    void IRestoreTarget.PrepareDevices() => Devices.PrepareForRestore();
     void IRestoreTarget.ResumeVcpus() => Machine.Resume();
     void IRestoreTarget.Crash(string reason) => Machine.RequestShutdown(ShutdownReason.Crash, reason);
 

@@ -45,19 +45,16 @@ public static class IncomingMigration
             return _ => throw new IOException($"cannot read {requestFile}: {e.Message}", e);
         }
         // Bound now, before the machine is built, so the toolstack can connect and start relaying at once.
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         string path = SocketPath(dir);
+        UnixListeningSocket listener;
         try
         {
-            File.Delete(path);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
+            listener = UnixListeningSocket.Listen(path, 1, "the migration stream");
         }
-        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            listener.Dispose();
             // Reported as the domain's start error (the state file), like any other.
-            return _ => throw new IOException($"cannot listen on {path} for the migration stream: {e.Message}", e);
+            return _ => throw new IOException(e.Message, e.InnerException);
         }
         return domain =>
         {
@@ -66,7 +63,7 @@ public static class IncomingMigration
             MigrationChannel channel;
             try
             {
-                var accept = listener.AcceptAsync();
+                var accept = listener.Socket.AcceptAsync();
                 if (!accept.Wait(Timeout)) throw new TimeoutException($"no migration stream arrived on {path} within {Timeout.TotalSeconds:0} s");
                 var socket = accept.Result;
                 if (prepared)
@@ -81,7 +78,6 @@ public static class IncomingMigration
             finally
             {
                 listener.Dispose();
-                try { File.Delete(path); } catch (IOException) { }
             }
             using (channel)
             {

@@ -34,6 +34,8 @@ public static class MigrationReceiver
         phases.Mark("vCPUs parked");
         WarmUp(target, log);
         phases.Mark("warmed");
+        target.PrepareDevices();
+        phases.Mark("devices prepared");
         log($"migration: prepared: {phases}");
     }
 
@@ -61,6 +63,8 @@ public static class MigrationReceiver
                 step = "warming up";
                 WarmUp(target, log);
                 phases.Mark("warmed");
+                target.PrepareDevices();
+                phases.Mark("devices prepared");
             }
             step = "reading the migration stream";
             using var reader = new SaveStreamReader(channel.Receive);

@@ -24,6 +24,13 @@ public interface IRestoreTarget
 
     void ResumeVcpus();
 
+    /// <summary>Readies the devices' host side for the saved state to come, before it is known (a migration's receiver,
+    /// a prepared restore): work the devices' activation would otherwise do inside the downtime, such as a tap's
+    /// offloads. It changes nothing the guest sees; the state's own apply still sets whatever differs.</summary>
+    void PrepareDevices()
+    {
+    }
+
     /// <summary>The state of a machine started parked (<see cref="StartParked"/>) that has not run yet, for the
     /// receiver's warm-up (<see cref="Migration.MigrationWarmup.WarmReceiver"/>); null if the target cannot say.</summary>
     MachineState? CaptureParkedState() => null;

@@ -32,17 +32,17 @@ public sealed class PreparedRestore : IDisposable
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly DomainRuntimeDirectory _dir;
-    private readonly Socket _listener;
+    private readonly UnixListeningSocket _listener;
     private readonly string _path;
     private readonly Action<string> _log;
     private Socket? _client;
     private volatile bool _cancelled;
 
-    private PreparedRestore(DomainRuntimeDirectory dir, Socket listener, string path, Action<string> log)
+    private PreparedRestore(DomainRuntimeDirectory dir, UnixListeningSocket listener, Action<string> log)
     {
         _dir = dir;
         _listener = listener;
-        _path = path;
+        _path = listener.Path;
         _log = log;
     }
 
@@ -59,20 +59,7 @@ public sealed class PreparedRestore : IDisposable
     public static PreparedRestore? For(DomainRuntimeDirectory dir, Action<string> log)
     {
         if (!IsRequested(dir)) return null;
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        string path = SocketPath(dir);
-        try
-        {
-            File.Delete(path);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(4);
-        }
-        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
-        {
-            listener.Dispose();
-            throw new IOException($"cannot listen on {path} for the restore request: {e.Message}", e);
-        }
-        return new PreparedRestore(dir, listener, path, log);
+        return new PreparedRestore(dir, UnixListeningSocket.Listen(SocketPath(dir), 4, "the restore request"), log);
     }
 
     /// <summary>Parks the vCPU threads, warms the apply, and says so in the state file. A failed warm-up is only logged.</summary>
@@ -90,6 +77,7 @@ public sealed class PreparedRestore : IDisposable
         {
             warm = $"warm-up failed (the restore will run cold): {e.GetType().Name}: {e.Message}";
         }
+        target.PrepareDevices();
         _log($"restore: prepared: vCPUs parked {parked.TotalMilliseconds:0.0} ms, {warm} {(clock.Elapsed - parked).TotalMilliseconds:0.0} ms; waiting on {_path}");
         _dir.WriteFile("state", PreparedState + "\n");
     }
@@ -104,7 +92,7 @@ public sealed class PreparedRestore : IDisposable
             Socket client;
             try
             {
-                client = _listener.Accept();
+                client = _listener.Socket.Accept();
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -119,7 +107,7 @@ public sealed class PreparedRestore : IDisposable
                 // Nobody can connect once the path is gone. The listener itself is closed after the answer: closing a
                 // socket costs .NET 5-7 ms on this host (its unblocking of other threads), and that would fall
                 // inside restore-to-running.
-                DeleteSocketFile();
+                _listener.RemovePath();
                 return request;
             }
             catch (Exception e) when (e is InvalidDataException or SocketException or IOException)
@@ -180,16 +168,7 @@ public sealed class PreparedRestore : IDisposable
         }
     }
 
-    private void Close()
-    {
-        _listener.Dispose();
-        DeleteSocketFile();
-    }
-
-    private void DeleteSocketFile()
-    {
-        try { File.Delete(_path); } catch (IOException) { }
-    }
+    private void Close() => _listener.Dispose();
 
     public void Dispose()
     {

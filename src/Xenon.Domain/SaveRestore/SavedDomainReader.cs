@@ -77,13 +77,25 @@ public sealed class SavedDomainReader : IDisposable
     /// records are small and its images are skipped, so this costs little; a version-1 file would be read whole, so
     /// its check is left to the restore itself. The reader cannot restore afterwards (it has reached the end).
     /// </summary>
+    /// <remarks>It also reads into the page cache the few guest pages the restore touches before the guest runs
+    /// (<see cref="FirstTouchPages"/>): this runs before the request, so a file whose pages were not cached costs the
+    /// domain process no disk read for them inside restore-to-running.</remarks>
     public void CheckRecords()
     {
         if (_reader.FormatVersion < 2) return;
+        var touched = FirstTouchPages.Enabled ? new FirstTouchPages() : null;
+        var images = new List<MemoryImageLayout>();
         try
         {
-            while (_reader.TryReadRecord(out _))
+            while (_reader.TryReadRecord(out var record))
             {
+                if (touched is null) continue;
+                switch (record.Type)
+                {
+                    case SaveRecordType.VcpuState: touched.TakeVcpu(record.VcpuState); break;
+                    case SaveRecordType.DeviceState: touched.TakeDevice(record.DeviceId, record.DeviceState); break;
+                    case SaveRecordType.MemoryImage: images.Add(record.MemoryImage.ToLayout()); break;
+                }
             }
             _reader.ExpectEndOfStream();
         }
@@ -91,7 +103,11 @@ public sealed class SavedDomainReader : IDisposable
         {
             throw Wrap(_path, e);
         }
+        if (touched is not null) FirstTouchPagesRead = touched.ReadInto(_file.SafeFileHandle, images);
     }
+
+    /// <summary>How many guest pages <see cref="CheckRecords"/> read ahead into the page cache (<see cref="FirstTouchPages"/>).</summary>
+    public int FirstTouchPagesRead { get; private set; }
 
     /// <summary>The file's format version (1: memory as pages, read eagerly; 2: memory images, mapped).</summary>
     public uint FormatVersion => _reader.FormatVersion;

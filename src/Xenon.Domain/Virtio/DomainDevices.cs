@@ -215,6 +215,16 @@ public sealed class DomainDevices : IDisposable
     /// <summary>How long a device's I/O thread may take to finish the callback it is in when the domain is saved.</summary>
     public static readonly TimeSpan QuiesceTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Readies the host side of every device for a saved state about to be applied (a migration's receiver or
+    /// a prepared restore, before the state is known): each NIC's tap gets the offloads a Linux driver negotiates
+    /// (<see cref="VirtioNet.PrepareForRestore"/>), so that the activation inside the downtime makes no TUNSETOFFLOAD.
+    /// XENON_NET_PREPARE=0 leaves it to the activation (for measuring).</summary>
+    public void PrepareForRestore()
+    {
+        if (Environment.GetEnvironmentVariable("XENON_NET_PREPARE") == "0") return;
+        for (int i = 0; i < _nics.Count; i++) _nics[i].PrepareForRestore();
+    }
+
     /// <summary>Parks every device's I/O thread (see <see cref="VirtioDeviceHost.QuiesceIo"/>), so that device state and
     /// guest memory stand still for a save. On failure the threads parked so far run on and the exception propagates.</summary>
     public void QuiesceIo()

@@ -9,9 +9,30 @@ internal static class ApicClock
 {
     public static long Now() => Stopwatch.GetTimestamp();
 
-    public static long CyclesToTicks(long cycles) => (long)((Int128)cycles * Stopwatch.Frequency / 1_000_000_000);
+    private const long CyclesPerSecond = 1_000_000_000;
 
-    public static long TicksToCycles(long ticks) => (long)((Int128)ticks * 1_000_000_000 / Stopwatch.Frequency);
+    // MulDiv below is exact while (divisor - 1) x multiplier fits in a long: true for any clock up to 9.2 GHz (Linux's
+    // Stopwatch counts nanoseconds). Int128 would be simpler, but a method using it gets no ReadyToRun code and was
+    // compiled inside a restore's window when the restored LAPIC timer was armed.
+    private static readonly bool Exact64 = Stopwatch.Frequency <= long.MaxValue / CyclesPerSecond;
+
+    public static long CyclesToTicks(long cycles) =>
+        Exact64 ? MulDiv(cycles, Stopwatch.Frequency, CyclesPerSecond) : Wide(cycles, Stopwatch.Frequency, CyclesPerSecond);
+
+    public static long TicksToCycles(long ticks) =>
+        Exact64 ? MulDiv(ticks, CyclesPerSecond, Stopwatch.Frequency) : Wide(ticks, CyclesPerSecond, Stopwatch.Frequency);
+
+    /// <summary>value x multiplier / divisor truncated toward zero, bit for bit what the Int128 form gives (also where
+    /// that result wraps in a long), given (divisor - 1) x multiplier fits in a long; both positive.</summary>
+    internal static long MulDiv(long value, long multiplier, long divisor)
+    {
+        // value = q x divisor + r, r with value's sign: the product's quotient is q x multiplier plus r x multiplier's,
+        // both parts of one sign, so truncating the sum truncates only the second.
+        long q = Math.DivRem(value, divisor, out long r);
+        return unchecked(q * multiplier + r * multiplier / divisor);
+    }
+
+    internal static long Wide(long value, long multiplier, long divisor) => (long)((Int128)value * multiplier / divisor);
 }
 
 /// <summary>The LVT timer: one-shot and periodic, the divide configuration, the current count computed from the

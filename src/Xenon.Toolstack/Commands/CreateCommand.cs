@@ -77,21 +77,7 @@ public static class CreateCommand
 
         // A foreground domain is registered like a detached one (its runtime directory names this process),
         // so that it holds its name and domain id while it runs.
-        DomainSpec spec;
-        try
-        {
-            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, spec) => Publish(dir, spec, config), context.RunRoot);
-        }
-        catch (DomainNameInUseException e)
-        {
-            stderr.WriteLine($"xenon: {e.Message}");
-            return ExitError;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"xenon: cannot register domain {config.Name} under {DomainRuntimeDirectory.Root} (set XENON_RUN_DIR to use another directory): {e.Message}");
-            return ExitError;
-        }
+        if (DomainLaunch.Register(Registration(config), context.RunRoot, DomainLaunch.ToStderr(stderr)) is not { } spec) return ExitError;
         trace?.Mark("domain id reserved, runtime directory written");
         var runtime = context.DirectoryFor(spec.Name);
         PublishToXenStore(context, stderr);
@@ -111,6 +97,10 @@ public static class CreateCommand
     // xenstored runs yet, one is started and does that itself as it comes up; the domain does not wait for it.
     private static void PublishToXenStore(ToolstackContext context, TextWriter stderr) =>
         XenStoreLauncher.PublishOrStartInBackground(context, stderr);
+
+    private static DomainLaunch.Registration Registration(DomainConfig config) =>
+        new(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, spec) => Publish(dir, spec, config),
+            $"{DomainRuntimeDirectory.Root} (set XENON_RUN_DIR to use another directory)");
 
     // The runtime directory names this process until a domain process (detached case) writes its own pid.
     // config.json is libxl's view of the domain (create -n's JSON), which list -l prints.
@@ -222,32 +212,12 @@ public static class CreateCommand
     private static int StartDetached(CreateOptions options, DomainConfig config, List<string?> affinity, int pool, TextWriter stderr, ToolstackContext context,
         CreateTrace? trace)
     {
-        var dir = context.DirectoryFor(config.Name);
-        DomainSpec spec;
-        try
-        {
-            // The pid file is written by the domain process; until then this process holds the directory.
-            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, spec) => Publish(dir, spec, config), context.RunRoot);
-        }
-        catch (DomainNameInUseException e)
-        {
-            stderr.WriteLine($"xenon: {e.Message}");
+        // The pid file is written by the domain process; until then this process holds the directory.
+        if (DomainLaunch.Start(Registration(config), context, stderr, DomainLaunch.ToStderr(stderr),
+                mark: trace is null ? null : trace.Mark) is not { } started)
             return ExitError;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"xenon: cannot register domain {config.Name} under {DomainRuntimeDirectory.Root} (set XENON_RUN_DIR to use another directory): {e.Message}");
-            return ExitError;
-        }
-
-        Directory.CreateDirectory(context.LogDir);
-        string logFile = context.LogFileFor(config.Name);
-        dir.WriteFile(LogPathFile, logFile + "\n");
-        trace?.Mark("domain id reserved, runtime directory written");
-        PublishToXenStore(context, stderr);
-        trace?.Mark("XenStore records published");
-        using var domainProcess = DomainProcessLauncher.Start(dir, logFile);
-        trace?.Mark("domain process started");
+        var (spec, dir, logFile) = (started.Spec, started.Dir, started.LogFile);
+        using var domainProcess = started.Process;
 
         string? state = DomainProcessLauncher.WaitForState(dir, domainProcess, DomainProcessLauncher.StartTimeout);
         trace?.Mark("domain process reported its state");

@@ -119,33 +119,16 @@ public static class MigrateReceiveCommand
 
         if (prepared is not null) return ReceivePrepared(prepared, sent, recording, input, output, closeOutput, stderr, context, connection, clock);
 
-        DomainSpec spec;
-        try
-        {
-            // A new domain id, as Xen gives a migrated domain; the rest of the configuration is the sender's.
-            spec = DomIdAllocator.Reserve(sent.Name, id => sent with { DomId = id }, (dir, s) =>
-            {
-                DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(s));
-                DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
-                IncomingMigration.WriteRequest(dir);
-            }, context.RunRoot);
-        }
-        catch (DomainNameInUseException e)
-        {
-            return Refuse(output, stderr, $"on the receiving host: {e.Message}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Refuse(output, stderr, $"cannot register domain {sent.Name} under {context.RunRoot}: {e.Message}");
-        }
-        stderr.WriteLine($"xenon migrate-receive: receiving domain {spec.Name} (id {spec.DomId}), {clock.Elapsed.TotalMilliseconds:0} ms after the banner");
-
-        var dir = context.DirectoryFor(spec.Name);
-        Directory.CreateDirectory(context.LogDir);
-        string logFile = context.LogFileFor(spec.Name);
-        dir.WriteFile(CreateCommand.LogPathFile, logFile + "\n");
-        XenStoreLauncher.PublishOrStartInBackground(context, stderr);
-        using var process = DomainProcessLauncher.Start(dir, logFile);
+        // A new domain id, as Xen gives a migrated domain; the rest of the configuration is the sender's.
+        var registration = new DomainLaunch.Registration(sent.Name, id => sent with { DomId = id },
+            DomainLaunch.SpecPidAnd(dir => IncomingMigration.WriteRequest(dir)), context.RunRoot);
+        // Refused as any failure here is: told to the sender too (an Error frame).
+        var started = DomainLaunch.Start(registration, context, stderr,
+            (reason, nameInUse) => Refuse(output, stderr, nameInUse ? $"on the receiving host: {reason}" : reason),
+            registered: s => stderr.WriteLine($"xenon migrate-receive: receiving domain {s.Name} (id {s.DomId}), {clock.Elapsed.TotalMilliseconds:0} ms after the banner"));
+        if (started is null) return CommandSupport.Failure;
+        var (spec, dir, logFile) = (started.Spec, started.Dir, started.LogFile);
+        using var process = started.Process;
         var domainSocket = ConnectToDomain(dir, process, out string? failure);
         return Serve(spec, dir, process, logFile, domainSocket, failure, recording, input, output, closeOutput, stderr, context, connection, clock);
     }

@@ -35,38 +35,13 @@ internal static class PreparedRestoreCommand
             return CommandSupport.Failure;
         }
         foreach (var w in config.Warnings) stderr.WriteLine(w.ToString());
-        DomainSpec spec;
-        try
-        {
-            spec = DomIdAllocator.Reserve(config.Name, id => DomainSpecFactory.FromConfig(config, id), (dir, s) =>
-            {
-                DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(s));
-                DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
-                PreparedRestore.WriteRequest(dir);
-            }, context.RunRoot);
-        }
-        catch (DomainNameInUseException e)
-        {
-            stderr.WriteLine($"xenon: {e.Message}");
+        var registration = new DomainLaunch.Registration(config.Name, id => DomainSpecFactory.FromConfig(config, id),
+            DomainLaunch.SpecPidAnd(PreparedRestore.WriteRequest), context.RunRoot);
+        if (DomainLaunch.Start(registration, context, stderr, DomainLaunch.ToStderr(stderr),
+                registered: s => { if (debug) stderr.WriteLine(DomainSpecJson.Serialize(s)); }) is not { } started)
             return CommandSupport.Failure;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"xenon: cannot register domain {config.Name} under {context.RunRoot}: {e.Message}");
-            return CommandSupport.Failure;
-        }
-        if (debug) stderr.WriteLine(DomainSpecJson.Serialize(spec));
-        var dir = context.DirectoryFor(spec.Name);
-        Directory.CreateDirectory(context.LogDir);
-        string logFile = context.LogFileFor(spec.Name);
-        dir.WriteFile(CreateCommand.LogPathFile, logFile + "\n");
-        XenStoreLauncher.PublishOrStartInBackground(context, stderr);
-        string? state;
-        using (var process = DomainProcessLauncher.Start(dir, logFile))
-        {
-            state = DomainProcessLauncher.WaitForState(dir, process, DomainProcessLauncher.StartTimeout);
-            if (state is null) DomainProcessLauncher.Abandon(process);
-        }
+        var (spec, dir, logFile) = (started.Spec, started.Dir, started.LogFile);
+        string? state = DomainLaunch.WaitForState(started, DomainProcessLauncher.StartTimeout);
         if (state != PreparedRestore.PreparedState)
         {
             stderr.WriteLine(state is null

@@ -95,35 +95,14 @@ public static class RestoreCommand
         Func<int, DomainSpec> makeSpec = id => replacement is null ? saved with { DomId = id } : SaveRestoreConfig.ToSpec(replacement, saved, id);
         if (PreparedRestoreCommand.Find(context, name) is { } preparedDir)
             return PreparedRestoreCommand.Restore(preparedDir, makeSpec, request, debug, line.Has('c'), stderr, context, clock);
-        DomainSpec spec;
-        try
-        {
-            // A new domain id, as Xen gives a restored domain; the rest of the configuration is the saved one (or CONFIG-FILE's).
-            spec = DomIdAllocator.Reserve(name, makeSpec, (dir, s) => Publish(dir, s, request), context.RunRoot);
-        }
-        catch (DomainNameInUseException e)
-        {
-            stderr.WriteLine($"xenon: {e.Message}");
+        // A new domain id, as Xen gives a restored domain; the rest of the configuration is the saved one (or CONFIG-FILE's).
+        var registration = new DomainLaunch.Registration(name, makeSpec,
+            DomainLaunch.SpecPidAnd(dir => RestoreRequestFile.Write(dir, request)), context.RunRoot);
+        if (DomainLaunch.Start(registration, context, stderr, DomainLaunch.ToStderr(stderr),
+                registered: s => { if (debug) stderr.WriteLine(DomainSpecJson.Serialize(s)); }) is not { } started)
             return CommandSupport.Failure;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"xenon: cannot register domain {name} under {context.RunRoot}: {e.Message}");
-            return CommandSupport.Failure;
-        }
-        if (debug) stderr.WriteLine(DomainSpecJson.Serialize(spec));
-
-        var dir = context.DirectoryFor(spec.Name);
-        Directory.CreateDirectory(context.LogDir);
-        string logFile = context.LogFileFor(spec.Name);
-        dir.WriteFile(CreateCommand.LogPathFile, logFile + "\n");
-        XenStoreLauncher.PublishOrStartInBackground(context, stderr);
-        string? state;
-        using (var process = DomainProcessLauncher.Start(dir, logFile))
-        {
-            state = DomainProcessLauncher.WaitForState(dir, process, StartTimeout);
-            if (state is null) DomainProcessLauncher.Abandon(process);
-        }
+        var (spec, dir, logFile) = (started.Spec, started.Dir, started.LogFile);
+        string? state = DomainLaunch.WaitForState(started, StartTimeout);
         if (state is null || state.StartsWith("error: ", StringComparison.Ordinal))
         {
             stderr.WriteLine(state is null
@@ -159,12 +138,5 @@ public static class RestoreCommand
         int buildFrom = from;
         while (buildFrom > 0 && lines[buildFrom - 1].Contains("build:", StringComparison.Ordinal)) buildFrom--;
         return lines[buildFrom..].Where(l => l.Length > 0 && (l.Contains("restor", StringComparison.Ordinal) || l.Contains("build:", StringComparison.Ordinal) || l.Contains("memory image", StringComparison.Ordinal)));
-    }
-
-    private static void Publish(DomainRuntimeDirectory dir, DomainSpec spec, RestoreRequest request)
-    {
-        DomainRuntimeDirectory.WriteAtomically(dir.SpecFile, DomainSpecJson.Serialize(spec));
-        DomainRuntimeDirectory.WriteAtomically(dir.PidFile, $"{Environment.ProcessId}\n");
-        RestoreRequestFile.Write(dir, request);
     }
 }

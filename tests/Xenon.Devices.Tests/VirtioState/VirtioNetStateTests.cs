@@ -52,6 +52,7 @@ public sealed class VirtioNetStateTests
         ModelTransfer.Move(rig.Device, restored, rig.Memory, [rig.RxQueue, rig.TxQueue], rig.AllFeatures, new NetInterrupt(), out _);
         Assert.Equal(1, restored.Counters.TxPackets);
         Assert.Equal(60, restored.Counters.TxBytes);
+        restored.QueueNotify(NetDevice.ReceiveQueue); // the transport's kick after a restore (RestoreCompleted)
         Assert.True(backend.Interested);
 
         rig.Memory.Write(NetRig.TxBuffers, (byte[])[.. NetRig.Header(), .. NetRig.Frame(80, seed: 3)]);

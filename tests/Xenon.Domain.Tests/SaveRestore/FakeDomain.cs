@@ -57,12 +57,15 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
 
     public void ResumeDevices() => Events.Add("resume devices");
 
+    /// <summary>The MSRs every captured vCPU carries (none by default).</summary>
+    public MsrEntry[] VcpuMsrs { get; set; } = new MsrEntry[0];
+
     public MachineState CaptureMachineState()
     {
         Step("capture");
         var vcpus = new VcpuState[VcpuCount];
         for (int i = 0; i < vcpus.Length; i++)
-            vcpus[i] = new VcpuState { Registers = new Xenon.Machine.Backend.X86Registers { Rip = 0x1000UL + (ulong)i, Rax = 42 }, TscKhz = 1000 };
+            vcpus[i] = new VcpuState { Registers = new Xenon.Machine.Backend.X86Registers { Rip = 0x1000UL + (ulong)i, Rax = 42 }, TscKhz = 1000, Msrs = VcpuMsrs };
         return new MachineState(vcpus, new PlatformState { ClockNs = 123_456_789 });
     }
 

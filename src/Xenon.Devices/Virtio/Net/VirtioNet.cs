@@ -47,6 +47,11 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
     private IDisposable? _watch;
     private IoTimer? _txTimer;
     private bool _txSignalPending;
+    // What the backend last accepted (null: not known, e.g. before the first call or after a refusal). TUNSETOFFLOAD
+    // makes the kernel recompute the tap's (and its bridge's) features under the RTNL lock: milliseconds, and inside
+    // a migration's downtime when a restored device activates, so a call that would change nothing is skipped.
+    private NetOffloads? _backendOffloads;
+    private bool _backendOffloadsSet; // whether the last ApplyOffloads called the backend (for the restore profile)
 
     /// <param name="memory">Guest RAM the queues' buffers point into.</param>
     /// <param name="backend">Where frames go; the device does not own it (the caller disposes it after the device).</param>
@@ -97,6 +102,9 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
     public long TransmitCoalesceNanoseconds { get; set; }
 
     public VirtioNetCounters Counters { get; } = new();
+
+    /// <summary>XENON_NET_RESTORED_INTEREST=1: a restored activation turns receive interest on at once, as before (for measuring).</summary>
+    private static readonly bool RestoredInterestNow = Environment.GetEnvironmentVariable("XENON_NET_RESTORED_INTEREST") == "1";
 
     /// <summary>Kicks, wake-ups, interrupts and transmit latencies, for finding where a transfer waits (not saved).</summary>
     public VirtioNetStats Stats { get; } = new();
@@ -151,12 +159,19 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             ReceiveOffloads = VirtioNetFeatures.ReceiveOffloads(_negotiated);
             // A refusal leaves the backend's earlier (narrower, since reset clears them) offloads, and receive
             // normalisation drops anything the driver did not accept, so it is safe to carry on.
-            _backend.SetOffloads(ReceiveOffloads);
-            SetReceiveInterest(true);
+            Xenon.Machine.State.RestoreProfile.Mark("net setup");
+            ApplyOffloads(ReceiveOffloads);
+            Xenon.Machine.State.RestoreProfile.Mark(_backendOffloadsSet ? "offloads (set)" : "offloads (unchanged)");
+            // A restored session leaves receive interest to the transport's kick of every queue after the restore
+            // (RestoreCompleted, served on the I/O thread): turned on here, with the tap already holding frames, it
+            // woke the I/O thread into this lock while the restore held it, inside a migration's downtime.
+            if (_restored is null || RestoredInterestNow) SetReceiveInterest(true);
+            Xenon.Machine.State.RestoreProfile.Mark("interest");
             if (_restored is { } restored)
             {
                 _restored = null;
                 ResumeSession(restored);
+                Xenon.Machine.State.RestoreProfile.Mark("session");
             }
         }
     }
@@ -219,8 +234,33 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             SetReceiveInterest(false);
             // Frames already queued for the next driver must not carry offloads it may not accept.
             ReceiveOffloads = NetOffloads.None;
-            _backend.SetOffloads(NetOffloads.None);
+            ApplyOffloads(NetOffloads.None);
         }
+    }
+
+    /// <summary>
+    /// Before a saved state is restored into this never-activated device (a migration's receiver, a prepared
+    /// restore): sets the backend's offloads to those a driver that accepts every offered offload negotiates, as
+    /// Linux's does, so that the activation inside the restore's window finds them set and skips the call. A driver
+    /// that accepted fewer gets its own set at activation, as without this. Does nothing to an active device.
+    /// </summary>
+    /// <remarks>Frames the backend queues meanwhile are not read (no receive interest before activation); any the
+    /// driver turns out not to accept are dropped by receive normalisation and counted, as after a refused call.</remarks>
+    public void PrepareForRestore()
+    {
+        lock (_lock)
+        {
+            if (_rxQueue is not null) return;
+            ApplyOffloads(VirtioNetFeatures.ReceiveOffloads(DeviceFeatures));
+        }
+    }
+
+    // Lock held.
+    private void ApplyOffloads(NetOffloads offloads)
+    {
+        _backendOffloadsSet = _backendOffloads != offloads;
+        if (!_backendOffloadsSet) return;
+        _backendOffloads = _backend.SetOffloads(offloads) ? offloads : null;
     }
 
     /// <summary>Makes <paramref name="loop"/> call <see cref="OnBackendReadable"/> when the backend has frames and
