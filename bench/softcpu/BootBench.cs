@@ -62,6 +62,8 @@ internal static class BootBench
                           $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}; interpreted blocks chained {cpus.Sum(c => c.Cpu.InterpretedBlocksChained)}");
         Console.WriteLine($"dispatch: block lookups in Run {cpus.Sum(c => c.Cpu.DispatcherLookups)}; chained through the recent-block " +
                           $"array {cpus.Sum(c => c.Cpu.ChainedThroughRecent)} ({string.Join(",", cpus.Select(c => c.Cpu.ChainRecent ? "on" : "off"))})");
+        Console.WriteLine($"link epoch: {string.Join(",", cpus.Select(c => c.Cpu.LinkEpochs ? "on" : "off"))}; block checks skipped " +
+                          $"{cpus.Sum(c => c.Cpu.LinkChecksSkipped)}, done in full {cpus.Sum(c => c.Cpu.LinkChecksFull)}");
         Console.WriteLine($"IL tier: regions {string.Join(",", cpus.Select(c => c.Cpu.IlRegions ? "on" : "off"))}; " +
                           $"{cpus.Sum(c => c.Cpu.IlRegionsTranslated)} translations hold {cpus.Sum(c => c.Cpu.IlRegionMembers)} more blocks; " +
                           $"steps between members inside a method {cpus.Sum(c => c.Cpu.IlRegionSteps)}; loop turns {cpus.Sum(c => c.Cpu.IlLoopTurns)}");
@@ -76,6 +78,8 @@ internal static class BootBench
                           $"{1000 * jitCpuMem / Math.Max(1, memBlocks):F2} ms a block, {blocks - memBlocks} without " +
                           $"{1000 * (jitCpu - jitCpuMem) / Math.Max(1, blocks - memBlocks):F2} ms; early exits to the interpreter " +
                           $"{cpus.Sum(c => c.Cpu.IlEarlyExits)}; {cpus.Sum(c => c.Cpu.IlBytesTranslated) / 1024} KiB of IL");
+        Console.WriteLine($"fast path: read-modify-writes on memory through the host pointer {cpus.Sum(c => c.Cpu.FastRmwHostHits)} " +
+                          $"({(cpus[0].Cpu.FastRmwHost ? "on" : "off")}, XENON_SOFTCPU_RMW_HOST)");
         // The runtime's JIT in all (the emulator's own methods at each tier, plus the translations above): what tiering the
         // emulator itself costs. Elapsed time on the compiling threads, so a loaded host inflates it.
         double jitAll = System.Runtime.JitInfo.GetCompilationTime().TotalSeconds;

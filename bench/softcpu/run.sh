@@ -18,6 +18,10 @@
 # XENON_SOFTCPU_IL_REGION_BLOCKS=N (default 8) and XENON_SOFTCPU_IL_REGION_RUNS=N (default 1000) tune them.
 # XENON_SOFTCPU_CHAIN_RECENT=0 sends a block end neither successor slot holds (a RET to a third caller) back through Run
 # instead of looking it up in the recent-block array; the boot mode prints both counts ("dispatch:").
+# XENON_SOFTCPU_LINK_EPOCH=0 checks the next block's page generation and TLB entry in full at every step between blocks
+# instead of only when the link epoch moved; the boot mode prints both counts ("link epoch:").
+# XENON_SOFTCPU_RMW_HOST=0 sends the fast path's read-modify-writes on memory the slow way (translate, read, write)
+# instead of through the TLB entry's host pointer; the boot mode prints how many went direct ("fast path:").
 # XENON_SOFTCPU_IL_TLB=0 makes translations call the host-access helpers instead of probing the TLB in IL; with
 # XENON_SOFTCPU_JITCOST=ROUNDS the boot mode then translates vCPU 0's blocks again, both ways alternately, and prints the
 # JIT's thread CPU time for each (and its fit per block: microseconds + nanoseconds per IL byte).

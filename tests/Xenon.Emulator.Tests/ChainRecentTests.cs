@@ -1,3 +1,4 @@
+using Change = Xenon.Emulator.Tests.Support.CodeChange;
 using Xenon.Emulator.Tests.Support;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -20,8 +21,6 @@ public sealed class ChainRecentTests
     private const ulong AltG = TestMachine.CodeBase + 0x5800; // G's place in the page G's linear page is remapped to
     private const ulong GImmediate = G + 5 + 3;              // add rsi, imm8 = 48 83 C6 ib, after the 5-byte call
     private const int Turns = 400, ChangeAt = 150;           // the change happens in the turn where rcx == ChangeAt
-
-    public enum Change { None, StoreIntoCode, RemapInvlpg, RemapCr3 }
 
     private static void LoadProgram(TestMachine m, Change change)
     {
@@ -60,26 +59,7 @@ public sealed class ChainRecentTests
             a.call(G);
             a.cmp(rcx, ChangeAt);
             a.jne(skip);
-            switch (change)
-            {
-                case Change.StoreIntoCode:
-                    a.mov(rbx, GImmediate);
-                    a.mov(__byte_ptr[rbx], 7);
-                    break;
-                case Change.RemapInvlpg:
-                case Change.RemapCr3:
-                    a.mov(rbx, pteAddress);
-                    a.mov(r8, remapped);
-                    a.mov(__qword_ptr[rbx], r8);
-                    a.mov(rbx, G);
-                    if (change == Change.RemapInvlpg) a.invlpg(__byte_ptr[rbx]);
-                    else
-                    {
-                        a.mov(r9, cr3);
-                        a.mov(cr3, r9);
-                    }
-                    break;
-            }
+            CodeChangeEmitter.Emit(a, change, GImmediate, pteAddress, remapped, G);
             a.Label(ref skip);
             a.dec(rcx);
             a.jnz(top);

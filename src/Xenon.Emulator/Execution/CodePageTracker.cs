@@ -55,6 +55,12 @@ public sealed class CodePageTracker
 
     internal int Generation(ulong page) => page < (ulong)_generation.Length ? Volatile.Read(ref _generation[page]) : 0;
 
+    /// <summary>Moves on whenever any page's generation does: while it stands still, every generation checked before still
+    /// holds (the CPUs' link epoch, Cpu.LinkEpoch.cs).</summary>
+    internal long Version => Volatile.Read(ref _version);
+
+    private long _version;
+
     internal void MarkCode(ulong page)
     {
         if (page >= (ulong)_flags.Length) Grow(page);
@@ -84,6 +90,7 @@ public sealed class CodePageTracker
         }
         if (!ClearFlag(flags, page, CodeFlag)) return false;
         Interlocked.Increment(ref _generation[page]);
+        Interlocked.Increment(ref _version); // after the generation: whoever sees the new version sees the new generation
         return true;
     }
 

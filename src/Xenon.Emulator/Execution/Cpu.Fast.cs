@@ -96,10 +96,20 @@ public sealed partial class Cpu
             }
             case FastKind.IncDecM:
             {
-                if (!Linear(f.Seg, FastEa(ref f), out ulong lin) ||
-                    !TranslateRange(lin, f.Size, AccessKind.Write, UserAccess, out PhysRef r)) return false;
+                if (!Linear(f.Seg, FastEa(ref f), out ulong lin)) return false;
                 ulong mask = SizeMask(f.Size);
-                ulong dst = ReadPhys(in r) & mask;
+                nint host = HostForRmw(lin, f.Size, out ulong page);
+                if (host != 0)
+                {
+                    ulong hd = HostLoad(host, f.Size) & mask;
+                    ulong hr = (f.Sub == (byte)FastAlu.Inc ? hd + 1 : hd - 1) & mask;
+                    HostStore(host, f.Size, hr);
+                    AfterCodeWrite(page >> 12);
+                    SetIncDecFlags(ref f, hd, hr);
+                    return true;
+                }
+                if (!RmwTranslate(lin, f.Size, out PhysRef r, out ulong dst)) return false;
+                dst &= mask;
                 ulong res = (f.Sub == (byte)FastAlu.Inc ? dst + 1 : dst - 1) & mask;
                 WritePhys(in r, res);
                 SetIncDecFlags(ref f, dst, res);
@@ -164,9 +174,25 @@ public sealed partial class Cpu
             case FastKind.ShiftM:
             {
                 int c = FastShiftCount(ref f);
-                if (!Linear(f.Seg, FastEa(ref f), out ulong lin) ||
-                    !TranslateRange(lin, f.Size, AccessKind.Write, UserAccess, out PhysRef r)) return false;
-                ulong dst = ReadPhys(in r) & SizeMask(f.Size);
+                if (!Linear(f.Seg, FastEa(ref f), out ulong lin)) return false;
+                nint host = HostForRmw(lin, f.Size, out ulong page);
+                if (host != 0)
+                {
+                    if (c == 0) return true;
+                    ulong hd = HostLoad(host, f.Size) & SizeMask(f.Size);
+                    ulong hr;
+                    if (f.Sub < 3) hr = ShiftLazy(f.Sub, f.Size, hd, c);
+                    else
+                    {
+                        ShiftResult(ShiftMnemonics[f.Sub], f.Size, hd, c, out hr, out ulong hf);
+                        _s.Lazy.SetAll(hf);
+                    }
+                    HostStore(host, f.Size, hr);
+                    AfterCodeWrite(page >> 12);
+                    return true;
+                }
+                if (!RmwTranslate(lin, f.Size, out PhysRef r, out ulong dst)) return false;
+                dst &= SizeMask(f.Size);
                 if (c == 0) return true;
                 if (f.Sub < 3)
                 {
@@ -329,8 +355,18 @@ public sealed partial class Cpu
             else _s.Lazy.Set(FlagOp.Logic, bits, d, src, d & src);
             return true;
         }
-        if (!TranslateRange(lin, f.Size, AccessKind.Write, UserAccess, out PhysRef r)) return false;
-        ulong dst = ReadPhys(in r) & mask;
+        nint host = HostForRmw(lin, f.Size, out ulong page);
+        if (host != 0)
+        {
+            ulong hd = HostLoad(host, f.Size) & mask;
+            ulong hr = AluResult(op, hd, src, mask);
+            HostStore(host, f.Size, hr);
+            AfterCodeWrite(page >> 12);
+            _s.Lazy.Set(AluFlagOp(op), bits, hd, src, hr);
+            return true;
+        }
+        if (!RmwTranslate(lin, f.Size, out PhysRef r, out ulong dst)) return false;
+        dst &= mask;
         ulong res = AluResult(op, dst, src, mask);
         WritePhys(in r, res);
         _s.Lazy.Set(AluFlagOp(op), bits, dst, src, res);

@@ -136,16 +136,22 @@ public sealed partial class Cpu
         DecodedBlock b = r.Blocks[to];
         if (_end - retired < r.Count[to] || _stopRequested || _nmiPending || SingleBlock || _wroteCode ||
             !(_interrupts is null || (_interruptsSignal && (!Attention.IsRaised || (_s.FlagsControl & RFlags.IF) == 0)))) return false;
-        if (b.LinearStart != linear || b.PhysStart != phys || b.Generation != generation || b.Bitness != 64 ||
-            _code.Generation(phys >> 12) != generation)
+        long stamp = 0;
+        if (_linkEpochs && r.Checked[to] == (stamp = LinkStamp())) LinkChecksSkipped++;
+        else
         {
-            // The member's code changed (or its block was recycled): this method can never enter it again. Drop the
-            // region from the blocks still using it, so that they are translated afresh once hot, with what they hold now.
-            DropRegion(r);
-            return false;
+            LinkChecksFull++;
+            if (b.LinearStart != linear || b.PhysStart != phys || b.Generation != generation || b.Bitness != 64 ||
+                _code.Generation(phys >> 12) != generation)
+            {
+                // The member's code changed (or its block was recycled): this method can never enter it again. Drop the
+                // region from the blocks still using it, so that they are translated afresh once hot, with what they hold now.
+                DropRegion(r);
+                return false;
+            }
+            if (!BlockCurrent(linear, phys, generation)) return false;
+            if (_linkEpochs) r.Checked[to] = stamp;
         }
-        ref TlbEntry e = ref _mmu.Tlb.Entry(linear);
-        if (e.Tag != (linear >> 12) + 1 || e.PhysPage != (phys & ~0xFFFUL) || (e.Allowed & (UserAccess ? 32 : 4)) == 0) return false;
         InstructionsRetired = retired;
         IlInstructionsRun += done;
         IlBlocksRun++;

@@ -309,9 +309,31 @@ public sealed partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool StillCurrent(DecodedBlock b, ulong rip)
     {
-        if (b.Bitness != 64 || b.Generation != _code.Generation(b.PhysStart >> 12)) return false;
-        ref TlbEntry e = ref _mmu.Tlb.Entry(rip);
-        return e.Tag == (rip >> 12) + 1 && e.PhysPage == (b.PhysStart & ~0xFFFUL) && (b.PhysStart & 0xFFF) == (rip & 0xFFF) &&
+        long stamp = 0;
+        if (_linkEpochs)
+        {
+            stamp = LinkStamp();
+            if (b.CheckedStamp == stamp)
+            {
+                LinkChecksSkipped++;
+                return true;
+            }
+        }
+        LinkChecksFull++;
+        if (b.Bitness != 64 || b.LinearStart != rip || !BlockCurrent(rip, b.PhysStart, b.Generation)) return false;
+        if (_linkEpochs) b.CheckedStamp = stamp;
+        return true;
+    }
+
+    /// <summary>Whether code decoded at <paramref name="linear"/> from <paramref name="phys"/> at page generation
+    /// <paramref name="generation"/> is what a fetch at <paramref name="linear"/> would find now: the page's generation is
+    /// unchanged and the TLB entry maps it there executable for this CPL (GetBlock's fast check).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool BlockCurrent(ulong linear, ulong phys, int generation)
+    {
+        if (_code.Generation(phys >> 12) != generation) return false;
+        ref TlbEntry e = ref _tlb.Entry(linear);
+        return e.Tag == (linear >> 12) + 1 && e.PhysPage == (phys & ~0xFFFUL) && (phys & 0xFFF) == (linear & 0xFFF) &&
             (e.Allowed & (UserAccess ? 32 : 4)) != 0;
     }
 
@@ -426,10 +448,17 @@ public sealed partial class Cpu
     {
         long retired = InstructionsRetired + count;
         if (_end - retired < count || _stopRequested || _nmiPending || SingleBlock || _wroteCode ||
-            !(_interrupts is null || (_interruptsSignal && (!Attention.IsRaised || (_s.FlagsControl & RFlags.IF) == 0))) ||
-            _code.Generation(physStart >> 12) != generation) return false;
-        ref TlbEntry e = ref _mmu.Tlb.Entry(linear);
-        if (e.Tag != (linear >> 12) + 1 || e.PhysPage != (physStart & ~0xFFFUL) || (e.Allowed & (UserAccess ? 32 : 4)) == 0) return false;
+            !(_interrupts is null || (_interruptsSignal && (!Attention.IsRaised || (_s.FlagsControl & RFlags.IF) == 0)))) return false;
+        // The running block is the head, not re-decoded while its method runs, so its stamp speaks for these constants.
+        DecodedBlock b = _ilBlock!;
+        long stamp = 0;
+        if (_linkEpochs && b.CheckedStamp == (stamp = LinkStamp()) && b.LinearStart == linear) LinkChecksSkipped++;
+        else
+        {
+            LinkChecksFull++;
+            if (!BlockCurrent(linear, physStart, generation)) return false;
+            if (_linkEpochs && b.LinearStart == linear && b.PhysStart == physStart && b.Generation == generation) b.CheckedStamp = stamp;
+        }
         InstructionsRetired = retired;
         IlInstructionsRun += count;
         IlBlocksRun++;

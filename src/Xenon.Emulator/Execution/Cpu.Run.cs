@@ -226,14 +226,8 @@ public sealed partial class Cpu
         // 64-bit code (linear = RIP) entered here before: valid if its page is unchanged and the TLB still maps RIP's page
         // to it with execute permission, which is what the translation below would find (a TLB hit). This skips the
         // segment, translation and dictionary steps the profile showed at 10-18%.
-        if (b is not null && b.LinearStart == rip && b.Bitness == 64 && _s.Is64BitCode && (_s.Cr0 & ControlBits.Cr0PG) != 0 &&
-            b.Generation == _code.Generation(b.PhysStart >> 12))
-        {
-            ref TlbEntry e = ref _mmu.Tlb.Entry(rip);
-            if (e.Tag == (rip >> 12) + 1 && e.PhysPage == (b.PhysStart & ~0xFFFUL) && (b.PhysStart & 0xFFF) == (rip & 0xFFF) &&
-                (e.Allowed & (UserAccess ? 32 : 4)) != 0)
-                return b;
-        }
+        if (b is not null && b.LinearStart == rip && _s.Is64BitCode && (_s.Cr0 & ControlBits.Cr0PG) != 0 && StillCurrent(b, rip))
+            return b;
         if (!Linear(Seg.Cs, rip, out ulong linear)) return null;
         if (!Translate(linear, AccessKind.Execute, UserAccess, out ulong phys)) return null;
         int bitness = Bitness;
@@ -259,6 +253,7 @@ public sealed partial class Cpu
 
     private DecodedBlock? Decode(ulong rip, ulong linear, ulong phys, int bitness)
     {
+        _decodes++; // the block object returned may be a recycled one: checks stamped on it no longer hold
         int inPage = 0x1000 - (int)(phys & 0xFFF);
         Span<byte> ram = _mem.GetRam(phys, inPage);
         bool cacheable = !ram.IsEmpty;

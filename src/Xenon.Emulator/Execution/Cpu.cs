@@ -14,6 +14,7 @@ public sealed partial class Cpu
     private readonly CpuState _s;
     private readonly IPhysicalMemory _mem;
     private readonly Mmu _mmu;
+    private readonly Tlb _tlb;
     private readonly CodePageTracker _code;
     private readonly BlockCache _blocks;
 
@@ -24,6 +25,7 @@ public sealed partial class Cpu
         _mem = memory;
         _code = codePages ?? new CodePageTracker();
         _mmu = new Mmu(_s, memory, _code);
+        _tlb = _mmu.Tlb;
         _code.AddCpu();
         _blocks = new BlockCache();
         Io = io;

@@ -40,6 +40,10 @@ internal sealed class DecodedBlock
     /// <summary>Chaining: the block last entered after this one (validated like any cached block before it is taken).</summary>
     public DecodedBlock? Successor, Successor2;
 
+    /// <summary>The CPU's link stamp when GetBlock's fast check last passed for this block (-1: never): while the stamp is
+    /// unchanged the check still passes (Cpu.LinkEpoch.cs).</summary>
+    public long CheckedStamp = -1;
+
     /// <summary>Whether the first <paramref name="count"/> instructions access memory themselves (loads, stores, the stack;
     /// not through the fast path's executor): what a translation probes the TLB for.</summary>
     public bool AccessesMemory(int count)
@@ -62,6 +66,7 @@ internal sealed class DecodedBlock
         Executions = 0;
         Successor = null;
         Successor2 = null;
+        CheckedStamp = -1;
     }
 }
 

@@ -17,6 +17,8 @@ internal sealed class IlRegion
     /// <summary>Every member's fast ops one after another: the method's argument (a fallback passes its op by reference).</summary>
     public readonly FastOp[] Ops;
     public readonly int[] OpsBase;
+    /// <summary>Per member, the CPU's link stamp when <see cref="Cpu.IlRegionStep"/>'s member check last passed (-1: never).</summary>
+    public readonly long[] Checked;
 
     public IlRegion(DecodedBlock[] blocks, int headCount)
     {
@@ -27,6 +29,8 @@ internal sealed class IlRegion
         Generation = new int[n];
         Count = new int[n];
         OpsBase = new int[n];
+        Checked = new long[n];
+        Array.Fill(Checked, -1L);
         int total = 0;
         for (int i = 0; i < n; i++)
         {

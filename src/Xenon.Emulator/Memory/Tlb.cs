@@ -39,6 +39,13 @@ internal sealed class Tlb
     private readonly TlbEntry[] _entries = new TlbEntry[Size];
     private bool _hasLargePages;
 
+    /// <summary>
+    /// Moves on with every change to an entry (a fill, INVLPG, a flush), so a check made against the TLB stays true while
+    /// the version is unchanged (the CPU's link epoch, see Cpu.LinkEpoch.cs). Only adding <see cref="TlbEntry.HostKnown"/>
+    /// and the host pointer leaves it alone: no check it stands for reads them.
+    /// </summary>
+    public long Version;
+
     public static int Index(ulong linear) => (int)((linear >> 12) & (Size - 1));
 
     /// <summary>The slot <paramref name="linear"/> maps to (check its Tag before use).</summary>
@@ -58,6 +65,7 @@ internal sealed class Tlb
 
     public void Insert(ulong linear, ulong physPage, byte allowed, bool global, bool large)
     {
+        Version++;
         ref TlbEntry e = ref _entries[Index(linear)];
         e.Tag = (linear >> 12) + 1;
         e.PhysPage = physPage;
@@ -70,6 +78,7 @@ internal sealed class Tlb
     /// <summary>INVLPG. A large page's other 4 KiB pieces may sit in other slots, so with large pages present everything goes.</summary>
     public void FlushPage(ulong linear)
     {
+        Version++;
         if (_hasLargePages)
         {
             FlushAll(keepGlobal: false);
@@ -81,6 +90,7 @@ internal sealed class Tlb
 
     public void FlushAll(bool keepGlobal)
     {
+        Version++;
         bool large = false;
         for (int i = 0; i < Size; i++)
         {
