@@ -218,7 +218,9 @@ public sealed class DomainCommandsTests : IDisposable
         }
         finally
         {
+            // Joined before the event is disposed: a thread still leaving Wait would otherwise throw on it.
             stop.Set();
+            t.Join();
         }
         Assert.Equal(1, VcpuListCommand.Run(["nope"], _out, _err, _world.Context));
         _out.GetStringBuilder().Clear();

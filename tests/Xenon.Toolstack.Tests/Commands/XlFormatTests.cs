@@ -118,7 +118,9 @@ public sealed class ProcParsingTests
         }
         finally
         {
+            // Joined before the event is disposed: a thread still leaving Wait would otherwise throw on it.
             stop.Set();
+            t.Join();
         }
     }
 
