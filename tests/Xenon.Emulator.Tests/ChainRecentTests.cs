@@ -84,21 +84,14 @@ public sealed class ChainRecentTests
     }
 
     [Theory]
-    [InlineData(Change.None, true)]
-    [InlineData(Change.None, false)]
-    [InlineData(Change.StoreIntoCode, true)]
-    [InlineData(Change.StoreIntoCode, false)]
-    [InlineData(Change.RemapInvlpg, true)]
-    [InlineData(Change.RemapInvlpg, false)]
-    [InlineData(Change.RemapCr3, true)]
-    [InlineData(Change.RemapCr3, false)]
+    [MemberData(nameof(CodeChangeEmitter.EveryChangeOnAndOff), MemberType = typeof(CodeChangeEmitter))]
     public void AThirdReturnAddressChainsThroughTheRecentArrayAndSeesEveryChange(Change change, bool il)
     {
         var (fast, slow) = Run(change, il, recent: true);
         Assert.True(slow.S.Halted);
         MachineComparison.AssertSame(slow, fast, change.ToString());
         // G's addend is 3 up to and including the turn of the change, 7 in the ChangeAt - 1 turns after it.
-        ulong expected = change == Change.None ? 3UL * Turns : 3UL * (Turns - ChangeAt + 1) + 7UL * (ChangeAt - 1);
+        ulong expected = CodeChangeEmitter.AddendSum(change, Turns, ChangeAt);
         Assert.Equal(expected, fast.S.Gpr[6]);
         Assert.Equal(3UL * Turns, fast.S.Gpr[2]); // F ran three times a turn
         Assert.True(fast.Cpu.ChainedThroughRecent > Turns, $"{fast.Cpu.ChainedThroughRecent} chained through the recent array");

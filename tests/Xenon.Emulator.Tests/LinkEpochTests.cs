@@ -87,18 +87,10 @@ public sealed class LinkEpochTests
         return m;
     }
 
-    private static ulong Expected(Change change) =>
-        change == Change.None ? 3UL * Turns : 3UL * (Turns - ChangeAt + 1) + 7UL * (ChangeAt - 1);
+    private static ulong Expected(Change change) => CodeChangeEmitter.AddendSum(change, Turns, ChangeAt);
 
     [Theory]
-    [InlineData(Change.None, true)]
-    [InlineData(Change.None, false)]
-    [InlineData(Change.StoreIntoCode, true)]
-    [InlineData(Change.StoreIntoCode, false)]
-    [InlineData(Change.RemapInvlpg, true)]
-    [InlineData(Change.RemapInvlpg, false)]
-    [InlineData(Change.RemapCr3, true)]
-    [InlineData(Change.RemapCr3, false)]
+    [MemberData(nameof(CodeChangeEmitter.EveryChangeOnAndOff), MemberType = typeof(CodeChangeEmitter))]
     public void EveryChangeToALinkedBlockIsSeen(Change change, bool epochs)
     {
         var fast = Fast(epochs);

@@ -9,6 +9,21 @@ public enum CodeChange { None, StoreIntoCode, RemapInvlpg, RemapCr3 }
 
 public static class CodeChangeEmitter
 {
+    /// <summary>Every change, each with the test's flag on and off.</summary>
+    public static TheoryData<CodeChange, bool> EveryChangeOnAndOff => new()
+    {
+        { CodeChange.None, true }, { CodeChange.None, false },
+        { CodeChange.StoreIntoCode, true }, { CodeChange.StoreIntoCode, false },
+        { CodeChange.RemapInvlpg, true }, { CodeChange.RemapInvlpg, false },
+        { CodeChange.RemapCr3, true }, { CodeChange.RemapCr3, false },
+    };
+
+    /// <summary>The sum a loop of <paramref name="turns"/> adds when the changed code adds 3 up to and including the
+    /// turn of the change (the one where the down-counter equals <paramref name="changeAt"/>) and 7 (the stored
+    /// immediate, or the remapped page's addend) in the <paramref name="changeAt"/> − 1 turns after it.</summary>
+    public static ulong AddendSum(CodeChange change, int turns, int changeAt) =>
+        change == CodeChange.None ? 3UL * (ulong)turns : 3UL * (ulong)(turns - changeAt + 1) + 7UL * (ulong)(changeAt - 1);
+
     /// <summary>Emits <paramref name="change"/>: a byte store of 7 at <paramref name="immediate"/>, or
     /// <paramref name="remapped"/> written to the PTE at <paramref name="pteAddress"/> followed by INVLPG of
     /// <paramref name="page"/> or a CR3 reload. Clobbers rbx, r8 and r9.</summary>
