@@ -2,6 +2,7 @@ using Microsoft.Win32.SafeHandles;
 using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Pci;
 using Xenon.Domain.Save;
+using Xenon.Machine.Cpu;
 using Xenon.Machine.State;
 
 namespace Xenon.Domain.SaveRestore;
@@ -17,7 +18,6 @@ namespace Xenon.Domain.SaveRestore;
 /// <remarks>A hint: a record that does not decode is left to the restore, which refuses it by name.</remarks>
 internal sealed class FirstTouchPages
 {
-    private const uint MsrWallClockNew = 0x4b56_4d00, MsrSystemTimeNew = 0x4b56_4d01;
     private const string VirtioPciIdPrefix = "pci:virtio-";
 
     // Guest-physical byte ranges; a few per vCPU and per queue.
@@ -42,8 +42,8 @@ internal sealed class FirstTouchPages
         }
         foreach (var msr in vcpu.Msrs)
         {
-            if (msr.Index == MsrSystemTimeNew && (msr.Value & 1) != 0) _ranges.Add((msr.Value & ~1UL, 32));
-            else if (msr.Index == MsrWallClockNew && msr.Value != 0) _ranges.Add((msr.Value, 12));
+            if (msr.Index == KvmClockMsrs.SystemTimeNew && (msr.Value & 1) != 0) _ranges.Add((msr.Value & ~1UL, 32));
+            else if (msr.Index == KvmClockMsrs.WallClockNew && msr.Value != 0) _ranges.Add((msr.Value, 12));
         }
     }
 

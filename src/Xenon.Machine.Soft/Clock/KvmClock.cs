@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xenon.Machine.Cpu;
 
 namespace Xenon.Machine.Soft.Clock;
 
@@ -11,7 +12,7 @@ namespace Xenon.Machine.Soft.Clock;
 /// </summary>
 internal sealed class KvmClock
 {
-    public const uint MsrWallClockNew = 0x4b56_4d00, MsrSystemTimeNew = 0x4b56_4d01;
+    public const uint MsrWallClockNew = KvmClockMsrs.WallClockNew, MsrSystemTimeNew = KvmClockMsrs.SystemTimeNew;
 
     private readonly long _origin = Stopwatch.GetTimestamp();
     private readonly Lock _gate = new();

@@ -3,6 +3,7 @@ using Xenon.Devices.State;
 using Xenon.Devices.Virtio.Queue;
 using Xenon.Machine.IoEvents;
 using Xenon.Machine.Memory;
+using Xenon.Machine.State;
 
 namespace Xenon.Devices.Virtio.Net;
 
@@ -159,19 +160,19 @@ public sealed partial class VirtioNet : IVirtioDevice, IStateful, IQuiescable, I
             ReceiveOffloads = VirtioNetFeatures.ReceiveOffloads(_negotiated);
             // A refusal leaves the backend's earlier (narrower, since reset clears them) offloads, and receive
             // normalisation drops anything the driver did not accept, so it is safe to carry on.
-            Xenon.Machine.State.RestoreProfile.Mark("net setup");
+            RestoreProfile.Mark("net setup");
             ApplyOffloads(ReceiveOffloads);
-            Xenon.Machine.State.RestoreProfile.Mark(_backendOffloadsSet ? "offloads (set)" : "offloads (unchanged)");
+            RestoreProfile.Mark(_backendOffloadsSet ? "offloads (set)" : "offloads (unchanged)");
             // A restored session leaves receive interest to the transport's kick of every queue after the restore
             // (RestoreCompleted, served on the I/O thread): turned on here, with the tap already holding frames, it
             // woke the I/O thread into this lock while the restore held it, inside a migration's downtime.
             if (_restored is null || RestoredInterestNow) SetReceiveInterest(true);
-            Xenon.Machine.State.RestoreProfile.Mark("interest");
+            RestoreProfile.Mark("interest");
             if (_restored is { } restored)
             {
                 _restored = null;
                 ResumeSession(restored);
-                Xenon.Machine.State.RestoreProfile.Mark("session");
+                RestoreProfile.Mark("session");
             }
         }
     }

@@ -12,7 +12,7 @@ internal static class KvmMsrsToSave
         MiscEnable = 0x1a0, Pat = 0x277, TscDeadline = 0x6e0,
         Star = 0xc000_0081, Lstar = 0xc000_0082, Cstar = 0xc000_0083, Sfmask = 0xc000_0084, KernelGsBase = 0xc000_0102, TscAux = 0xc000_0103,
         KvmWallClock = 0x11, KvmSystemTime = 0x12,
-        KvmWallClockNew = 0x4b56_4d00, KvmSystemTimeNew = 0x4b56_4d01, KvmAsyncPfEn = 0x4b56_4d02, KvmStealTime = 0x4b56_4d03,
+        KvmWallClockNew = Cpu.KvmClockMsrs.WallClockNew, KvmSystemTimeNew = Cpu.KvmClockMsrs.SystemTimeNew, KvmAsyncPfEn = 0x4b56_4d02, KvmStealTime = 0x4b56_4d03,
         KvmPvEoiEn = 0x4b56_4d04, KvmPollControl = 0x4b56_4d05, KvmAsyncPfInt = 0x4b56_4d06,
         MtrrDefType = 0x2ff;
 
