@@ -95,4 +95,52 @@ public sealed class DomainLaunchTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_root, "log")));
         Assert.True(Assert.Single(_refusals).NameInUse);
     }
+
+    private DomainLaunch.Started StartedSleeper(string seconds)
+    {
+        var dir = new DomainRuntimeDirectory(Path.Combine(_root, "domains", "w"));
+        Directory.CreateDirectory(dir.Path);
+        var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", seconds))!;
+        return new DomainLaunch.Started(new DomainSpec { Name = "w", DomId = 1, MemoryMiB = 64, Kernel = "/k" }, dir, "/dev/null", process);
+    }
+
+    [Fact]
+    public void WaitForStateReturnsTheStateLineAndLeavesTheProcessRunning()
+    {
+        var started = StartedSleeper("30");
+        int pid = started.Process.Id;
+        try
+        {
+            File.WriteAllText(started.Dir.StateFile, "running\n");
+            Assert.Equal("running", DomainLaunch.WaitForState(started, TimeSpan.FromSeconds(10)));
+            using var still = System.Diagnostics.Process.GetProcessById(pid);
+            Assert.False(still.HasExited, "a domain process that reported its state must be left running");
+        }
+        finally
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void WaitForStateStopsAProcessThatSaysNothingInTime()
+    {
+        var started = StartedSleeper("30");
+        int pid = started.Process.Id;
+        using var watch = System.Diagnostics.Process.GetProcessById(pid);
+        Assert.Null(DomainLaunch.WaitForState(started, TimeSpan.FromMilliseconds(200)));
+        Assert.True(watch.WaitForExit(TimeSpan.FromSeconds(10)), $"domain process {pid} was left running after the wait gave up");
+    }
+
+    [Fact]
+    public void WaitForStateGivesUpAtOnceOnAProcessThatExitedWithoutAState()
+    {
+        var started = StartedSleeper("0");
+        started.Process.WaitForExit();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Null(DomainLaunch.WaitForState(started, TimeSpan.FromSeconds(30)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"waited {clock.Elapsed} for a process that had already exited");
+    }
 }
