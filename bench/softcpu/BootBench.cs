@@ -57,6 +57,7 @@ internal static class BootBench
         // CPU time rather than wall time: comparable between runs on a host whose load from other work varies.
         double cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         Console.WriteLine($"process CPU time {cpuSeconds:F1} s: {retired / cpuSeconds / 1e6:F1} M instructions per CPU-second");
+        Console.WriteLine($"threads' CPU time: {ThreadTimes()}");
         Console.WriteLine($"IL tier: {string.Join(",", cpus.Select(c => c.Cpu.IlTier ? "on" : "off"))}; blocks translated " +
                           $"{cpus.Sum(c => c.Cpu.IlBlocksTranslated)}, translated block runs {cpus.Sum(c => c.Cpu.IlBlocksRun)}, " +
                           $"of them chained {cpus.Sum(c => c.Cpu.IlBlocksChained)}; interpreted blocks chained {cpus.Sum(c => c.Cpu.InterpretedBlocksChained)}");
@@ -78,6 +79,11 @@ internal static class BootBench
                           $"{1000 * jitCpuMem / Math.Max(1, memBlocks):F2} ms a block, {blocks - memBlocks} without " +
                           $"{1000 * (jitCpu - jitCpuMem) / Math.Max(1, blocks - memBlocks):F2} ms; early exits to the interpreter " +
                           $"{cpus.Sum(c => c.Cpu.IlEarlyExits)}; {cpus.Sum(c => c.Cpu.IlBytesTranslated) / 1024} KiB of IL");
+        Console.WriteLine($"IL tier: async {string.Join(",", cpus.Select(c => c.Cpu.IlAsync ? "on" : "off"))} (XENON_SOFTCPU_IL_ASYNC); " +
+                          $"queued {cpus.Sum(c => c.Cpu.IlAsyncQueued)}, installed {cpus.Sum(c => c.Cpu.IlAsyncInstalled)}, " +
+                          $"refused (queue full) {cpus.Sum(c => c.Cpu.IlAsyncRefused)}, discarded (code changed) {cpus.Sum(c => c.Cpu.IlAsyncDiscarded)}; " +
+                          $"worker thread CPU for them {cpus.Sum(c => c.Cpu.IlTranslationWorkerCpuNs) / 1e9:F2} s; methods JIT-compiled on " +
+                          $"the vCPU thread while translating {cpus.Sum(c => c.Cpu.IlTranslationJitMethods)}");
         Console.WriteLine($"fast path: read-modify-writes on memory through the host pointer {cpus.Sum(c => c.Cpu.FastRmwHostHits)} " +
                           $"({(cpus[0].Cpu.FastRmwHost ? "on" : "off")}, XENON_SOFTCPU_RMW_HOST)");
         // The runtime's JIT in all (the emulator's own methods at each tier, plus the translations above): what tiering the
@@ -135,6 +141,33 @@ internal static class BootBench
                               $"{bytes[emitted] / 1024} KiB of IL, thread CPU ms median {sorted[sorted.Count / 2]:F0} " +
                               $"(min {sorted[0]:F0}, max {sorted[^1]:F0})");
         }
+    }
+
+    /// <summary>CPU seconds per thread name (Linux /proc; the busiest first): the vCPU thread's is the boot's critical path,
+    /// the translator's and the runtime's own (tiering) run beside it when a core is free.</summary>
+    private static string ThreadTimes()
+    {
+        var byName = new Dictionary<string, double>();
+        try
+        {
+            foreach (string task in Directory.GetDirectories("/proc/self/task"))
+            {
+                string stat;
+                try { stat = File.ReadAllText(Path.Combine(task, "stat")); }
+                catch (IOException) { continue; } // the thread ended meanwhile
+                int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+                string name = stat[(open + 1)..close];
+                string[] f = stat[(close + 2)..].Split(' ');
+                // fields 14 and 15 of stat (utime, stime), counted from the state field (3) after the name
+                double sec = (double.Parse(f[11]) + double.Parse(f[12])) / 100.0;
+                byName[name] = byName.GetValueOrDefault(name) + sec;
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return "(no /proc)";
+        }
+        return string.Join(", ", byName.Where(kv => kv.Value >= 0.05).OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}"));
     }
 
     private static double? Final(MarkerWatch serial) => FinalMarkers.Select(serial.At).FirstOrDefault(t => t is not null);

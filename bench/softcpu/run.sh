@@ -22,6 +22,9 @@
 # instead of only when the link epoch moved; the boot mode prints both counts ("link epoch:").
 # XENON_SOFTCPU_RMW_HOST=0 sends the fast path's read-modify-writes on memory the slow way (translate, read, write)
 # instead of through the TLB entry's host pointer; the boot mode prints how many went direct ("fast path:").
+# XENON_SOFTCPU_IL_ASYNC=0 translates hot blocks on the vCPU's own thread instead of the background translator thread
+# (the blocks then wait for the JIT instead of running interpreted meanwhile); the boot mode prints what was queued and
+# installed ("async") and each thread's CPU seconds ("threads' CPU time": vcpu0 is the boot's critical path).
 # XENON_SOFTCPU_IL_TLB=0 makes translations call the host-access helpers instead of probing the TLB in IL; with
 # XENON_SOFTCPU_JITCOST=ROUNDS the boot mode then translates vCPU 0's blocks again, both ways alternately, and prints the
 # JIT's thread CPU time for each (and its fit per block: microseconds + nanoseconds per IL byte).

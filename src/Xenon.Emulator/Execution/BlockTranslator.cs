@@ -7,13 +7,20 @@ namespace Xenon.Emulator.Execution;
 
 /// <summary>
 /// A hot block's leading fast-path instructions as one host method (with a region, its members' too: the method starts at
-/// member <c>entry</c>, 0 being the block it was translated for). Returns the number of instructions it retired in the
+/// member <c>entry</c>, 0 being the block it was translated for; a negative entry returns 0 at once, touching nothing). Returns the number of instructions it retired in the
 /// member it stopped in (RIP then points past the last of them, or at a taken branch's target), or the one's complement
 /// of the index of the instruction that failed with a pending fault (RIP not yet put back, nothing of it committed).
 /// </summary>
 /// <remarks>Closed over its vCPU (blocks are per-vCPU): a closed delegate is called without the shuffle thunk an open
 /// static one needs.</remarks>
 internal delegate int TranslatedBlock(FastOp[] ops, int entry);
+
+/// <summary>The CPU's options a translation is emitted with, read on the vCPU thread (a background translation must not
+/// read the live CPU).</summary>
+internal readonly record struct IlEmitOptions(bool RegistersInLocals, bool InlineHostAccess, bool Loops, bool EmittedTlb)
+{
+    public static IlEmitOptions Of(Cpu cpu) => new(cpu.IlRegistersInLocals, cpu.IlInlineHostAccess, cpu.IlLoops, cpu.IlEmittedTlb);
+}
 
 /// <summary>
 /// Translates the <see cref="FastOp"/>s of a 64-bit block into IL (<see cref="DynamicMethod"/>) with the interpreter's
@@ -94,13 +101,13 @@ internal sealed partial class BlockTranslator
     private FlagOp _fuseOp;
     private int _fuseBits;
 
-    private BlockTranslator(Cpu cpu, DecodedBlock block, int count, IlRegion? region)
+    private BlockTranslator(IlEmitOptions options, DecodedBlock block, int count, IlRegion? region)
     {
-        _inLocals = cpu.IlRegistersInLocals;
-        _inlineHost = cpu.IlInlineHostAccess;
+        _inLocals = options.RegistersInLocals;
+        _inlineHost = options.InlineHostAccess;
         // Registers in locals would need the write-back on each turn: loops only with registers in the state.
-        _loops = cpu.IlLoops && !_inLocals && count == block.Count;
-        _selfEdges = cpu.IlLoops;
+        _loops = options.Loops && !_inLocals && count == block.Count;
+        _selfEdges = options.Loops;
         _block = _head = block;
         _count = _headCount = count;
         _region = region;
@@ -119,7 +126,7 @@ internal sealed partial class BlockTranslator
         _sideExits = new Label?[count];
         bool memory = block.AccessesMemory(count);
         for (int i = 1; region is not null && i < region.Blocks.Length; i++) memory |= region.Blocks[i].AccessesMemory(region.Count[i]);
-        _emittedTlb = cpu.IlEmittedTlb && memory;
+        _emittedTlb = options.EmittedTlb && memory;
         if (_emittedTlb)
         {
             _tlb = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
@@ -154,17 +161,33 @@ internal sealed partial class BlockTranslator
     /// </summary>
     public static TranslatedBlock? Translate(Cpu cpu, DecodedBlock[] blocks, out int count, out int ilBytes, out IlRegion? region)
     {
+        DynamicMethod? m = EmitMethod(IlEmitOptions.Of(cpu), blocks, out count, out ilBytes, out region);
+        return m is null ? null : Bind(m, cpu);
+    }
+
+    /// <summary>
+    /// <see cref="Translate(Cpu, DecodedBlock[], out int, out int, out IlRegion?)"/>'s method, not yet bound to a CPU. It
+    /// reads only <paramref name="options"/> and <paramref name="blocks"/> (not the CPU), so a background thread can
+    /// emit it from snapshots of the blocks.
+    /// </summary>
+    public static DynamicMethod? EmitMethod(IlEmitOptions options, DecodedBlock[] blocks, out int count, out int ilBytes,
+        out IlRegion? region)
+    {
         ilBytes = 0;
         region = null;
         DecodedBlock block = blocks[0];
         count = Translatable(block);
         if (count == 0 || !block.HasFast) return null;
         if (blocks.Length > 1) region = new IlRegion(blocks, count);
-        var t = new BlockTranslator(cpu, block, count, region);
+        var t = new BlockTranslator(options, block, count, region);
         t.Emit();
         ilBytes = t._il.ILOffset;
-        return (TranslatedBlock)t._method.CreateDelegate(typeof(TranslatedBlock), cpu);
+        return t._method;
     }
+
+    /// <summary>The method closed over <paramref name="cpu"/> (the same compiled code for every CPU it is bound to).</summary>
+    public static TranslatedBlock Bind(DynamicMethod method, Cpu cpu) =>
+        (TranslatedBlock)method.CreateDelegate(typeof(TranslatedBlock), cpu);
 
     private void Emit()
     {
@@ -175,6 +198,15 @@ internal sealed partial class BlockTranslator
             int n = i == 0 ? _headCount : _region!.Count[i];
             for (int k = 0; k < n; k++) _used |= Uses(ref b.Fast[k]);
         }
+        // A negative entry returns before reading anything: the translator thread calls the method so to have the JIT
+        // compile it there (Cpu.IlAsync), without running any of it (a compare and branch the CPU predicts every time).
+        Label body = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldarg_2);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Bge, body);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Ret);
+        _il.MarkLabel(body);
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, StateField);
         _il.Emit(OpCodes.Stloc, _state);

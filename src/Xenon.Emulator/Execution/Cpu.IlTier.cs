@@ -29,13 +29,21 @@ public sealed partial class Cpu
     /// <summary>
     /// Executions of a block before it is translated. The JIT takes 0.2-0.7 ms a block on this host (P8) and a translated
     /// run saves some nanoseconds, so only very hot blocks pay off: at 50, a Linux boot translated ~40 000 blocks and
-    /// spent half its time in the JIT; at 20 000 about 900, and the boot needed 1.6x less CPU time than without.
+    /// spent half its time in the JIT; at 20 000 about 900, and the boot needed 1.6x less CPU time than without. With the
+    /// JIT on the background thread (<see cref="IlAsync"/>) the vCPU does not wait for it, and 5 000 runs pay (P14).
     /// </summary>
-    public int IlThreshold { get; set; } = IlThresholdDefault;
+    public int IlThreshold { get; set; } = IlAsyncDefault ? IlAsyncThresholdDefault : IlThresholdDefault;
 
-    /// <summary>Default for <see cref="IlThreshold"/> (XENON_SOFTCPU_IL_THRESHOLD overrides it, for tuning).</summary>
+    /// <summary>Default for <see cref="IlThreshold"/> when translating on the vCPU's thread (XENON_SOFTCPU_IL_THRESHOLD
+    /// overrides it, for tuning).</summary>
     public static int IlThresholdDefault { get; set; } =
         int.TryParse(Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_THRESHOLD"), out int t) && t > 0 ? t : 20_000;
+
+    /// <summary>Default for <see cref="IlThreshold"/> with <see cref="IlAsyncDefault"/> on: the JIT no longer holds the vCPU
+    /// up, so blocks are worth translating sooner (boots alternating 20 000, 10 000, 5 000 and 2 000, docs/benchmarks.md
+    /// "P14"); XENON_SOFTCPU_IL_THRESHOLD overrides it too.</summary>
+    public static int IlAsyncThresholdDefault { get; set; } =
+        int.TryParse(Environment.GetEnvironmentVariable("XENON_SOFTCPU_IL_THRESHOLD"), out int t) && t > 0 ? t : 5_000;
 
     /// <summary>
     /// Whether a translation keeps the GPRs in IL locals (written back at every exit, fault path and slow memory access)
@@ -129,6 +137,10 @@ public sealed partial class Cpu
     /// wall time on a loaded host also counts other work.</summary>
     public long IlTranslationCpuNs { get; private set; }
     public long IlTranslationCpuNsMemory { get; private set; }
+    /// <summary>Methods the runtime compiled on this vCPU's thread while it translated (synchronously: each translation's
+    /// own method, and helpers at their first call) or installed a background translation and ran it first (none once the
+    /// helpers are compiled: the worker's call compiled the method).</summary>
+    public long IlTranslationJitMethods { get; private set; }
     /// <summary>Bytes of IL the translations took (the JIT's cost grows with it).</summary>
     public long IlBytesTranslated { get; private set; }
     /// <summary>Translated blocks with at least one memory access of their own (loads, stores, the stack).</summary>
@@ -149,11 +161,21 @@ public sealed partial class Cpu
         TranslatedBlock? il = block.Il;
         if (il is null)
         {
-            if (block.Executions < 0) return 0;
+            if (block.Executions < 0)
+            {
+                // Tried already, or waiting for the background translator: installed at the first run after it finished.
+                return block.Pending is { Finished: true } job ? RunInstalled(ref block, job, end) : 0;
+            }
             int runs = ++block.Executions;
             if ((runs < IlThreshold && !HotEarly(block, runs)) || ReferenceEquals(block, _scratch)) return 0;
+            if (IlAsync)
+            {
+                QueueTranslation(block);
+                return 0;
+            }
             block.Executions = -1;
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), c0 = ThreadCpuClock.Now();
+            long j0 = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
             int count = 0, bytes = 0;
             IlRegion? region = null;
             // Checked here, not only in IlTierDefault, so the trimmer sees the dynamic code as unreachable in NativeAOT.
@@ -164,23 +186,7 @@ public sealed partial class Cpu
             block.IlCount = count;
             IlBlocksTranslated++;
             IlInstructionsTranslated += count;
-            if (region is not null)
-            {
-                // The other members are translated now too (whole), and run through this method when found on their own.
-                IlRegionsTranslated++;
-                IlRegionMembers += region.Blocks.Length - 1;
-                for (int i = 0; i < region.Blocks.Length; i++)
-                {
-                    DecodedBlock m = region.Blocks[i];
-                    m.Il = il;
-                    m.Region = region;
-                    m.RegionEntry = i;
-                    m.Executions = -1;
-                    if (i == 0) continue;
-                    m.IlCount = region.Count[i];
-                    IlInstructionsTranslated += region.Count[i];
-                }
-            }
+            if (region is not null) InstallMembers(region, il);
             IlBytesTranslated += bytes;
             _translatedLog?.Add(block);
             if (_s.InterruptShadow || end - InstructionsRetired < count) return 0;
@@ -188,6 +194,7 @@ public sealed partial class Cpu
             int first = RunIl(block, il);
             IlTranslationTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             long cpu = ThreadCpuClock.Now() - c0;
+            IlTranslationJitMethods += System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - j0;
             IlTranslationCpuNs += cpu;
             if (block.AccessesMemory(count))
             {
@@ -199,6 +206,25 @@ public sealed partial class Cpu
         // The translation retires its instructions without looking at the budget, and knows no interrupt shadow.
         if (_s.InterruptShadow || end - InstructionsRetired < block.IlCount) return 0;
         return AfterRegion(ref block, RunIl(block, il), end);
+    }
+
+    /// <summary>
+    /// The first run of a block whose background translation finished: installs it (<see cref="InstallTranslation"/>) and
+    /// runs it. What this costs the vCPU thread is counted as its translating time (the worker's is apart), so the boot
+    /// bench shows whether any JIT is left on the vCPU thread.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int RunInstalled(ref DecodedBlock block, IlTranslationJob job, long end)
+    {
+        long c0 = ThreadCpuClock.Now(), j0 = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
+        TranslatedBlock? il = InstallTranslation(block, job);
+        if (il is null) return 0;
+        int first = _s.InterruptShadow || end - InstructionsRetired < block.IlCount ? int.MinValue : RunIl(block, il);
+        long cpu = ThreadCpuClock.Now() - c0;
+        IlTranslationJitMethods += System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - j0;
+        IlTranslationCpuNs += cpu;
+        if (job.Live[0].AccessesMemory(job.Count)) IlTranslationCpuNsMemory += cpu;
+        return first == int.MinValue ? 0 : AfterRegion(ref block, first, end);
     }
 
     /// <summary>After a translation ran: <paramref name="block"/> becomes the block it stopped in (a region's method may

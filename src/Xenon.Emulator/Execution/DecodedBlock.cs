@@ -36,6 +36,10 @@ internal sealed class DecodedBlock
     public int Executions;
     /// <summary>The CPU's retired count at the first of those executions (how fast the block is getting hot).</summary>
     public long FirstRun;
+    /// <summary>The background translation this block waits for (<see cref="Cpu.IlAsync"/>; null: none). Only the vCPU
+    /// thread writes it; the worker reads the block's code only through <see cref="CodeSnapshot"/> (and this field as a
+    /// hint whether the job is still wanted).</summary>
+    public IlTranslationJob? Pending;
 
     /// <summary>Chaining: the block last entered after this one (validated like any cached block before it is taken).</summary>
     public DecodedBlock? Successor, Successor2;
@@ -56,6 +60,29 @@ internal sealed class DecodedBlock
         return false;
     }
 
+    /// <summary>
+    /// A copy of what a translation reads (instructions, fast ops, addresses, generation): a re-decode reuses this object
+    /// and its arrays in place, so a translation made on another thread must read a copy taken on the vCPU thread.
+    /// </summary>
+    public DecodedBlock CodeSnapshot() => new()
+    {
+        Instructions = Instructions.AsSpan(0, Count).ToArray(),
+        Fast = Fast.AsSpan(0, Math.Min(Count, Fast.Length)).ToArray(),
+        HasFast = HasFast,
+        AllFast = AllFast,
+        Count = Count,
+        PhysStart = PhysStart,
+        LinearStart = LinearStart,
+        Bitness = Bitness,
+        Generation = Generation,
+    };
+
+    /// <summary>Whether this block still holds the code <paramref name="snapshot"/> was taken from (not re-decoded or
+    /// recycled since: a re-decode keeps these fields only for the same code at the same generation).</summary>
+    public bool Holds(DecodedBlock snapshot) =>
+        LinearStart == snapshot.LinearStart && PhysStart == snapshot.PhysStart && Generation == snapshot.Generation &&
+        Bitness == snapshot.Bitness && Count == snapshot.Count;
+
     /// <summary>Forgets everything derived from the previous contents (a re-decode reuses the object).</summary>
     public void ResetDerived()
     {
@@ -64,6 +91,7 @@ internal sealed class DecodedBlock
         Region = null;
         RegionEntry = 0;
         Executions = 0;
+        Pending = null;
         Successor = null;
         Successor2 = null;
         CheckedStamp = -1;

@@ -46,6 +46,15 @@ internal sealed class IlRegion
         for (int i = 0; i < n; i++) Array.Copy(blocks[i].Fast, 0, Ops, OpsBase[i], Count[i]);
     }
 
+    /// <summary>
+    /// Points the region at the live blocks of the vCPU (a background translation builds it from snapshots of them,
+    /// <see cref="DecodedBlock.CodeSnapshot"/>); the snapshot fields above stay what the method was emitted from.
+    /// </summary>
+    public void Adopt(DecodedBlock[] live)
+    {
+        for (int i = 0; i < Blocks.Length; i++) Blocks[i] = live[i];
+    }
+
     /// <summary>The member that starts at <paramref name="linear"/>, or -1.</summary>
     public int IndexOf(ulong linear)
     {
