@@ -6,8 +6,9 @@
 #   bash bench/l1-bench.sh RESULTS RUNS "SIZES" "VMMS"
 #
 # Per VMM, size and workload: boot the guest once on src, then RUNS migrations back and forth over the veth. Each
-# records the VMM's own figures (Xenon: the sender's downtime, from its pause until the destination reported the
-# guest running; QEMU: `info migrate` downtime), total time, bytes sent, and a downtime seen from outside: a peer
+# records the VMM's own figures (Xenon: the sender's downtime, from its pause until it read the destination's
+# report that the guest runs, and, beside it, from the pause until the destination let its vCPUs go, both hosts
+# being one here; QEMU: `info migrate` downtime), total time, bytes sent, and a downtime seen from outside: a peer
 # on the hosts' shared network pings the guest every PING_MS ms and the longest run of lost replies, times the
 # interval, is the time the guest did not answer. Results: RESULTS/raw.tsv (one line a migration), env.txt, logs/.
 # host-soft.sh runs this on the build host itself (BENCH_XENON_ACCEL=soft, BENCH_QEMU_ACCEL=tcg, BENCH_GUEST,
@@ -125,10 +126,10 @@ stop_ping() {
         NR > 1 && $1 - p - 1 > gap { gap = $1 - p - 1 } { p = $1 } END { printf "%d", (gap + 0) * iv }'
 }
 
-row() { # vmm size workload run from to downtime_ms total_ms bytes ping_gap_ms wall_ms passes status
+row() { # vmm size workload run from to downtime_ms total_ms bytes ping_gap_ms wall_ms passes status resumed_ms
     printf '%s\n' "$(IFS=$'\t'; echo "$*")" >> "$RES/raw.tsv"
 }
-[ -f "$RES/raw.tsv" ] || echo -e "vmm\tsize_mib\tworkload\trun\tfrom\tto\tdowntime_ms\ttotal_ms\tbytes\tping_gap_ms\twall_ms\tpasses\tstatus" > "$RES/raw.tsv"
+[ -f "$RES/raw.tsv" ] || echo -e "vmm\tsize_mib\tworkload\trun\tfrom\tto\tdowntime_ms\ttotal_ms\tbytes\tping_gap_ms\twall_ms\tpasses\tstatus\tresumed_ms" > "$RES/raw.tsv"
 
 # ------------------------------------------------------------------ Xenon
 xenon_case() { # SIZE WORKLOAD [VMM]: VMM xenon-base runs $XENON_BASE (another build, compared in the same session)
@@ -189,11 +190,13 @@ CFG
         local f=$LOG/$vmm-$size-$wl-$r-migrate.txt
         local down total bytes passes
         down=$(sed -n 's/.*; downtime \([0-9.]*\) ms.*/\1/p' "$f")
+        # pause to the destination's vCPUs let go (the same host's clock): the time the guest did not run
+        local resumed; resumed=$(sed -n 's/.*(resumed at the destination \([0-9.]*\) ms after the pause).*/\1/p' "$f")
         total=$(sed -n 's/.*; migration \([0-9.]*\) ms;.*/\1/p' "$f")
         bytes=$(sed -n 's/.*migrated: \([0-9]*\) bytes.*/\1/p' "$f")
         passes=$(sed -n 's/.* in \([0-9]*\) passes.*/\1/p' "$f")
-        row "$label" "$size" "$wl" "$r" "$at" "$to" "${down:--}" "${total:--}" "${bytes:--}" "$gap" "$wall" "${passes:--}" "$([ $rc = 0 ] && echo ok || echo "fail-$rc")"
-        say "$vmm $size MiB $wl run $r: $at -> $to rc=$rc downtime ${down:-?} ms, total ${total:-?} ms, ${bytes:-?} bytes, ping gap $gap ms"
+        row "$label" "$size" "$wl" "$r" "$at" "$to" "${down:--}" "${total:--}" "${bytes:--}" "$gap" "$wall" "${passes:--}" "$([ $rc = 0 ] && echo ok || echo "fail-$rc")" "${resumed:--}"
+        say "$vmm $size MiB $wl run $r: $at -> $to rc=$rc downtime ${down:-?} ms (resumed ${resumed:-?} ms after the pause), total ${total:-?} ms, ${bytes:-?} bytes, ping gap $gap ms"
         [ $rc = 0 ] || { cat "$f" >&2; break; }
         at=$to
         sleep 3
@@ -255,7 +258,7 @@ qemu_case() { # SIZE WORKLOAD
         total=$(echo "$info" | sed -n 's/^total time: *\([0-9]*\) ms/\1/p')
         kb=$(echo "$info" | sed -n 's/^transferred ram: *\([0-9]*\) kbytes/\1/p')
         local passes; passes=$(echo "$info" | sed -n 's/^dirty sync count: *\([0-9]*\)/\1/p')
-        row qemu "$size" "$wl" "$r" "$at" "$to" "${down:--}" "${total:--}" "$(( ${kb:-0} * 1024 ))" "$gap" "$wall" "${passes:--}" "${status:-none}"
+        row qemu "$size" "$wl" "$r" "$at" "$to" "${down:--}" "${total:--}" "$(( ${kb:-0} * 1024 ))" "$gap" "$wall" "${passes:--}" "${status:-none}" -
         say "qemu $size MiB $wl run $r: $at -> $to $status downtime ${down:-?} ms, total ${total:-?} ms, ${kb:-?} KiB, ping gap $gap ms"
         hmp "$at" "quit" > /dev/null
         sleep 1

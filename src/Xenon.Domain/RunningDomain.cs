@@ -95,6 +95,7 @@ public sealed class RunningDomain : IDisposable, ISaveSource, IRestoreTarget
     private bool _startedParked;
     void IRestoreTarget.PrepareDevices() => Devices.PrepareForRestore();
     void IRestoreTarget.ResumeVcpus() => Machine.Resume();
+    void IRestoreTarget.SpinParkedVcpus(TimeSpan time) => Machine.SpinParkedVcpus(time);
     void IRestoreTarget.Crash(string reason) => Machine.RequestShutdown(ShutdownReason.Crash, reason);
 
     public void Dispose()

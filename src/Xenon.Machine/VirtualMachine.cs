@@ -39,7 +39,7 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
         foreach (var region in memory.Regions) backend.MapMemory(region, logDirtyPages);
         _vcpus = new IVcpuBackend[vcpuCount];
         _threads = new Thread[vcpuCount];
-        _parking = new VcpuParking(vcpuCount);
+        _parking = new VcpuParking(vcpuCount, VcpuParking.DefaultSpin);
     }
 
     public IVmBackend Backend { get; }
@@ -123,6 +123,10 @@ public sealed class VirtualMachine : IMachineControl, IVcpuExitHandler, IDisposa
             _parking.WaitUntilParked();
         }
     }
+
+    /// <summary>Parked vCPU threads spin for <paramref name="time"/> (bounded, see <see cref="VcpuParking"/>) instead of
+    /// sleeping: a caller that expects to restore state or resume soon has the threads find it at once.</summary>
+    public void SpinParkedVcpus(TimeSpan time) => _parking.SpinFor(time);
 
     /// <summary>Lets the parked vCPUs run the guest again.</summary>
     public void Resume()

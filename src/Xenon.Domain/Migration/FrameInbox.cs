@@ -61,12 +61,19 @@ internal sealed class FrameInbox : IDisposable
     /// <exception cref="MigrationRefusedException">The peer sent Error.</exception>
     /// <exception cref="TimeoutException">Nothing came within <paramref name="timeout"/>.</exception>
     /// <exception cref="IOException">The connection ended or broke.</exception>
-    public MigrationFrame Take(MigrationFrameType expected, TimeSpan timeout)
+    public MigrationFrame Take(MigrationFrameType expected, TimeSpan timeout) => Take(expected, timeout, out _);
+
+    /// <summary>The next frame, which must be <paramref name="expected"/>, and when this process read it off the
+    /// connection (<see cref="System.Diagnostics.Stopwatch"/> ticks): before the hand-over to the caller's thread.</summary>
+    public MigrationFrame Take(MigrationFrameType expected, TimeSpan timeout, out long receivedAt)
     {
+        receivedAt = 0;
         if (!_items.TryTake(out var item, timeout))
             throw new TimeoutException($"no {expected} from the peer within {timeout.TotalSeconds:0} s");
-        if (item is MigrationFrame frame)
+        if (item is Arrival arrival)
         {
+            var frame = arrival.Frame;
+            receivedAt = arrival.At;
             if (frame.Type == MigrationFrameType.Error) throw new MigrationRefusedException(frame.Text);
             if (frame.Type != expected) throw new MigrationProtocolException($"expected {expected}, the peer sent {frame.Type}");
             return frame;
@@ -105,6 +112,7 @@ internal sealed class FrameInbox : IDisposable
             while (true)
             {
                 var frame = MigrationFraming.Read(_channel.Receive);
+                long at = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (frame is null)
                 {
                     _items.Add("closed");
@@ -122,7 +130,7 @@ internal sealed class FrameInbox : IDisposable
                     }
                     continue;
                 }
-                _items.Add(frame.Value);
+                _items.Add(new Arrival(frame.Value, at));
                 if (frame.Value.Type == MigrationFrameType.Error)
                 {
                     Refusal = frame.Value.Text;
@@ -143,4 +151,6 @@ internal sealed class FrameInbox : IDisposable
 
     /// <summary>From here on a closing connection is expected (the caller is done, or is about to break it).</summary>
     public void Dispose() => _closing = true;
+
+    private sealed record Arrival(MigrationFrame Frame, long At);
 }

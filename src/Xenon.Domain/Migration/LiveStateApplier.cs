@@ -12,7 +12,7 @@ namespace Xenon.Domain.Migration;
 /// Applies a migration stream's vCPU, platform and device records to the parked target as they arrive, instead of
 /// after End (docs/migration.md, "Destination"): the machine's state goes in as soon as every vCPU and the platform
 /// have theirs, each device's as soon as its record is read, so the apply runs while the sender is still encoding and
-/// sending the rest. Only the devices' completion (BAR moves, a kick per queue) waits for End, which also checks that
+/// sending the rest. Only the devices' completion (BAR moves; the kick per queue follows the run) waits for End, which also checks that
 /// every device had a record. Nothing runs before End and the go either way: a stream that breaks after some state
 /// was applied leaves a guest that never ran, and the caller discards it.
 /// </summary>
@@ -28,6 +28,7 @@ internal sealed class LiveStateApplier
     private readonly DeviceStateRestore _devices;
     private readonly List<PendingDeviceState> _early = [];
     private readonly StringBuilder _profile = new();
+    private readonly QueueKicksAfterRun _kicks = new();
     private bool _machineApplied;
     private bool _stateSeen;
     private bool _completed;
@@ -48,6 +49,10 @@ internal sealed class LiveStateApplier
     public bool StateSeen => _stateSeen;
 
     public int DeviceCount => _devices.RestoredCount + _early.Count;
+
+    /// <summary>After the guest runs (or is left paused): the virtio functions' queue kicks that <see cref="Complete"/> left
+    /// out of the window (<see cref="QueueKicksAfterRun"/>).</summary>
+    public void KickQueues() => _kicks.Kick();
 
     /// <summary>"vCPU and platform +ms, ID +ms…, completed ID +ms…, GC …" once the state has been applied.</summary>
     public string Profile => _profile.ToString();
@@ -108,9 +113,11 @@ internal sealed class LiveStateApplier
         foreach (var device in set.Devices)
         {
             var steps = new RestoreProfile();
-            using (steps.Enter()) device.RestoreCompleted();
-            AppendTimed(device.StateId, steps);
+            bool kept;
+            using (steps.Enter()) kept = _kicks.CompleteOrKeep(device);
+            if (!kept) AppendTimed(device.StateId, steps);
         }
+        if (_kicks.Count > 0) _profile.Append(" (").Append(_kicks.Count.ToString(CultureInfo.InvariantCulture)).Append(" virtio functions' queue kicks after the run)");
         Append($"; GC gen0/1/2 {GC.CollectionCount(0) - _gen0}/{GC.CollectionCount(1) - _gen1}/{GC.CollectionCount(2) - _gen2}, paused {(GC.GetTotalPauseDuration() - _gcPause).TotalMilliseconds:0.0}");
         // Code ReadyToRun did not cover is compiled inside the window, on whichever thread ran it first.
         // The numbers are the process's JIT count before and after: the methods' names are then those lines of a

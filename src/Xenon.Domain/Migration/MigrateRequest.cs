@@ -75,7 +75,10 @@ public static class MigrateRequest
             $"{{\"ok\":true,\"bytes\":{r.BytesSent},\"pages\":{r.PagesSent},\"passes\":{r.Rounds.Count},\"final_pages\":{final.Pages},") +
             $"\"stop_reason\":\"{r.StopReason}\"," +
             FormattableString.Invariant(
-                $"\"downtime_ms\":{r.Downtime.TotalMilliseconds:0.###},\"stop_copy_ms\":{r.StopCopy.TotalMilliseconds:0.###},\"total_ms\":{r.Total.TotalMilliseconds:0.###},") +
+                $"\"downtime_ms\":{r.Downtime.TotalMilliseconds:0.###},") +
+            (r.ResumedAfterPause is { } resumed ? FormattableString.Invariant($"\"resumed_after_pause_ms\":{resumed.TotalMilliseconds:0.###},") : "") +
+            FormattableString.Invariant(
+                $"\"stop_copy_ms\":{r.StopCopy.TotalMilliseconds:0.###},\"total_ms\":{r.Total.TotalMilliseconds:0.###},") +
             $"\"rounds\":[{string.Join(",", r.Rounds.Select(x => FormattableString.Invariant($"{{\"pages\":{x.Pages},\"bytes\":{x.Bytes},\"ms\":{x.Duration.TotalMilliseconds:0.###},\"paused\":{(x.Paused ? "true" : "false")}}}")))}]," +
             $"\"report\":{Json(r.DestinationReport)}}}";
     }

@@ -21,6 +21,15 @@ namespace Xenon.Domain.Migration;
 /// </remarks>
 public static class MigrationReceiver
 {
+    /// <summary>How long the parked vCPU threads spin after a pre-copy pass has been applied: if it was the last, the
+    /// sender pauses, captures and sends the state within a few ms, and the vCPU state's apply then finds its thread
+    /// running. Bounded again by the machine (3 ms by default; XENON_PARK_SPIN_MS=0: no spinning).</summary>
+    private static readonly TimeSpan PassEndSpin = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>XENON_MIGRATE_GO_ON_POOL=1: the go is read on a pool thread while the devices complete, as before (for
+    /// measuring); otherwise on the applying thread after them, where it is already waiting in the socket.</summary>
+    internal static readonly bool GoOnPool = Environment.GetEnvironmentVariable("XENON_MIGRATE_GO_ON_POOL") == "1";
+
     /// <summary>Starts the target's vCPU threads parked and warms the apply path (<see cref="MigrationWarmup"/>): what
     /// <see cref="Receive"/> does first unless told the target is prepared. A domain process does it before it takes the
     /// stream, so that a receiver prepared ahead of the migration (<c>migrate-receive --prepare</c>) has it done before
@@ -73,6 +82,14 @@ public static class MigrationReceiver
             TimeSpan endAt = default, firstState = default;
             bool ended = false;
             Task<MigrationFrame?>? goRead = null;
+            // The go is read on this thread; a sender that sends End but never its go is cut off by this, since a
+            // stream need not have a receive timeout of its own. Made now, armed at End.
+            bool goTimedOut = false;
+            using var goGuard = new Timer(_ =>
+            {
+                Volatile.Write(ref goTimedOut, true);
+                channel.Abort();
+            });
             while (!ended && reader.TryReadRecord(out var record))
             {
                 switch (record.Type)
@@ -85,13 +102,17 @@ public static class MigrationReceiver
                     case SaveRecordType.MemoryPages:
                         state.RequireBeforeState(record);
                         pages.Apply(record);
+                        // A short record ends a pass (the writer fills records up to PagesPerRecord).
+                        if (record.MemoryPages.Count < SaveFormat.PagesPerRecord) target.SpinParkedVcpus(PassEndSpin);
                         break;
                     case SaveRecordType.End:
                         ended = true;
                         endAt = clock.Elapsed;
                         phases.Mark("End");
-                        // The Go is right behind End: its read overlaps the apply.
-                        goRead = Task.Run(() => MigrationFraming.Read(channel.Receive));
+                        // The Go is right behind End, in the same write: by the time the devices have completed it waits in
+                        // the socket, and reading it here costs one read, where a pool thread costs a hand-over each way.
+                        if (GoOnPool) goRead = Task.Run(() => MigrationFraming.Read(channel.Receive));
+                        else goGuard.Change(goTimeout, Timeout.InfiniteTimeSpan);
                         break;
                     case SaveRecordType.DomainConfig:
                         break; // the toolstack built this domain from it
@@ -128,23 +149,32 @@ public static class MigrationReceiver
             phases.Mark("devices completed");
 
             step = "waiting for the sender's go";
-            var go = ReadGo(channel, goRead!, goTimeout);
+            var go = goRead is not null ? ReadGo(channel, goRead, goTimeout) : ReadGoHere(channel, goGuard, ref goTimedOut, goTimeout);
             phases.Mark("go");
             bool paused = go.Text == "paused";
             var readyToResume = clock.Elapsed;
-            if (!paused) target.ResumeVcpus();
+            long? resumedAtNs = null;
+            if (!paused)
+            {
+                // Taken as the release begins (a lock and a pulse): a vCPU thread it wakes may preempt this one before
+                // the call returns, and a stamp after it would count time the guest already ran.
+                resumedAtNs = RunningReport.NowNs();
+                target.ResumeVcpus();
+            }
             phases.Mark(paused ? "left paused" : "resumed");
             lowLatency?.Dispose();
             var result = new MigrationReceiveResult(totals.DataPages, totals.ZeroPages, state.DeviceCount, paused, endAt, readyToResume - endAt, clock.Elapsed);
             try
             {
-                MigrationFraming.Write(channel.Send, MigrationFrameType.Running, paused ? "paused" : "running");
+                MigrationFraming.Write(channel.Send, MigrationFrameType.Running, RunningReport.Format(paused, resumedAtNs));
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
                 log($"migration: the domain runs, but the sender could not be told so: {e.Message}");
             }
-            log($"migration: phases: {phases}");
+            // After the report: their I/O threads' wake-ups no longer compete with the window's last steps.
+            state.KickQueues();
+            log($"migration: phases: {phases}; 0 at monotonic {phases.OriginNs} ns");
             log($"migration: apply (from the first state record, {(endAt - firstState).TotalMilliseconds:0.0} ms before End): {state.Profile}");
             return result;
         }
@@ -187,7 +217,28 @@ public static class MigrationReceiver
             channel.Abort();
             throw new TimeoutException($"no go from the sender within {timeout.TotalSeconds:0} s");
         }
-        var frame = read.GetAwaiter().GetResult() ?? throw new EndOfStreamException("the sender closed the connection before its go");
+        return CheckGo(read.GetAwaiter().GetResult());
+    }
+
+    private static MigrationFrame ReadGoHere(MigrationChannel channel, Timer guard, ref bool timedOut, TimeSpan timeout)
+    {
+        MigrationFrame? frame;
+        try
+        {
+            frame = MigrationFraming.Read(channel.Receive);
+        }
+        catch (Exception e) when (e is IOException or MigrationProtocolException && Volatile.Read(ref timedOut))
+        {
+            throw new TimeoutException($"no go from the sender within {timeout.TotalSeconds:0} s", e);
+        }
+        guard.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (frame is null && Volatile.Read(ref timedOut)) throw new TimeoutException($"no go from the sender within {timeout.TotalSeconds:0} s");
+        return CheckGo(frame);
+    }
+
+    private static MigrationFrame CheckGo(MigrationFrame? read)
+    {
+        var frame = read ?? throw new EndOfStreamException("the sender closed the connection before its go");
         if (frame.Type == MigrationFrameType.Error) throw new MigrationRefusedException($"the sender called the migration off: {frame.Text}");
         if (frame.Type != MigrationFrameType.Go) throw new MigrationProtocolException($"expected Go, the sender sent {frame.Type}");
         return frame;

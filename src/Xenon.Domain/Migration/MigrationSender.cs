@@ -26,6 +26,10 @@ public static class MigrationSender
     /// rented before the bytes come, grown if they need more.</summary>
     private const int HeldCapacity = 288 << 10;
 
+    /// <summary>XENON_MIGRATE_DISPOSE_FIRST=1: the save stream writer is disposed before Running is waited for, and the
+    /// downtime ends when this thread takes Running, as before (for measuring).</summary>
+    private static readonly bool DisposeFirst = Environment.GetEnvironmentVariable("XENON_MIGRATE_DISPOSE_FIRST") == "1";
+
     public static MigrationResult Migrate(IMigrationSource source, MigrationChannel channel, MigrationPolicy policy,
         string destination, bool leavePaused = false, Action<string>? log = null)
     {
@@ -54,6 +58,9 @@ public static class MigrationSender
             var precopy = new PrecopyRounds(policy, ramBytes);
             PrecopyStopReason stop;
             TimeSpan downtimeStart, stopCopy;
+            long pausedAt; // Stopwatch ticks, the same instant as downtimeStart
+            MigrationFrame running = default;
+            long runningAt = 0;
             byte[] go;
             using (var writer = new SaveStreamWriter(counted, header))
             {
@@ -115,6 +122,7 @@ public static class MigrationSender
                 phases.Mark($"{precopy.Rounds} rounds");
                 go = MigrationFraming.Encode(MigrationFrameType.Go, wasPaused || leavePaused ? "paused" : "running");
                 step = "pausing the vCPUs";
+                pausedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 downtimeStart = total.Elapsed;
                 lowLatency = new DowntimeGcMode();
                 if (!source.VcpusPaused)
@@ -154,24 +162,37 @@ public static class MigrationSender
                 // Go follows End at once (protocol 3): the receiver runs the domain as soon as it has checked and applied
                 // everything, without a round trip inside the downtime. It is a go only for a complete stream: a receiver
                 // that fails before that answers Error instead, and the source resumes below. Sent before the writer's
-                // Dispose, which took a steady 2 ms here on the build host (returning its pooled buffers): after the
-                // go it overlaps the receiver's apply instead of delaying it.
+                // Dispose, so that nothing this thread does delays the receiver's apply.
                 step = "sending End and telling the receiver to run the domain";
                 counted.Release(go);
                 sentGo = true;
                 phases.Mark("End and go sent");
+                // Running is waited for before the writer's Dispose: what this thread does after the go (2–10 ms
+                // measured for the Dispose on a loaded build host, most of it this thread descheduled while the
+                // receiver's threads woke) must not come between the receiver's answer and its reading here.
+                if (!DisposeFirst) running = WaitForRunning(inbox, policy, phases, ref step, out runningAt);
             }
             phases.Mark("writer disposed");
+            if (DisposeFirst)
+            {
+                running = WaitForRunning(inbox, policy, phases, ref step, out _);
+                runningAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
 
-            step = "waiting for the receiver to report the domain running";
-            var running = inbox.Take(MigrationFrameType.Running, policy.ReplyTimeout);
-            // Taken here, not after the log line below: writing the log (a lock and a flush, slow on a loaded host)
-            // is not time the guest stood still.
-            var ranAt = total.Elapsed;
-            phases.Mark("running");
+            // The downtime ends when this process read Running off the connection (the inbox's thread), not when this
+            // thread took it: that hand-over, and writing the log below, are not time the guest stood still.
+            var downtime = System.Diagnostics.Stopwatch.GetElapsedTime(pausedAt, runningAt);
+            var ranAt = downtimeStart + downtime;
             lowLatency?.Dispose();
-            log($"migration to {destination}: phases: {phases}");
-            var result = new MigrationResult((ulong)counted.Written, rounds, stop, ranAt - downtimeStart, stopCopy, ranAt, running.Text);
+            var report = RunningReport.Parse(running.Text);
+            var resumedAfter = report.ResumedAfter(RunningReport.TicksToNs(pausedAt), downtime);
+            log($"migration to {destination}: phases: {phases}; 0 at monotonic {phases.OriginNs} ns");
+            log(FormattableString.Invariant(
+                $"migration to {destination}: downtime {downtime.TotalMilliseconds:0.00} ms (pause to Running read here); the destination let its vCPUs go {(resumedAfter is { } after ? after.TotalMilliseconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " ms after the pause" : "at an unknown time (another clock)")}"));
+            var result = new MigrationResult((ulong)counted.Written, rounds, stop, downtime, stopCopy, ranAt, report.State)
+            {
+                ResumedAfterPause = resumedAfter,
+            };
             inbox.Dispose();
             StopLogging(source, ref logging);
             return result;
@@ -209,6 +230,14 @@ public static class MigrationSender
             }
             throw new MigrationException($"cannot migrate to {destination}: {step}: {reason}", sourceRunning: true, e);
         }
+    }
+
+    private static MigrationFrame WaitForRunning(FrameInbox inbox, MigrationPolicy policy, PhaseTimeline phases, ref string step, out long receivedAt)
+    {
+        step = "waiting for the receiver to report the domain running";
+        var running = inbox.Take(MigrationFrameType.Running, policy.ReplyTimeout, out receivedAt);
+        phases.Mark("running");
+        return running;
     }
 
     /// <summary>Waits until the receiver has applied everything sent so far. Without it, bytes still in socket buffers

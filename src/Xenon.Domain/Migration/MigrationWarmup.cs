@@ -66,11 +66,19 @@ public static class MigrationWarmup
                 throw new InvalidOperationException($"the warm-up stream has a {record.Type} record");
         }
         state.Complete();
-        // After End the receiver reads the go on a pool thread: its first frame read, and maybe the pool's first thread.
+        state.KickQueues();
+        // After End the receiver arms the go's guard timer and reads the go on its own thread: the first frame read,
+        // the timer's first arming. (Measured the old way, on a pool thread: that thread's first run too.)
         using var frame = new MemoryStream();
         MigrationFraming.Write(frame, MigrationFrameType.Go, "running");
         frame.Position = 0;
-        Task.Run(() => MigrationFraming.Read(frame)).GetAwaiter().GetResult();
+        using (var guard = new Timer(_ => { }))
+        {
+            guard.Change(TimeSpan.FromHours(1), Timeout.InfiniteTimeSpan);
+            if (MigrationReceiver.GoOnPool) Task.Run(() => MigrationFraming.Read(frame)).GetAwaiter().GetResult();
+            else MigrationFraming.Read(frame);
+            guard.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
         return true;
     }
 

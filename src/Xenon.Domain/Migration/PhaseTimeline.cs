@@ -11,7 +11,11 @@ namespace Xenon.Domain.Migration;
 /// </summary>
 internal sealed class PhaseTimeline
 {
+    private readonly long _origin = Stopwatch.GetTimestamp();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <summary>Where this timeline's 0 lies on CLOCK_MONOTONIC, in ns: the two sides' lines on one host line up by it.</summary>
+    public long OriginNs => RunningReport.TicksToNs(_origin);
     private readonly List<(string Phase, double Ms)> _marks = [];
 
     public TimeSpan Elapsed => _clock.Elapsed;

@@ -24,6 +24,13 @@ public interface IRestoreTarget
 
     void ResumeVcpus();
 
+    /// <summary>Parked vCPU threads spin (bounded by the machine) for <paramref name="time"/> instead of sleeping: the
+    /// caller expects to apply state or resume soon (a migration's receiver after each pre-copy pass), and a running
+    /// thread takes that at once, where a sleeping one must be woken and scheduled first.</summary>
+    void SpinParkedVcpus(TimeSpan time)
+    {
+    }
+
     /// <summary>Readies the devices' host side for the saved state to come, before it is known (a migration's receiver,
     /// a prepared restore): work the devices' activation would otherwise do inside the downtime, such as a tap's
     /// offloads. It changes nothing the guest sees; the state's own apply still sets whatever differs.</summary>

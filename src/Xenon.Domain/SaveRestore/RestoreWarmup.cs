@@ -39,6 +39,7 @@ internal static class RestoreWarmup
         using (machineSteps.Enter()) state.StartMachine(target);
         var deviceSteps = new StringBuilder();
         state.RestoreDevices(target, deviceSteps);
+        state.KickQueues();
         _ = machineSteps.Summary("vCPU and platform");
         WarmFirstChain();
         return true;

@@ -113,10 +113,18 @@ internal sealed class RestoredStateRecords
         foreach (var device in set.Devices)
         {
             var steps = new RestoreProfile();
-            using (steps.Enter()) device.RestoreCompleted();
-            profile?.Append(' ').Append(steps.Summary(device.StateId));
+            bool kept;
+            using (steps.Enter()) kept = _kicks.CompleteOrKeep(device);
+            if (!kept) profile?.Append(' ').Append(steps.Summary(device.StateId));
         }
+        if (_kicks.Count > 0) profile?.Append(" (").Append(_kicks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(" virtio functions' queue kicks after the run)");
     }
+
+    /// <summary>After the guest runs (or is left paused): the virtio functions' queue kicks that
+    /// <see cref="RestoreDevices"/> left out of restore-to-running (<see cref="QueueKicksAfterRun"/>).</summary>
+    public void KickQueues() => _kicks.Kick();
+
+    private readonly QueueKicksAfterRun _kicks = new();
 
     /// <summary>Refuses a stream whose memory map is not the one the receiving domain's configuration built.</summary>
     /// <param name="mapName">How the message names the stream's map ("the saved memory map").</param>

@@ -177,6 +177,7 @@ public sealed class SavedDomainReader : IDisposable
             if (!paused) target.ResumeVcpus();
             long runningAt = Stopwatch.GetTimestamp();
             var running = clock.Elapsed;
+            state.KickQueues();
             var sinceOpen = _sinceOpen.Elapsed;
             if (verifier is not null && log is not null)
                 verifier.Finished += (problem, took) => log(problem is null

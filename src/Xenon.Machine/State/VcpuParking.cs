@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Xenon.Machine.State;
 
 /// <summary>
@@ -6,6 +8,14 @@ namespace Xenon.Machine.State;
 /// and each vCPU thread parks here; <see cref="WaitUntilParked"/> returns once every live thread has parked.
 /// One monitor guards it all: pausing is rare, so simplicity beats lock-free here.
 /// </summary>
+/// <remarks>
+/// With a spin bound (<see cref="DefaultSpin"/>, 3 ms): for that long after a pause, after each state
+/// operation, and while <see cref="SpinFor"/> asks it, a parked thread spins (outside the monitor) instead of sleeping
+/// on it, and so does a requester waiting for the threads: the next step of a save or a migration's downtime (the
+/// capture after the pause, the resume after the restore) is then a store that a running thread sees, not a futex wake
+/// plus the scheduler's latency. Past the bound everything sleeps on the monitor as before (docs/migration.md, "Parked
+/// vCPUs that spin").
+/// </remarks>
 internal sealed class VcpuParking
 {
     private readonly object _gate = new();
@@ -16,12 +26,26 @@ internal sealed class VcpuParking
     private int _workPending;
     private bool _pauseRequested;
     private bool _stopping;
+    private readonly long _spinTicks;
+    private long _hotUntil; // Stopwatch timestamp until which waiting threads spin
 
-    public VcpuParking(int vcpuCount)
+    /// <param name="spin">How long threads spin after a pause or a state operation before they sleep (zero: never).</param>
+    public VcpuParking(int vcpuCount, TimeSpan spin)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(spin, TimeSpan.Zero);
         _work = new Action<int>?[vcpuCount];
         _workErrors = new Exception?[vcpuCount];
+        _spinTicks = (long)(spin.TotalSeconds * Stopwatch.Frequency);
     }
+
+    /// <summary>The default spin bound: XENON_PARK_SPIN_MS (0: never spin, for measuring), else 3 ms. Short on purpose:
+    /// on the 2-core build host under load a 10 ms spin took the CPU the migration's other threads needed and the
+    /// downtime grew, 3 ms cut it (docs/benchmarks.md, "m9").</summary>
+    public static TimeSpan DefaultSpin { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("XENON_PARK_SPIN_MS"), out int ms) && ms >= 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(3);
+
+    /// <summary>True while waiting threads spin rather than sleep.</summary>
+    public bool Spinning => Stopwatch.GetTimestamp() < Volatile.Read(ref _hotUntil);
 
     /// <summary>Read without the lock by the vCPU loop between runs; a stale false is corrected by the kick that follows every request.</summary>
     public bool PauseRequested => Volatile.Read(ref _pauseRequested);
@@ -38,7 +62,31 @@ internal sealed class VcpuParking
 
     public void RequestPause()
     {
-        lock (_gate) _pauseRequested = true;
+        lock (_gate)
+        {
+            _pauseRequested = true;
+            Heat(_spinTicks);
+        }
+    }
+
+    /// <summary>Parked threads (and requesters) spin for <paramref name="time"/>, at most the bound given at construction,
+    /// from now: a caller that knows a state operation or a resume is near (a migration's receiver between pre-copy
+    /// rounds) has it find the threads running. Does nothing when spinning is off.</summary>
+    public void SpinFor(TimeSpan time)
+    {
+        long ticks = Math.Min(_spinTicks, (long)(time.TotalSeconds * Stopwatch.Frequency));
+        if (ticks <= 0) return;
+        lock (_gate) Heat(ticks);
+    }
+
+    // Lock held. Sleeping parked threads are woken so that they spin.
+    private void Heat(long ticks)
+    {
+        if (ticks <= 0) return;
+        long until = Stopwatch.GetTimestamp() + ticks;
+        if (until <= _hotUntil) return;
+        Volatile.Write(ref _hotUntil, until);
+        Monitor.PulseAll(_gate);
     }
 
     /// <summary>Lets every parked thread return to running the guest.</summary>
@@ -76,9 +124,43 @@ internal sealed class VcpuParking
     {
         lock (_gate)
         {
-            while (_parked < _live && !_stopping) Monitor.Wait(_gate);
+            while (_parked < _live && !_stopping)
+            {
+                if (Spinning) SpinOutside(Awaited.AllParked, 0);
+                else Monitor.Wait(_gate);
+            }
             return _live > 0 && !_stopping;
         }
+    }
+
+    // Lock held on entry and on return; released while spinning. Spins while the condition holds and the window lasts;
+    // the caller re-checks under the lock, so a change made (under the lock) as the window ends is not missed.
+    private void SpinOutside(Awaited what, int index)
+    {
+        Monitor.Exit(_gate);
+        try
+        {
+            var spin = new SpinWait();
+            while (StillWaiting(what, index) && Spinning) spin.SpinOnce(sleep1Threshold: -1);
+        }
+        finally
+        {
+            Monitor.Enter(_gate);
+        }
+    }
+
+    private enum Awaited { AllParked, WorkOrRelease, WorkDone }
+
+    // Read without the lock: the fields change under it, and the caller decides under it again.
+    private bool StillWaiting(Awaited what, int index)
+    {
+        if (Volatile.Read(ref _stopping)) return false;
+        return what switch
+        {
+            Awaited.AllParked => Volatile.Read(ref _parked) < Volatile.Read(ref _live),
+            Awaited.WorkOrRelease => Volatile.Read(ref _pauseRequested) && Volatile.Read(ref _work[index]) is null,
+            _ => Volatile.Read(ref _workPending) > 0,
+        };
     }
 
     /// <summary>Called by vCPU thread <paramref name="index"/> when it sees a pause request: waits, running any work
@@ -96,7 +178,9 @@ internal sealed class VcpuParking
                     var work = _work[index];
                     if (work is null)
                     {
-                        Monitor.Wait(_gate);
+                        if (Spinning)
+                            SpinOutside(Awaited.WorkOrRelease, index);
+                        else Monitor.Wait(_gate);
                         continue;
                     }
                     _work[index] = null;
@@ -117,6 +201,8 @@ internal sealed class VcpuParking
                     }
                     _workErrors[index] = error;
                     if (_workPending > 0) _workPending--; // 0 already if the requester gave up because the machine stopped
+                    // What follows a state operation (the resume after a restore, the next operation) comes soon.
+                    Heat(_spinTicks);
                     Monitor.PulseAll(_gate);
                 }
             }
@@ -143,6 +229,7 @@ internal sealed class VcpuParking
                 _workErrors[i] = null;
             }
             _workPending = _work.Length;
+            Heat(_spinTicks);
             Monitor.PulseAll(_gate);
             while (_workPending > 0)
             {
@@ -152,7 +239,8 @@ internal sealed class VcpuParking
                     _workPending = 0;
                     throw new InvalidOperationException("the machine stopped while its vCPUs' state was being transferred");
                 }
-                Monitor.Wait(_gate);
+                if (Spinning) SpinOutside(Awaited.WorkDone, 0);
+                else Monitor.Wait(_gate);
             }
             for (int i = 0; i < _workErrors.Length; i++)
                 if (_workErrors[i] is { } e) throw new InvalidOperationException($"vCPU {i}: {e.Message}", e);

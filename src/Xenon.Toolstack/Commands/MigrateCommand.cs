@@ -92,9 +92,11 @@ public static class MigrateCommand
             foreach (var round in rounds.EnumerateArray())
                 stderr.WriteLine($"migration sender: pass {i++}: {Number(round, "pages")} pages, {Number(round, "bytes")} bytes, {Number(round, "ms")} ms{(round.TryGetProperty("paused", out var p) && p.ValueKind == JsonValueKind.True ? " (paused)" : "")}");
         }
+        // Only when the destination's clock is this host's (bench/migration reads it beside the downtime).
+        string resumed = r.TryGetProperty("resumed_after_pause_ms", out _) ? $" (resumed at the destination {Number(r, "resumed_after_pause_ms")} ms after the pause)" : "";
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"migration sender: domain {d.Name} migrated: {Number(r, "bytes")} bytes, {Number(r, "pages")} pages in {Number(r, "passes")} passes " +
-            $"(pre-copy ended: {Text(r, "stop_reason")}, {Number(r, "final_pages")} pages while paused); downtime {Number(r, "downtime_ms")} ms; " +
+            $"(pre-copy ended: {Text(r, "stop_reason")}, {Number(r, "final_pages")} pages while paused); downtime {Number(r, "downtime_ms")} ms{resumed}; " +
             $"migration {Number(r, "total_ms")} ms; " +
             $"{clock.Elapsed.TotalMilliseconds:0} ms in all"));
         // The domain ends by itself once migrated; wait for it to be gone so that its name is free here.

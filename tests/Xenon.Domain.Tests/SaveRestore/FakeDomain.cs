@@ -53,6 +53,19 @@ internal sealed class FakeDomain : ISaveSource, IRestoreTarget, IDisposable
     /// <summary>When <see cref="ResumeVcpus"/> was last called (a Stopwatch timestamp), 0 if never.</summary>
     public long ResumedAt { get; private set; }
 
+    /// <summary>Every <see cref="SpinParkedVcpus"/> request, with how many data pages the memory held then (not in
+    /// <see cref="Events"/>, whose exact order other tests check).</summary>
+    public List<(TimeSpan Time, int PagesWithData)> SpinRequests { get; } = [];
+
+    public void SpinParkedVcpus(TimeSpan time)
+    {
+        int pages = 0;
+        foreach (var region in Memory.Regions)
+            for (ulong at = 0; at < region.Size; at += 4096)
+                if (Memory.GetSpan(region.GuestAddress + at, 4096).IndexOfAnyExcept((byte)0) >= 0) pages++;
+        SpinRequests.Add((time, pages));
+    }
+
     public void QuiesceDevices() => Step("quiesce");
 
     public void ResumeDevices() => Events.Add("resume devices");
