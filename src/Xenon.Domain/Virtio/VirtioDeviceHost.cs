@@ -90,9 +90,24 @@ internal sealed class VirtioDeviceHost : IDisposable
     /// not finish within <paramref name="timeout"/>.</summary>
     public void QuiesceIo(TimeSpan timeout)
     {
+        BeginQuiesce();
+        CompleteQuiesce(timeout);
+    }
+
+    /// <summary>The first half of <see cref="QuiesceIo"/>: asks the I/O thread to park and returns at once, so that a
+    /// domain's devices all wake to park together rather than one after another. Follow with
+    /// <see cref="CompleteQuiesce"/>, or <see cref="AbandonQuiesce"/> if the quiesce is given up.</summary>
+    public void BeginQuiesce()
+    {
         _released.Reset();
         _quiesced.Reset();
         _quiesce!.Signal();
+    }
+
+    /// <summary>The second half of <see cref="QuiesceIo"/>: waits until the I/O thread parked, then quiesces the model's
+    /// own off-loop work. On a timeout or a model's failure the thread is let go and the exception propagates.</summary>
+    public void CompleteQuiesce(TimeSpan timeout)
+    {
         if (!_quiesced.Wait(timeout))
         {
             _released.Set();
@@ -109,6 +124,9 @@ internal sealed class VirtioDeviceHost : IDisposable
             throw;
         }
     }
+
+    /// <summary>Gives up a quiesce begun but not completed: the I/O thread runs on (the model was never quiesced).</summary>
+    public void AbandonQuiesce() => _released.Set();
 
     /// <summary>Lets a quiesced device and its I/O thread run on. Harmless if it is not quiesced.</summary>
     public void ResumeIo()
