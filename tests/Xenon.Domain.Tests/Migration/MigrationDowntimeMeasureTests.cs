@@ -129,27 +129,14 @@ public sealed class MigrationDowntimeMeasureTests
     }
 
     /// <summary>A read pass-through that notes which threads read.</summary>
-    private sealed class ReaderThreads(Stream inner) : Stream
+    private sealed class ReaderThreads(Stream inner) : ReadPassThrough(inner)
     {
         public ConcurrentBag<int> Threads { get; } = [];
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
             Threads.Add(Environment.CurrentManagedThreadId);
-            return inner.Read(buffer);
+            return Inner.Read(buffer);
         }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -78,9 +78,12 @@ internal sealed class FaultyStream(Stream inner, long after, bool corrupt, Actio
     public override void SetLength(long value) => throw new NotSupportedException();
 }
 
-/// <summary>A read pass-through that takes at most 4 KiB a read and sleeps before each: a receiver far behind its sender.</summary>
-internal sealed class SlowStream(Stream inner) : Stream
+/// <summary>A read-only stream that passes reads to <paramref name="inner"/>; test streams override <see cref="Read(Span{byte})"/>
+/// to slow, split or watch them.</summary>
+internal abstract class ReadPassThrough(Stream inner) : Stream
 {
+    protected Stream Inner => inner;
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
@@ -89,14 +92,20 @@ internal sealed class SlowStream(Stream inner) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer)
-    {
-        Thread.Sleep(5);
-        return inner.Read(buffer[..Math.Min(buffer.Length, 4096)]);
-    }
+    public override int Read(Span<byte> buffer) => inner.Read(buffer);
 
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>A read pass-through that takes at most 4 KiB a read and sleeps before each: a receiver far behind its sender.</summary>
+internal sealed class SlowStream(Stream inner) : ReadPassThrough(inner)
+{
+    public override int Read(Span<byte> buffer)
+    {
+        Thread.Sleep(5);
+        return Inner.Read(buffer[..Math.Min(buffer.Length, 4096)]);
+    }
 }
