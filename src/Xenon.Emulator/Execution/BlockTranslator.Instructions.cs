@@ -84,7 +84,9 @@ internal sealed partial class BlockTranslator
     /// </summary>
     private bool FusedBranch(ConditionCode cc, int k, Label taken)
     {
-        if (_fuseIndex != k - 1) return false;
+        // k == 0: the Jcc is a member's first instruction, and the operands in the locals are those of whatever CMP the
+        // method ran last (another member's, or none when the dispatcher entered here): its flags are in the state.
+        if (k == 0 || _fuseIndex != k - 1) return false;
         if (_fuseOp == FlagOp.Logic)
         {
             if (cc is not (ConditionCode.e or ConditionCode.ne)) return false;
