@@ -87,6 +87,9 @@ public sealed partial class SoftMigrationSession : IDisposable
     /// <summary>Ticks the destination's console printed after the migration, in order.</summary>
     public IReadOnlyList<int> DestinationTicks { get; private set; } = [];
 
+    /// <summary>What the destination's console showed in those seconds, as read (for a failure's message).</summary>
+    public string DestinationConsole { get; private set; } = "";
+
     public void RequireRun()
     {
         if (SkipReason is not null) Assert.Skip(SkipReason);
@@ -143,7 +146,8 @@ public sealed partial class SoftMigrationSession : IDisposable
         list.WaitForExit(StepTimeout);
         DestinationListedWhenSourceEnded = list.Output.Contains(_name, StringComparison.Ordinal);
 
-        DestinationTicks = Ticks(ReadConsole(Path.Combine(_scratch, "dst", "run", "domains", _name, "console.sock"), TimeSpan.FromSeconds(8)));
+        DestinationConsole = ReadConsole(Path.Combine(_scratch, "dst", "run", "domains", _name, "console.sock"), TimeSpan.FromSeconds(8));
+        DestinationTicks = Ticks(DestinationConsole);
         Start(_dstEnv, "destroy", _name).WaitForExit(StepTimeout);
     }
 
@@ -196,7 +200,8 @@ public sealed partial class SoftMigrationSession : IDisposable
         }
     }
 
-    [GeneratedRegex(@"TICK-(\d+)")]
+    // Whole lines only: a read that ends inside "TICK-16" must not count a tick 1 (CI saw exactly that).
+    [GeneratedRegex(@"TICK-(\d+)\r?\n")]
     private static partial Regex TickPattern();
 
     private static List<int> Ticks(string output)

@@ -34,7 +34,9 @@ public sealed class SoftMigrationTests(SoftMigrationSession session) : IClassFix
         Assert.True(ticks.Count >= 3, $"the destination's console showed ticks [{string.Join(",", ticks)}]. {session.Describe()}");
         // The count goes on from where the source left it (a restart would begin at 1 again); the first tick seen may
         // be a few later than the source's last (the console is attached only after the migration).
-        Assert.InRange(ticks[0], session.LastSourceTick, session.LastSourceTick + 30);
-        for (int i = 1; i < ticks.Count; i++) Assert.Equal(ticks[i - 1] + 1, ticks[i]);
+        string seen = $"the source's last tick {session.LastSourceTick}, the destination's [{string.Join(",", ticks)}], its console as read: '{session.DestinationConsole.ReplaceLineEndings(" / ")}'. {session.Describe()}";
+        Assert.True(ticks[0] >= session.LastSourceTick && ticks[0] <= session.LastSourceTick + 30, $"the count did not go on: {seen}");
+        for (int i = 1; i < ticks.Count; i++)
+            Assert.True(ticks[i] == ticks[i - 1] + 1, $"tick {ticks[i]} followed {ticks[i - 1]} on the destination: {seen}");
     }
 }
