@@ -39,19 +39,25 @@ public sealed class VirtioNetAllocationTests
         rig.Device.OnBackendReadable(); // warm-up: JIT, the stash's chain objects, first-use statics
         rig.Device.QueueNotify(Net.TransmitQueue);
 
-        long allocated = 0;
-        // Several rounds: tiered JIT may allocate once while it promotes methods; steady state must not.
-        for (int round = 0; round < 4; round++)
+        // Rounds until three in a row allocate nothing. The runtime's tiered JIT allocates on this thread now and then
+        // while it promotes the methods (CI once saw 3 896 bytes in a fourth round); that settles, whereas an allocation
+        // per frame would show in every round.
+        var perRound = new List<long>();
+        int clean = 0, rounds = 0;
+        while (clean < 3 && rounds < 12)
         {
             Prepare();
             long before = GC.GetAllocatedBytesForCurrentThread();
             rig.Device.OnBackendReadable();
             rig.Device.QueueNotify(Net.TransmitQueue);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            perRound.Add(allocated);
+            clean = allocated == 0 ? clean + 1 : 0;
+            rounds++;
         }
 
-        Assert.Equal(5 * 64, rig.Device.Counters.RxPackets);
-        Assert.Equal(5 * 64, rig.Device.Counters.TxPackets);
-        Assert.True(allocated == 0, $"serving 64 received and 64 sent frames allocated {allocated} bytes");
+        Assert.Equal((rounds + 1) * 64, rig.Device.Counters.RxPackets);
+        Assert.Equal((rounds + 1) * 64, rig.Device.Counters.TxPackets);
+        Assert.True(clean == 3, $"serving 64 received and 64 sent frames allocated, by round: {string.Join(", ", perRound)} bytes");
     }
 }
