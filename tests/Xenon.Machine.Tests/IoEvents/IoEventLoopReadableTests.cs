@@ -187,15 +187,19 @@ public sealed class IoEventLoopReadableTests
     {
         using var loop = new IoEventLoop();
         using var fd = EventFd.Create();
-        const int warmUp = 200, total = 5_000;
+        // Two measuring windows after a warm-up, as TenThousandEventsAllocateNothingOnTheLoopThread does: an allocation
+        // per callback shows in both; the runtime's own one-off allocations on the thread (a method reaching tier 1, 32
+        // bytes in one CI run under load) show in one at most.
+        const int warmUp = 200, middle = 5_100, total = 10_000;
         int calls = 0;
-        long allocatedAtWarmUp = 0, allocatedAtEnd = 0;
+        long atWarmUp = 0, atMiddle = 0, atEnd = 0;
         using var registration = loop.RegisterReadable(fd.Handle, () =>
         {
             fd.TryRead(out _);
             int n = calls + 1;
-            if (n == warmUp) allocatedAtWarmUp = GC.GetAllocatedBytesForCurrentThread();
-            if (n == total) allocatedAtEnd = GC.GetAllocatedBytesForCurrentThread();
+            if (n == warmUp) atWarmUp = GC.GetAllocatedBytesForCurrentThread();
+            if (n == middle) atMiddle = GC.GetAllocatedBytesForCurrentThread();
+            if (n == total) atEnd = GC.GetAllocatedBytesForCurrentThread();
             Volatile.Write(ref calls, n);
         });
 
@@ -206,7 +210,9 @@ public sealed class IoEventLoopReadableTests
                 Assert.Fail($"event {i} of {total} was not served within {Timeout.TotalSeconds} s");
         }
 
-        long grown = allocatedAtEnd - allocatedAtWarmUp;
-        Assert.True(grown == 0, $"the loop thread allocated {grown} bytes over {total - warmUp} readable callbacks");
+        long first = atMiddle - atWarmUp, second = atEnd - atMiddle;
+        const int perWindow = middle - warmUp;
+        Assert.True(Math.Min(first, second) < perWindow,
+            $"the loop thread allocated {first} bytes over readable callbacks {warmUp}-{middle} and {second} bytes over {middle}-{total}");
     }
 }
