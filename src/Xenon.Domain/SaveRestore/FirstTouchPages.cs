@@ -26,7 +26,6 @@ internal sealed class FirstTouchPages
     // Bounds of the in-flight walk: a hint must stay a handful of reads, whatever the rings say.
     private const int MaxChainsPerQueue = 8, MaxDescriptorsPerChain = 16;
     private const ulong MaxBufferBytes = 64 << 10;
-    private const ushort DescNext = 1, DescIndirect = 4;
 
     // Guest-physical byte ranges; a few per vCPU and per queue.
     private readonly List<(ulong Gpa, ulong Length)> _ranges = [];
@@ -85,9 +84,9 @@ internal sealed class FirstTouchPages
     internal void TakeQueue(VirtQueueState queue)
     {
         if (!queue.Ready || queue.Size == 0) return;
-        _ranges.Add((queue.DescriptorTable, 16UL * queue.Size));
-        _ranges.Add((queue.AvailRing, 6UL + 2UL * queue.Size));
-        _ranges.Add((queue.UsedRing, 6UL + 8UL * queue.Size));
+        _ranges.Add((queue.DescriptorTable, SplitRingLayout.DescriptorTableBytes(queue.Size)));
+        _ranges.Add((queue.AvailRing, SplitRingLayout.AvailRingBytes(queue.Size)));
+        _ranges.Add((queue.UsedRing, SplitRingLayout.UsedRingBytes(queue.Size)));
         _queues.Add(queue);
     }
 
@@ -98,7 +97,7 @@ internal sealed class FirstTouchPages
     /// of its queue: the restore judges it.</summary>
     internal void NoteChainsInFlight(ReadGuest readGuest)
     {
-        Span<byte> field = stackalloc byte[16];
+        Span<byte> field = stackalloc byte[SplitRingLayout.DescriptorSize];
         foreach (var queue in _queues)
         {
             if (!readGuest(queue.AvailRing + 2, field[..2])) continue;
@@ -111,12 +110,12 @@ internal sealed class FirstTouchPages
                 ushort index = BinaryPrimitives.ReadUInt16LittleEndian(field);
                 for (int n = 0; n < MaxDescriptorsPerChain && index < queue.Size; n++)
                 {
-                    if (!readGuest(queue.DescriptorTable + 16UL * index, field)) break;
+                    if (!readGuest(queue.DescriptorTable + (ulong)SplitRingLayout.DescriptorSize * index, field)) break;
                     ulong address = BinaryPrimitives.ReadUInt64LittleEndian(field);
                     uint length = BinaryPrimitives.ReadUInt32LittleEndian(field[8..]);
                     ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(field[12..]);
                     _ranges.Add((address, Math.Min(length, MaxBufferBytes)));
-                    if ((flags & DescIndirect) != 0 || (flags & DescNext) == 0) break;
+                    if ((flags & SplitRingLayout.DescFlagIndirect) != 0 || (flags & SplitRingLayout.DescFlagNext) == 0) break;
                     index = BinaryPrimitives.ReadUInt16LittleEndian(field[14..]);
                 }
             }
