@@ -126,11 +126,17 @@ internal sealed class VcpuParking
         {
             while (_parked < _live && !_stopping)
             {
-                if (Spinning) SpinOutside(Awaited.AllParked, 0);
-                else Monitor.Wait(_gate);
+                WaitOrSpin(Awaited.AllParked, 0);
             }
             return _live > 0 && !_stopping;
         }
+    }
+
+    // Lock held. Spins (outside the lock) while the window lasts, else sleeps on the monitor; the caller re-checks.
+    private void WaitOrSpin(Awaited what, int index)
+    {
+        if (Spinning) SpinOutside(what, index);
+        else Monitor.Wait(_gate);
     }
 
     // Lock held on entry and on return; released while spinning. Spins while the condition holds and the window lasts;
@@ -178,9 +184,7 @@ internal sealed class VcpuParking
                     var work = _work[index];
                     if (work is null)
                     {
-                        if (Spinning)
-                            SpinOutside(Awaited.WorkOrRelease, index);
-                        else Monitor.Wait(_gate);
+                        WaitOrSpin(Awaited.WorkOrRelease, index);
                         continue;
                     }
                     _work[index] = null;
@@ -239,8 +243,7 @@ internal sealed class VcpuParking
                     _workPending = 0;
                     throw new InvalidOperationException("the machine stopped while its vCPUs' state was being transferred");
                 }
-                if (Spinning) SpinOutside(Awaited.WorkDone, 0);
-                else Monitor.Wait(_gate);
+                WaitOrSpin(Awaited.WorkDone, 0);
             }
             for (int i = 0; i < _workErrors.Length; i++)
                 if (_workErrors[i] is { } e) throw new InvalidOperationException($"vCPU {i}: {e.Message}", e);
