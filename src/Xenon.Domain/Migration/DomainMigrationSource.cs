@@ -82,23 +82,23 @@ internal sealed class DomainMigrationSource : IMigrationSource
 
     /// <summary>The in-kernel PIC, IOAPIC, PIT and clock are read with VM ioctls that KVM serves while the vCPUs run and
     /// that change nothing. A vCPU's registers can only be read on its thread between runs (a pause), so the vCPU
-    /// states come from a throwaway VM's vCPU (<see cref="ScratchVcpuCapture"/>: the same capture code), or are
-    /// synthetic if that fails. Other backends: all synthetic.</summary>
+    /// states come from a throwaway VM's vCPU (<see cref="ScratchStateCapture"/>: the same capture code), or are
+    /// synthetic if that fails. The software backend's platform state comes from its throwaway VM too.</summary>
     public MachineState? LiveWarmupState()
     {
-        if (Machine.Backend.Name != "kvm") return null;
-        VcpuState? scratch = null;
+        ScratchState? scratch = null;
         try
         {
-            scratch = ScratchVcpuCapture.Capture(Machine.Backend);
+            scratch = ScratchStateCapture.Capture(Machine.Backend);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _log($"migration: warm-up: {e.Message}; the vCPU encoders run over a synthetic state");
         }
+        if (scratch is null && Machine.Backend.Name != "kvm") return null;
         var vcpus = new VcpuState[Machine.VcpuCount];
-        for (int i = 0; i < vcpus.Length; i++) vcpus[i] = scratch ?? MigrationWarmup.SyntheticVcpu();
-        return new MachineState(vcpus, Machine.Backend.GetPlatformState());
+        for (int i = 0; i < vcpus.Length; i++) vcpus[i] = scratch?.Vcpu ?? MigrationWarmup.SyntheticVcpu();
+        return new MachineState(vcpus, scratch?.Platform ?? Machine.Backend.GetPlatformState());
     }
 
     /// <summary>Xenon's device models snapshot their state under their own locks (GetState), reading only: safe for a

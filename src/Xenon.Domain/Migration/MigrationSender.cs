@@ -61,6 +61,7 @@ public static class MigrationSender
             long pausedAt; // Stopwatch ticks, the same instant as downtimeStart
             MigrationFrame running = default;
             long runningAt = 0;
+            var windowJit = default(JitSnapshot);
             byte[] go;
             using (var writer = new SaveStreamWriter(counted, header))
             {
@@ -124,6 +125,7 @@ public static class MigrationSender
                 step = "pausing the vCPUs";
                 pausedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 downtimeStart = total.Elapsed;
+                windowJit = JitSnapshot.Take();
                 lowLatency = new DowntimeGcMode();
                 if (!source.VcpusPaused)
                 {
@@ -167,6 +169,7 @@ public static class MigrationSender
                 counted.Release(go);
                 sentGo = true;
                 phases.Mark("End and go sent");
+                windowJit = windowJit.Since();
                 // Running is waited for before the writer's Dispose: what this thread does after the go (2–10 ms
                 // measured for the Dispose on a loaded build host, most of it this thread descheduled while the
                 // receiver's threads woke) must not come between the receiver's answer and its reading here.
@@ -186,7 +189,7 @@ public static class MigrationSender
             lowLatency?.Dispose();
             var report = RunningReport.Parse(running.Text);
             var resumedAfter = report.ResumedAfter(RunningReport.TicksToNs(pausedAt), downtime);
-            log($"migration to {destination}: phases: {phases}; 0 at monotonic {phases.OriginNs} ns");
+            log($"migration to {destination}: phases: {phases}; pause to go: {windowJit}; 0 at monotonic {phases.OriginNs} ns");
             log(FormattableString.Invariant(
                 $"migration to {destination}: downtime {downtime.TotalMilliseconds:0.00} ms (pause to Running read here); the destination let its vCPUs go {(resumedAfter is { } after ? after.TotalMilliseconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " ms after the pause" : "at an unknown time (another clock)")}"));
             var result = new MigrationResult((ulong)counted.Written, rounds, stop, downtime, stopCopy, ranAt, report.State)
