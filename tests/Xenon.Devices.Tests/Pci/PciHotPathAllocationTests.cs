@@ -1,5 +1,6 @@
 using Xenon.Devices.Pci;
 using Xenon.Devices.Tests.Pci.Support;
+using Xenon.Devices.Tests.Support;
 
 namespace Xenon.Devices.Tests.Pci;
 
@@ -10,14 +11,6 @@ public sealed class PciHotPathAllocationTests
     {
         public long Count;
         public void SignalMsi(ulong address, uint data) => Count++;
-    }
-
-    private static long AllocatedBy(Action action)
-    {
-        for (int i = 0; i < 3; i++) action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     [Fact]
@@ -34,7 +27,7 @@ public sealed class PciHotPathAllocationTests
         rig.Cf8Write(a, cap + 2, 0x8000, 2);
         rig.MmioWrite32(bar2 + TestPciDevice.MsiXTableOffset + 12, 0);
 
-        long allocated = AllocatedBy(() =>
+        var windows = Allocations.Measure(() =>
         {
             for (int i = 0; i < 1000; i++)
             {
@@ -44,8 +37,8 @@ public sealed class PciHotPathAllocationTests
                 rig.MmioRead32(bar0 + 8);
                 dev.MsiX.Trigger(0);
             }
-        });
-        Assert.True(allocated == 0, $"1000 rounds of config/BAR/MSI-X accesses allocated {allocated} bytes");
-        Assert.Equal(4000, sink.Count);
+        }, warmUps: 3);
+        windows.AssertNothingAllocated("1000 rounds of config/BAR/MSI-X accesses");
+        Assert.Equal(windows.Runs * 1000L, sink.Count);
     }
 }

@@ -1,3 +1,4 @@
+using Xenon.Devices.Tests.Support;
 using Xenon.Devices.Virtio.Queue;
 using Xenon.Machine.Memory;
 
@@ -9,15 +10,6 @@ public sealed class VirtQueueAllocationTests : IDisposable
     private readonly GuestMemory _memory = GuestMemory.Create([(0, 16 * X86Layout.MiB)]);
 
     public void Dispose() => _memory.Dispose();
-
-    private static long AllocatedBy(Action action)
-    {
-        // Warm up JIT tiers and lazy statics so only steady-state allocations are counted.
-        for (int i = 0; i < 3; i++) action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
 
     [Theory]
     [InlineData(false)]
@@ -32,7 +24,7 @@ public sealed class VirtQueueAllocationTests : IDisposable
         var owned = new DescriptorChain();
         int completed = 0;
 
-        long allocated = AllocatedBy(() =>
+        var windows = Allocations.Measure(() =>
         {
             Span<byte> header = stackalloc byte[16];
             Span<byte> data = stackalloc byte[512];
@@ -52,9 +44,9 @@ public sealed class VirtQueueAllocationTests : IDisposable
                 q.EnableNotification();
                 completed += 2;
             }
-        });
-        Assert.True(allocated == 0, $"1000 rounds of pop/copy/complete allocated {allocated} bytes");
-        Assert.Equal(8000, completed);
+        }, warmUps: 3);
+        windows.AssertNothingAllocated("1000 rounds of pop/copy/complete");
+        Assert.Equal(windows.Runs * 2000, completed);
     }
 
     [Fact]
@@ -64,7 +56,7 @@ public sealed class VirtQueueAllocationTests : IDisposable
         var q = driver.CreateQueue();
         driver.SetDescriptor(0, 0x10000, 8, SplitRingLayout.DescFlagNext, 0);  // a self-loop
         int faults = 0;
-        long allocated = AllocatedBy(() =>
+        var windows = Allocations.Measure(() =>
         {
             for (int i = 0; i < 1000; i++)
             {
@@ -73,8 +65,8 @@ public sealed class VirtQueueAllocationTests : IDisposable
                 q.AddUsed(0, 0);
                 q.TryPopAvailable(out _, out _);                // empty queue
             }
-        });
-        Assert.True(allocated == 0, $"1000 failed pops allocated {allocated} bytes");
-        Assert.Equal(4000, faults);
+        }, warmUps: 3);
+        windows.AssertNothingAllocated("1000 failed pops");
+        Assert.Equal(windows.Runs * 1000, faults);
     }
 }

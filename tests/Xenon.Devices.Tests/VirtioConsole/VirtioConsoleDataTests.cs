@@ -1,3 +1,4 @@
+using Xenon.Devices.Tests.Support;
 using Xenon.Devices.Virtio.Console;
 using E = Xenon.Devices.Virtio.Console.ConsoleControlEvent;
 
@@ -202,23 +203,20 @@ public sealed class VirtioConsoleDataTests
             }
         }
         var inbound = new byte[4 * 200];
-        Offer();
-        channel.Feed(inbound);
-        rig.Device.QueueNotify(5);
-        rig.Device.ServicePending(); // warm-up
-        long allocated = 0;
-        for (int round = 0; round < 4; round++)
-        {
-            Offer();
-            channel.Feed(inbound); // the fake's queue grows outside the measured window
-            channel.Output.Capacity = channel.Output.Count + 4096;
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            rig.Device.QueueNotify(5);
-            rig.Device.ServicePending();
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        Assert.Equal(20, rig.Set.Drivers[5].UsedIdx);
-        Assert.Equal(20, rig.Set.Drivers[4].UsedIdx);
-        Assert.True(allocated == 0, $"moving data allocated {allocated} bytes");
+        var windows = Allocations.Measure(
+            prepare: () =>
+            {
+                Offer();
+                channel.Feed(inbound); // the fake's queue grows outside the measured window
+                channel.Output.Capacity = channel.Output.Count + 4096;
+            },
+            measured: () =>
+            {
+                rig.Device.QueueNotify(5);
+                rig.Device.ServicePending();
+            });
+        Assert.Equal(windows.Runs * 4, rig.Set.Drivers[5].UsedIdx);
+        Assert.Equal(windows.Runs * 4, rig.Set.Drivers[4].UsedIdx);
+        windows.AssertNothingAllocated("moving 4 buffers each way");
     }
 }

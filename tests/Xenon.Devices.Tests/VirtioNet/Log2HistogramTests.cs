@@ -1,3 +1,4 @@
+using Xenon.Devices.Tests.Support;
 using Xenon.Devices.Virtio.Net;
 
 namespace Xenon.Devices.Tests.VirtioNet;
@@ -55,9 +56,11 @@ public sealed class Log2HistogramTests
     public void RecordingAllocatesNothing()
     {
         var h = new Log2Histogram();
-        h.Record(1);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) h.Record(i * 37);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var windows = Allocations.Measure(() =>
+        {
+            for (int i = 0; i < 1000; i++) h.Record(i * 37);
+        });
+        windows.AssertNothingAllocated("1000 records");
+        Assert.Equal(windows.Runs * 1000L, h.Count);
     }
 }

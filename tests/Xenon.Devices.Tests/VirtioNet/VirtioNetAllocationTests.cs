@@ -1,3 +1,4 @@
+using Xenon.Devices.Tests.Support;
 using Net = Xenon.Devices.Virtio.Net.VirtioNet;
 
 namespace Xenon.Devices.Tests.VirtioNet;
@@ -35,29 +36,15 @@ public sealed class VirtioNetAllocationTests
             }
         }
 
-        Prepare();
-        rig.Device.OnBackendReadable(); // warm-up: JIT, the stash's chain objects, first-use statics
-        rig.Device.QueueNotify(Net.TransmitQueue);
-
-        // Rounds until three in a row allocate nothing. The runtime's tiered JIT allocates on this thread now and then
-        // while it promotes the methods (CI once saw 3 896 bytes in a fourth round); that settles, whereas an allocation
-        // per frame would show in every round.
-        var perRound = new List<long>();
-        int clean = 0, rounds = 0;
-        while (clean < 3 && rounds < 12)
+        // Each run gets its own 64 frames and chains, the warm-up's too (JIT, the stash's chain objects, first-use statics).
+        var windows = Allocations.Measure(Prepare, () =>
         {
-            Prepare();
-            long before = GC.GetAllocatedBytesForCurrentThread();
             rig.Device.OnBackendReadable();
             rig.Device.QueueNotify(Net.TransmitQueue);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            perRound.Add(allocated);
-            clean = allocated == 0 ? clean + 1 : 0;
-            rounds++;
-        }
+        });
 
-        Assert.Equal((rounds + 1) * 64, rig.Device.Counters.RxPackets);
-        Assert.Equal((rounds + 1) * 64, rig.Device.Counters.TxPackets);
-        Assert.True(clean == 3, $"serving 64 received and 64 sent frames allocated, by round: {string.Join(", ", perRound)} bytes");
+        Assert.Equal(windows.Runs * 64, rig.Device.Counters.RxPackets);
+        Assert.Equal(windows.Runs * 64, rig.Device.Counters.TxPackets);
+        windows.AssertNothingAllocated("serving 64 received and 64 sent frames");
     }
 }
