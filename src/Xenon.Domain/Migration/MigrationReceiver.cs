@@ -151,6 +151,7 @@ public static class MigrationReceiver
             step = "waiting for the sender's go";
             var go = goRead is not null ? ReadGo(channel, goRead, goTimeout) : ReadGoHere(channel, goGuard, ref goTimedOut, goTimeout);
             phases.Mark("go");
+            if (MigrationMemoryDigest.Enabled) log($"migration: verify, memory received: {MigrationMemoryDigest.Compute(target.Memory)}");
             bool paused = go.Text == "paused";
             var readyToResume = clock.Elapsed;
             long? resumedAtNs = null;

@@ -176,6 +176,7 @@ public static class MigrationSender
                 if (!DisposeFirst) running = WaitForRunning(inbox, policy, phases, ref step, out runningAt);
             }
             phases.Mark("writer disposed");
+            if (MigrationMemoryDigest.Enabled) log($"migration to {destination}: verify, memory sent: {MigrationMemoryDigest.Compute(source.Memory)}");
             if (DisposeFirst)
             {
                 running = WaitForRunning(inbox, policy, phases, ref step, out _);

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Xenon.Machine.Memory;
+
+namespace Xenon.Domain.Migration;
+
+/// <summary>
+/// XENON_MIGRATE_VERIFY=1: both sides of a migration log a digest of every MiB of guest memory, the sender once the
+/// destination runs (its own guest still paused, so unchanged) and the receiver before it lets its vCPUs go, so that
+/// two logs compared line for line say whether the destination started from exactly the source's memory, and if
+/// not, where. A diagnostic: it reads all of RAM (faulting in what was never touched) and adds that to the window.
+/// </summary>
+internal static class MigrationMemoryDigest
+{
+    private const int ChunkBytes = 1 << 20;
+
+    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("XENON_MIGRATE_VERIFY") == "1";
+
+    /// <summary>"whole HASH, chunks N, differing-prone list": every region's 1 MiB chunks' FNV-1a hashes, in GPA order.</summary>
+    public static string Compute(GuestMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        var chunks = new StringBuilder();
+        ulong whole = Fnv.Offset;
+        int count = 0;
+        foreach (var region in memory.Regions)
+        {
+            for (ulong gpa = region.GuestAddress; gpa < region.End; gpa += ChunkBytes)
+            {
+                int length = (int)Math.Min((ulong)ChunkBytes, region.End - gpa);
+                ulong h = Fnv.Hash(memory.GetSpan(gpa, length));
+                whole = Fnv.Mix(whole, h);
+                chunks.Append(' ').Append(gpa.ToString("x", CultureInfo.InvariantCulture)).Append('=').Append(h.ToString("x16", CultureInfo.InvariantCulture));
+                count++;
+            }
+        }
+        return "whole " + whole.ToString("x16", CultureInfo.InvariantCulture) + ", " + count.ToString(CultureInfo.InvariantCulture) + " chunks:" + chunks;
+    }
+
+    private static class Fnv
+    {
+        public const ulong Offset = 0xcbf29ce484222325, Prime = 0x100000001b3;
+
+        public static ulong Mix(ulong h, ulong word) => (h ^ word) * Prime;
+
+        public static ulong Hash(ReadOnlySpan<byte> bytes)
+        {
+            ulong h = Offset;
+            foreach (ulong w in MemoryMarshal.Cast<byte, ulong>(bytes)) h = Mix(h, w);
+            for (int i = bytes.Length & ~7; i < bytes.Length; i++) h = Mix(h, bytes[i]);
+            return h;
+        }
+    }
+}
