@@ -38,6 +38,42 @@ internal static class MigrationMemoryDigest
         return "whole " + whole.ToString("x16", CultureInfo.InvariantCulture) + ", " + count.ToString(CultureInfo.InvariantCulture) + " chunks:" + chunks;
     }
 
+    /// <summary>One hash a page, to be compared later with <see cref="ChangedPages"/>.</summary>
+    public static ulong[] PageHashes(GuestMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ulong total = 0;
+        foreach (var region in memory.Regions) total += region.Size / PageBytes;
+        var hashes = new ulong[total];
+        int i = 0;
+        foreach (var region in memory.Regions)
+            for (ulong gpa = region.GuestAddress; gpa < region.End; gpa += PageBytes)
+                hashes[i++] = Fnv.Hash(memory.GetSpan(gpa, PageBytes));
+        return hashes;
+    }
+
+    /// <summary>"N pages changed: GPA …" (at most 32 listed) between <paramref name="before"/> (from <see cref="PageHashes"/>
+    /// of the same memory) and now.</summary>
+    public static string ChangedPages(GuestMemory memory, ulong[] before)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(before);
+        var now = PageHashes(memory);
+        var listed = new StringBuilder();
+        int changed = 0, i = 0;
+        foreach (var region in memory.Regions)
+        {
+            for (ulong gpa = region.GuestAddress; gpa < region.End; gpa += PageBytes, i++)
+            {
+                if (i >= before.Length || now[i] == before[i]) continue;
+                if (++changed <= 32) listed.Append(' ').Append(gpa.ToString("x", CultureInfo.InvariantCulture));
+            }
+        }
+        return changed.ToString(CultureInfo.InvariantCulture) + " pages changed:" + listed;
+    }
+
+    private const int PageBytes = 4096;
+
     private static class Fnv
     {
         public const ulong Offset = 0xcbf29ce484222325, Prime = 0x100000001b3;

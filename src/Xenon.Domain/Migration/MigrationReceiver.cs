@@ -80,6 +80,7 @@ public static class MigrationReceiver
             var state = new LiveStateApplier(target, "the migration stream");
             var pages = new LivePageLoader(target.Memory);
             TimeSpan endAt = default, firstState = default;
+            ulong[]? streamedPages = null; // XENON_MIGRATE_VERIFY: the pages as the stream left them
             bool ended = false;
             Task<MigrationFrame?>? goRead = null;
             // The go is read on this thread; a sender that sends End but never its go is cut off by this, since a
@@ -123,6 +124,11 @@ public static class MigrationReceiver
                             lowLatency = new DowntimeGcMode();
                             firstState = clock.Elapsed;
                             phases.Mark("last pages");
+                            if (MigrationMemoryDigest.Enabled)
+                            {
+                                log($"migration: verify, memory streamed: {MigrationMemoryDigest.Compute(target.Memory)}");
+                                streamedPages = MigrationMemoryDigest.PageHashes(target.Memory);
+                            }
                         }
                         step = "applying the domain's state";
                         bool applied = state.TryApply(record);
@@ -151,7 +157,11 @@ public static class MigrationReceiver
             step = "waiting for the sender's go";
             var go = goRead is not null ? ReadGo(channel, goRead, goTimeout) : ReadGoHere(channel, goGuard, ref goTimedOut, goTimeout);
             phases.Mark("go");
-            if (MigrationMemoryDigest.Enabled) log($"migration: verify, memory received: {MigrationMemoryDigest.Compute(target.Memory)}");
+            if (MigrationMemoryDigest.Enabled)
+            {
+                log($"migration: verify, memory received: {MigrationMemoryDigest.Compute(target.Memory)}");
+                if (streamedPages is not null) log($"migration: verify, applying the state: {MigrationMemoryDigest.ChangedPages(target.Memory, streamedPages)}");
+            }
             bool paused = go.Text == "paused";
             var readyToResume = clock.Elapsed;
             long? resumedAtNs = null;

@@ -62,6 +62,7 @@ public static class MigrationSender
             MigrationFrame running = default;
             long runningAt = 0;
             var windowJit = default(JitSnapshot);
+            ulong[]? verifyLastPages = null; // XENON_MIGRATE_VERIFY: the source's pages when the last dirty set was taken
             byte[] go;
             using (var writer = new SaveStreamWriter(counted, header))
             {
@@ -148,6 +149,7 @@ public static class MigrationSender
                 int last = source.CollectDirtyPages(pfns);
                 writer.WriteMemoryPages(source.Memory, pfns.AsSpan(0, last));
                 phases.Mark($"last {last} pages");
+                if (MigrationMemoryDigest.Enabled) verifyLastPages = MigrationMemoryDigest.PageHashes(source.Memory);
                 step = "sending the vCPU, platform and device state";
                 for (int i = 0; i < machine.Vcpus.Count; i++) writer.WriteVcpuState(i, VcpuStateCodec.Encode(machine.Vcpus[i]));
                 writer.WritePlatformState(PlatformStateCodec.Encode(machine.Platform));
@@ -176,7 +178,11 @@ public static class MigrationSender
                 if (!DisposeFirst) running = WaitForRunning(inbox, policy, phases, ref step, out runningAt);
             }
             phases.Mark("writer disposed");
-            if (MigrationMemoryDigest.Enabled) log($"migration to {destination}: verify, memory sent: {MigrationMemoryDigest.Compute(source.Memory)}");
+            if (MigrationMemoryDigest.Enabled)
+            {
+                log($"migration to {destination}: verify, memory sent: {MigrationMemoryDigest.Compute(source.Memory)}");
+                if (verifyLastPages is not null) log($"migration to {destination}: verify, after the last pages were collected: {MigrationMemoryDigest.ChangedPages(source.Memory, verifyLastPages)}");
+            }
             if (DisposeFirst)
             {
                 running = WaitForRunning(inbox, policy, phases, ref step, out _);

@@ -30,4 +30,18 @@ public sealed class MigrationMemoryDigestTests
             else Assert.Equal(chunksA[i], chunksB[i]);
         }
     }
+
+    [Fact]
+    public void ChangedPagesNamesEveryPageWrittenSinceTheHashes()
+    {
+        using var memory = GuestMemory.Create([(0UL, 1UL << 20), (0x1_0000_0000UL, 1UL << 20)]);
+        var before = MigrationMemoryDigest.PageHashes(memory);
+        Assert.Equal(512, before.Length);
+        Assert.Equal("0 pages changed:", MigrationMemoryDigest.ChangedPages(memory, before));
+
+        memory.GetSpan(0x3000, 1)[0] = 9;
+        memory.GetSpan(0x1_0000_5ffFUL, 1)[0] = 9;
+
+        Assert.Equal("2 pages changed: 3000 100005000", MigrationMemoryDigest.ChangedPages(memory, before));
+    }
 }
