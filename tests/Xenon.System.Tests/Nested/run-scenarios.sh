@@ -57,8 +57,15 @@ if [ -e /dev/kvm ] && [ -w / ]; then
 fi
 
 echo "run-scenarios: $(nproc) CPU(s), $(uname -r), /dev/kvm: $([ -c /dev/kvm ] && echo yes || echo no), ${#names[@]} scenario(s)${kvmtrace:+, KVM shutdown exits traced}"
+# The nested host's own fault (docs/testing.md): a guest shut down while a #PF with the error code "instruction
+# fetch, not present" was delivered at a kernel address. It comes from the TCG-emulated SVM under L1, about one run
+# in six of the migrate scenario, not from the scenario's subject; a scenario that met it runs once more (its first
+# output kept as NAME.first.out, and the second output says so). Met twice, it fails as it is.
+l0_fault='reason shutdown .* intr_info 0x80000b0e error_code 0x00000010'
 for n in "${names[@]}"; do
     f=$SCENARIO_DIR/$n.sh
+    rm -f "$RESULTS/$n.first.out"; rm -rf "$RESULTS/$n.first.scratch"
+    for attempt in 1 2; do
     export SCRATCH=$RESULTS/$n.scratch
     rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
     start=${EPOCHREALTIME/,/.}
@@ -81,6 +88,18 @@ for n in "${names[@]}"; do
         { echo "run-scenarios: KVM shutdown / triple-fault exits during $n (kernel trace, kvm:kvm_exit):"; grep -v '^#' "$kvmtrace/trace" | tail -n 20; } >> "$RESULTS/$n.out"
         : > "$kvmtrace/trace"
     fi
+    if [ "$attempt" = 1 ] && grep -q "$l0_fault" "$RESULTS/$n.out"; then
+        echo "run-scenarios: $n exit $rc" >> "$RESULTS/$n.out"
+        mv "$RESULTS/$n.out" "$RESULTS/$n.first.out"
+        mv "$SCRATCH" "$RESULTS/$n.first.scratch"
+        echo "run-scenarios: $n met the nested host's fault (exit $rc); running it again"
+        continue
+    fi
+    if [ "$attempt" = 2 ]; then
+        echo "run-scenarios: ran again: the first run (exit status and output in $n.first.out) met the nested host's fault, a guest shut down delivering a #PF (fetch, not present): docs/testing.md" >> "$RESULTS/$n.out"
+    fi
+    break
+    done
     end=${EPOCHREALTIME/,/.}
     secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
     echo "$rc" > "$RESULTS/$n.rc"

@@ -104,13 +104,21 @@ vif = [ 'mac=00:16:3e:12:34:59, bridge=xenbr0' ]
 CFG
 ms() { local t=${EPOCHREALTIME/,/.}; echo "${t%.*}${t#*.}" | cut -c1-13; }
 ticks() { grep -cE '^TICK .* seed=[0-9a-f]{64}[[:space:]]*$' "$@" 2>/dev/null || true; }
-wait_ticks() { # wait_ticks FILE COUNT TENTHS
+wait_ticks() { # wait_ticks FILE COUNT TENTHS [READER_PID]: gives up early once the console's reader has ended
     local i
-    for ((i = 0; i < $3; i++)); do [ "$(ticks "$1")" -ge "$2" ] && return 0; sleep 0.1; done
+    for ((i = 0; i < $3; i++)); do
+        [ "$(ticks "$1")" -ge "$2" ] && return 0
+        if [ -n "${4:-}" ] && [ ! -d "/proc/$4" ]; then
+            [ "$(ticks "$1")" -ge "$2" ] && return 0
+            echo "CONSOLE-CLOSED $1 (the domain ended)"; return 1
+        fi
+        sleep 0.1
+    done
     return 1
 }
-attach() { # attach HOST FILE: the console of sr on HOST, appended to FILE
+attach() { # attach HOST FILE: the console of sr on HOST, appended to FILE; its reader's pid in $reader
     ip netns exec "${!1}" socat -u "UNIX-CONNECT:$SCRATCH/$1/run/domains/sr/console.sock" - >> "$2" 2>/dev/null &
+    reader=$!
 }
 alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && echo alive || echo gone; }
 out1=$SCRATCH/console-src.txt out2=$SCRATCH/console-dst.txt out3=$SCRATCH/console-back.txt
@@ -118,7 +126,7 @@ out1=$SCRATCH/console-src.txt out2=$SCRATCH/console-dst.txt out3=$SCRATCH/consol
 set +e
 on src $XENON create "$cfg"; echo "CREATE-RC=$?"
 attach src "$out1"
-wait_ticks "$out1" 4 1800 || echo "NO-TICKS-BEFORE"
+wait_ticks "$out1" 4 1800 "$reader" || echo "NO-TICKS-BEFORE"
 src_pid=$(cat "$SCRATCH/src/run/domains/sr/pid" 2>/dev/null)
 
 # 1. A corrupted stream: the destination refuses it, the source runs on, nothing is left on the destination.
@@ -152,7 +160,7 @@ on dst $XENON list 2>&1 | grep -q '^sr ' && echo "DEST-LISTED=yes" || echo "DEST
 attach dst "$out2"
 sleep 0.5
 on dst $XENON unpause sr; echo "UNPAUSE-RC=$?"
-wait_ticks "$out2" 6 1800 || echo "NO-TICKS-AFTER"
+wait_ticks "$out2" 6 1800 "$reader" || echo "NO-TICKS-AFTER"
 lines_at_move=$(wc -l < "$SCRATCH/stream.txt")
 sleep 3
 echo "STREAM-GROWS=$([ "$(wc -l < "$SCRATCH/stream.txt")" -gt "$lines_at_move" ] && echo yes || echo no)"
@@ -163,7 +171,7 @@ cat "$SCRATCH/back.txt"
 attach src "$out3"
 sleep 0.5
 on src $XENON unpause sr; echo "BACK-UNPAUSE-RC=$?"
-wait_ticks "$out3" 4 1800 || echo "NO-TICKS-BACK"
+wait_ticks "$out3" 4 1800 "$reader" || echo "NO-TICKS-BACK"
 sleep 2
 on src $XENON destroy sr; echo "DESTROY-RC=$?"
 kill $peer 2>/dev/null
