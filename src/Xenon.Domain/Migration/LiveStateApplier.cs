@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime;
 using System.Text;
 using Xenon.Devices.State;
 using Xenon.Domain.Save;
@@ -34,8 +33,7 @@ internal sealed class LiveStateApplier
     private bool _completed;
     private int _gen0, _gen1, _gen2;
     private TimeSpan _gcPause;
-    private long _jitMethods;
-    private TimeSpan _jitTime;
+    private JitSnapshot _jit;
 
     public LiveStateApplier(IRestoreTarget target, string source)
     {
@@ -120,12 +118,7 @@ internal sealed class LiveStateApplier
         if (_kicks.Count > 0) _profile.Append(" (").Append(_kicks.Count.ToString(CultureInfo.InvariantCulture)).Append(" virtio functions' queue kicks after the run)");
         Append($"; GC gen0/1/2 {GC.CollectionCount(0) - _gen0}/{GC.CollectionCount(1) - _gen1}/{GC.CollectionCount(2) - _gen2}, paused {(GC.GetTotalPauseDuration() - _gcPause).TotalMilliseconds:0.0}");
         // Code ReadyToRun did not cover is compiled inside the window, on whichever thread ran it first.
-        // The numbers are the process's JIT count before and after: the methods' names are then those lines of a
-        // DOTNET_JitStdOutFile list (DOTNET_JitDisasmSummary=1) of this process.
-        long jitted = JitInfo.GetCompiledMethodCount();
-        var ic = CultureInfo.InvariantCulture;
-        _profile.Append("; JIT (all threads) ").Append((jitted - _jitMethods).ToString(ic)).Append(" methods (#").Append((_jitMethods + 1).ToString(ic))
-            .Append("–#").Append(jitted.ToString(ic)).Append("), ").Append(RestoreProfile.Ms((JitInfo.GetCompilationTime() - _jitTime).TotalMilliseconds)).Append(" ms");
+        _jit.AppendSince(_profile.Append("; "));
     }
 
     private void BeginState()
@@ -136,8 +129,7 @@ internal sealed class LiveStateApplier
         _gen1 = GC.CollectionCount(1);
         _gen2 = GC.CollectionCount(2);
         _gcPause = GC.GetTotalPauseDuration();
-        _jitMethods = JitInfo.GetCompiledMethodCount();
-        _jitTime = JitInfo.GetCompilationTime();
+        _jit = JitSnapshot.Take();
     }
 
     private void ApplyMachine()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Xenon.Domain.Save;
+using Xenon.Domain.SaveRestore;
 using Xenon.Machine.State;
 
 namespace Xenon.Domain.Migration;
@@ -61,7 +62,7 @@ public static class MigrationSender
             long pausedAt; // Stopwatch ticks, the same instant as downtimeStart
             MigrationFrame running = default;
             long runningAt = 0;
-            var windowJit = default(JitSnapshot);
+            JitSnapshot pauseJit = default, goJit = default;
             ulong[]? verifyLastPages = null; // XENON_MIGRATE_VERIFY: the source's pages when the last dirty set was taken
             byte[] go;
             using (var writer = new SaveStreamWriter(counted, header))
@@ -126,7 +127,7 @@ public static class MigrationSender
                 step = "pausing the vCPUs";
                 pausedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 downtimeStart = total.Elapsed;
-                windowJit = JitSnapshot.Take();
+                pauseJit = JitSnapshot.Take();
                 lowLatency = new DowntimeGcMode();
                 if (!source.VcpusPaused)
                 {
@@ -171,7 +172,7 @@ public static class MigrationSender
                 counted.Release(go);
                 sentGo = true;
                 phases.Mark("End and go sent");
-                windowJit = windowJit.Since();
+                goJit = JitSnapshot.Take();
                 // Running is waited for before the writer's Dispose: what this thread does after the go (2–10 ms
                 // measured for the Dispose on a loaded build host, most of it this thread descheduled while the
                 // receiver's threads woke) must not come between the receiver's answer and its reading here.
@@ -196,7 +197,7 @@ public static class MigrationSender
             lowLatency?.Dispose();
             var report = RunningReport.Parse(running.Text);
             var resumedAfter = report.ResumedAfter(RunningReport.TicksToNs(pausedAt), downtime);
-            log($"migration to {destination}: phases: {phases}; pause to go: {windowJit}; 0 at monotonic {phases.OriginNs} ns");
+            log($"migration to {destination}: phases: {phases}; pause to go: {pauseJit.AppendUntil(new StringBuilder(), goJit)}; 0 at monotonic {phases.OriginNs} ns");
             log(FormattableString.Invariant(
                 $"migration to {destination}: downtime {downtime.TotalMilliseconds:0.00} ms (pause to Running read here); the destination let its vCPUs go {(resumedAfter is { } after ? after.TotalMilliseconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " ms after the pause" : "at an unknown time (another clock)")}"));
             var result = new MigrationResult((ulong)counted.Written, rounds, stop, downtime, stopCopy, ranAt, report.State)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime;
 using System.Text;
 using Xenon.Devices.State;
 using Xenon.Domain.Save;
@@ -120,8 +119,7 @@ public sealed class SavedDomainReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(target);
         var clock = Stopwatch.StartNew();
-        long jitMethods = JitInfo.GetCompiledMethodCount();
-        var jitTime = JitInfo.GetCompilationTime();
+        var jitStart = JitSnapshot.Take();
         MemoryImageVerifier? verifier = null;
         try
         {
@@ -154,8 +152,7 @@ public sealed class SavedDomainReader : IDisposable
             var totals = _reader.Totals;
             state.Complete();
             var read = clock.Elapsed;
-            long jitRead = JitInfo.GetCompiledMethodCount();
-            var jitReadTime = JitInfo.GetCompilationTime();
+            var jitRead = JitSnapshot.Take();
 
             var placement = MemoryImagePlacement.Place(_path, _file.SafeFileHandle, target.Memory, images);
             var mapped = clock.Elapsed;
@@ -197,7 +194,7 @@ public sealed class SavedDomainReader : IDisposable
                 DevicesTime = devicesDone - started,
                 SinceOpen = sinceOpen,
                 Verifier = verifier,
-                Profile = ApplyProfile(jitMethods, jitTime, jitRead, jitReadTime, machineSummary, deviceSteps),
+                Profile = ApplyProfile(jitStart, jitRead, machineSummary, deviceSteps),
             };
         }
         catch (Exception e)
@@ -209,15 +206,12 @@ public sealed class SavedDomainReader : IDisposable
 
     /// <summary>"records (JIT …), vCPU and platform +ms […], devices …, completed …; JIT (all threads) n methods (#a–#b), t ms".
     /// Built by concatenation: an interpolated string's generic formatting paths have no ReadyToRun code.</summary>
-    private static string ApplyProfile(long jitStart, TimeSpan jitStartTime, long jitRead, TimeSpan jitReadTime, string machine, StringBuilder devices)
+    private static string ApplyProfile(JitSnapshot jitStart, JitSnapshot jitRead, string machine, StringBuilder devices)
     {
         var text = new StringBuilder("records");
-        RestoreProfile.AppendJit(text, jitRead - jitStart, jitReadTime - jitStartTime);
-        text.Append(", ").Append(machine).Append(", devices ").Append(devices);
-        long jitEnd = JitInfo.GetCompiledMethodCount();
-        var ic = System.Globalization.CultureInfo.InvariantCulture;
-        text.Append("; JIT (all threads) ").Append((jitEnd - jitStart).ToString(ic)).Append(" methods (#").Append((jitStart + 1).ToString(ic))
-            .Append('–').Append('#').Append(jitEnd.ToString(ic)).Append("), ").Append(RestoreProfile.Ms((JitInfo.GetCompilationTime() - jitStartTime).TotalMilliseconds)).Append(" ms");
+        RestoreProfile.AppendJit(text, jitRead.Methods - jitStart.Methods, jitRead.Time - jitStart.Time);
+        text.Append(", ").Append(machine).Append(", devices ").Append(devices).Append("; ");
+        jitStart.AppendSince(text);
         return text.ToString();
     }
 
