@@ -17,19 +17,24 @@ internal static class MigrationMemoryDigest
 
     public static bool Enabled { get; } = Environment.GetEnvironmentVariable("XENON_MIGRATE_VERIFY") == "1";
 
-    /// <summary>"whole HASH, chunks N, differing-prone list": every region's 1 MiB chunks' FNV-1a hashes, in GPA order.</summary>
-    public static string Compute(GuestMemory memory)
+    /// <summary>"whole HASH, N chunks: GPA=HASH …": every region's 1 MiB chunks in GPA order, each chunk's hash mixed from
+    /// its pages' hashes.</summary>
+    public static string Compute(GuestMemory memory) => Describe(memory, PageHashes(memory));
+
+    /// <summary><see cref="Compute"/> from hashes <see cref="PageHashes"/> already took of <paramref name="memory"/>.</summary>
+    public static string Describe(GuestMemory memory, ulong[] pages)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(pages);
         var chunks = new StringBuilder();
         ulong whole = Fnv.Offset;
-        int count = 0;
+        int count = 0, i = 0;
         foreach (var region in memory.Regions)
         {
             for (ulong gpa = region.GuestAddress; gpa < region.End; gpa += ChunkBytes)
             {
-                int length = (int)Math.Min((ulong)ChunkBytes, region.End - gpa);
-                ulong h = Fnv.Hash(memory.GetSpan(gpa, length));
+                ulong h = Fnv.Offset;
+                for (ulong page = gpa; page < Math.Min(gpa + ChunkBytes, region.End); page += PageBytes) h = Fnv.Mix(h, pages[i++]);
                 whole = Fnv.Mix(whole, h);
                 chunks.Append(' ').Append(gpa.ToString("x", CultureInfo.InvariantCulture)).Append('=').Append(h.ToString("x16", CultureInfo.InvariantCulture));
                 count++;
@@ -38,7 +43,7 @@ internal static class MigrationMemoryDigest
         return "whole " + whole.ToString("x16", CultureInfo.InvariantCulture) + ", " + count.ToString(CultureInfo.InvariantCulture) + " chunks:" + chunks;
     }
 
-    /// <summary>One hash a page, to be compared later with <see cref="ChangedPages"/>.</summary>
+    /// <summary>One hash a page, in GPA order: what <see cref="Describe"/> and <see cref="ChangedPages(GuestMemory, ulong[], ulong[])"/> read.</summary>
     public static ulong[] PageHashes(GuestMemory memory)
     {
         ArgumentNullException.ThrowIfNull(memory);
@@ -54,18 +59,21 @@ internal static class MigrationMemoryDigest
 
     /// <summary>"N pages changed: GPA …" (at most 32 listed) between <paramref name="before"/> (from <see cref="PageHashes"/>
     /// of the same memory) and now.</summary>
-    public static string ChangedPages(GuestMemory memory, ulong[] before)
+    public static string ChangedPages(GuestMemory memory, ulong[] before) => ChangedPages(memory, before, PageHashes(memory));
+
+    /// <summary>"N pages changed: GPA …" (at most 32 listed) between two <see cref="PageHashes"/> of the same memory.</summary>
+    public static string ChangedPages(GuestMemory memory, ulong[] before, ulong[] now)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(before);
-        var now = PageHashes(memory);
+        ArgumentNullException.ThrowIfNull(now);
         var listed = new StringBuilder();
         int changed = 0, i = 0;
         foreach (var region in memory.Regions)
         {
             for (ulong gpa = region.GuestAddress; gpa < region.End; gpa += PageBytes, i++)
             {
-                if (i >= before.Length || now[i] == before[i]) continue;
+                if (i >= before.Length || i >= now.Length || now[i] == before[i]) continue;
                 if (++changed <= 32) listed.Append(' ').Append(gpa.ToString("x", CultureInfo.InvariantCulture));
             }
         }

@@ -126,8 +126,8 @@ public static class MigrationReceiver
                             phases.Mark("last pages");
                             if (MigrationMemoryDigest.Enabled)
                             {
-                                log($"migration: verify, memory streamed: {MigrationMemoryDigest.Compute(target.Memory)}");
                                 streamedPages = MigrationMemoryDigest.PageHashes(target.Memory);
+                                log($"migration: verify, memory streamed: {MigrationMemoryDigest.Describe(target.Memory, streamedPages)}");
                             }
                         }
                         step = "applying the domain's state";
@@ -159,8 +159,9 @@ public static class MigrationReceiver
             phases.Mark("go");
             if (MigrationMemoryDigest.Enabled)
             {
-                log($"migration: verify, memory received: {MigrationMemoryDigest.Compute(target.Memory)}");
-                if (streamedPages is not null) log($"migration: verify, applying the state: {MigrationMemoryDigest.ChangedPages(target.Memory, streamedPages)}");
+                var receivedPages = MigrationMemoryDigest.PageHashes(target.Memory);
+                log($"migration: verify, memory received: {MigrationMemoryDigest.Describe(target.Memory, receivedPages)}");
+                if (streamedPages is not null) log($"migration: verify, applying the state: {MigrationMemoryDigest.ChangedPages(target.Memory, streamedPages, receivedPages)}");
             }
             bool paused = go.Text == "paused";
             var readyToResume = clock.Elapsed;

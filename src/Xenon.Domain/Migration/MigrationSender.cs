@@ -181,8 +181,9 @@ public static class MigrationSender
             phases.Mark("writer disposed");
             if (MigrationMemoryDigest.Enabled)
             {
-                log($"migration to {destination}: verify, memory sent: {MigrationMemoryDigest.Compute(source.Memory)}");
-                if (verifyLastPages is not null) log($"migration to {destination}: verify, after the last pages were collected: {MigrationMemoryDigest.ChangedPages(source.Memory, verifyLastPages)}");
+                var sentPages = MigrationMemoryDigest.PageHashes(source.Memory);
+                log($"migration to {destination}: verify, memory sent: {MigrationMemoryDigest.Describe(source.Memory, sentPages)}");
+                if (verifyLastPages is not null) log($"migration to {destination}: verify, after the last pages were collected: {MigrationMemoryDigest.ChangedPages(source.Memory, verifyLastPages, sentPages)}");
             }
             if (DisposeFirst)
             {
